@@ -1,0 +1,132 @@
+//! `nninit bench`: fill throughput of the uniform and normal kernels at every
+//! SIMD level this CPU has, against a plain `fill` of the same warm buffer
+//! measured in the same run, and orthogonal at a given size. Medians of
+//! `--reps` runs; ratios are what to quote (these machines are noisy).
+
+use clap::Args;
+use nninit::dist::Dist;
+use nninit::simd::{self, SimdLevel};
+use nninit::{Init, Layout, Stream};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Elements per buffer (default 16M f32 = 64 MiB).
+    #[arg(long, default_value_t = 1 << 24)]
+    size: usize,
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    reps: usize,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Also time orthogonal on an N x N f32 matrix (0: skip).
+    #[arg(long, default_value_t = 0)]
+    ortho: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.max(1))
+        .build()?;
+    pool.install(|| {
+        let mut buf = vec![0f32; a.size];
+        let n = a.size as f64;
+        let stream = Stream::new(0, "bench");
+        let fill = time(a.reps, || {
+            buf.fill(std::hint::black_box(1.0));
+            std::hint::black_box(&buf);
+        });
+        println!(
+            "threads {}  buffer {} f32 ({} MiB), median of {}",
+            a.threads,
+            a.size,
+            (a.size * 4) >> 20,
+            a.reps
+        );
+        println!("{:<28} {:>10} {:>12}", "kernel", "G elem/s", "vs fill");
+        println!(
+            "{:<28} {:>10.3} {:>12}",
+            "fill(1.0) baseline",
+            n / fill / 1e9,
+            "1.00x"
+        );
+        let detected = simd::detected();
+        let levels = [SimdLevel::Avx512, SimdLevel::Avx2, SimdLevel::Portable];
+        for level in levels {
+            let available = match (level, detected) {
+                (SimdLevel::Avx512, d) => d == SimdLevel::Avx512,
+                (SimdLevel::Avx2, d) => d != SimdLevel::Portable,
+                _ => true,
+            };
+            if !available {
+                continue;
+            }
+            simd::force(Some(level));
+            for (label, dist) in [
+                ("uniform f32", Dist::Uniform { lo: -1.0, hi: 1.0 }),
+                (
+                    "normal f32",
+                    Dist::Normal {
+                        mean: 0.0,
+                        std: 1.0,
+                    },
+                ),
+            ] {
+                let t = time(a.reps, || dist.fill(&stream, 0, &mut buf));
+                println!(
+                    "{:<28} {:>10.3} {:>11.2}x",
+                    format!("{label} [{level:?}]"),
+                    n / t / 1e9,
+                    fill / t
+                );
+            }
+        }
+        simd::force(None);
+        let t = time(a.reps.min(3), || {
+            Init::TruncNormal {
+                mean: 0.0,
+                std: 1.0,
+                a: -2.0,
+                b: 2.0,
+            }
+            .fill(&[a.size], Layout::Torch, &stream, &mut buf)
+            .expect("valid")
+        });
+        println!(
+            "{:<28} {:>10.3} {:>11.2}x",
+            "trunc_normal f32",
+            n / t / 1e9,
+            fill / t
+        );
+        if a.ortho > 0 {
+            let k = a.ortho;
+            let mut m = vec![0f32; k * k];
+            let t = time(a.reps.min(3), || {
+                Init::Orthogonal { gain: 1.0 }
+                    .fill(&[k, k], Layout::Torch, &stream, &mut m)
+                    .expect("valid")
+            });
+            println!("orthogonal {k}x{k} f32: {t:.3} s");
+        }
+    });
+    Ok(())
+}

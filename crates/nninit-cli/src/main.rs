@@ -1,0 +1,187 @@
+//! `nninit`: the command-line face of the nninit library. Thin glue: parse
+//! flags (validation only), call the library, print.
+//!
+//! Exit status: 0 success; 2 bad input (a malformed expression, an unknown
+//! name, a bad shape or parameter, a bad flag); 1 any other failure (I/O).
+
+mod bench;
+mod shape;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nninit::io::{save, TensorSpec};
+use nninit::{calculate_gain, fans, DType, Error, Init, Layout};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "nninit",
+    version,
+    about = "Neural-network parameter initialization: exact PyTorch/Keras/JAX semantics, reproducible streams, diagnosis."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate one tensor with an init expression and write it to .npy or .safetensors.
+    Sample {
+        /// Init expression, e.g. `normal(std=0.01)`, `kaiming_normal(nonlinearity=relu)`.
+        expr: String,
+        /// Comma-separated dimensions; empty (`--shape=`) for a 0-d scalar.
+        #[arg(long, allow_hyphen_values = true)]
+        shape: String,
+        /// Seed of the random stream.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// f32, f64, bf16 or f16.
+        #[arg(long, default_value = "f32")]
+        dtype: String,
+        /// Where in and out sit in the shape: torch ([out, in, *k]) or keras ([*k, in, out]).
+        #[arg(long, default_value = "torch")]
+        layout: String,
+        /// Tensor name: keys the random stream (and names it in .safetensors).
+        #[arg(long, default_value = "tensor")]
+        name: String,
+        /// Output file: .npy or .safetensors.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print PyTorch's calculate_gain(NONLINEARITY, PARAM).
+    Gain {
+        /// linear, identity, conv1d..3d, conv_transpose1d..3d, sigmoid, tanh, relu, leaky_relu, selu.
+        nonlinearity: String,
+        /// leaky_relu's negative slope (default 0.01).
+        #[arg(allow_hyphen_values = true)]
+        param: Option<String>,
+    },
+    /// Print fan_in and fan_out of a weight shape.
+    Fans {
+        /// Comma-separated dimensions (rank >= 2).
+        #[arg(long, allow_hyphen_values = true)]
+        shape: String,
+        /// torch ([out, in, *k]) or keras ([*k, in, out]).
+        #[arg(long, default_value = "torch")]
+        layout: String,
+        /// Print {"fan_in": .., "fan_out": ..}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every initializer and its parameters.
+    List,
+    /// Measure fill throughput against a plain memory fill (see README).
+    Bench(bench::BenchArgs),
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    err: anyhow::Error,
+}
+
+fn input(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        err: e.into(),
+    }
+}
+
+fn lib(e: Error) -> Failure {
+    let code = if matches!(e, Error::Io { .. }) { 1 } else { 2 };
+    Failure {
+        code,
+        err: e.into(),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Sample {
+            expr,
+            shape,
+            seed,
+            dtype,
+            layout,
+            name,
+            out,
+        } => {
+            let init = Init::parse(&expr).map_err(lib)?;
+            let shape = shape::parse(&shape).map_err(lib)?;
+            let dtype = DType::parse(&dtype).map_err(lib)?;
+            let layout = Layout::parse(&layout).map_err(lib)?;
+            let spec = TensorSpec {
+                name: name.clone(),
+                shape,
+                dtype,
+                layout,
+                init: init.clone(),
+            };
+            let mut meta = BTreeMap::new();
+            meta.insert("format".into(), "pt".into());
+            meta.insert("nninit_version".into(), env!("CARGO_PKG_VERSION").into());
+            meta.insert("seed".into(), seed.to_string());
+            meta.insert(format!("init.{name}"), init.to_string());
+            meta.insert(format!("layout.{name}"), layout.name().into());
+            save(&out, &[spec], seed, &meta).map_err(lib)?;
+            Ok(())
+        }
+        Command::Gain {
+            nonlinearity,
+            param,
+        } => {
+            let p = match param {
+                None => None,
+                Some(s) => Some(s.trim().parse::<f64>().map_err(|_| {
+                    input(anyhow::anyhow!(
+                        "negative_slope `{s}` is not a valid number; give a number such as 0.2"
+                    ))
+                })?),
+            };
+            let g = calculate_gain(&nonlinearity, p).map_err(lib)?;
+            println!("{g}");
+            Ok(())
+        }
+        Command::Fans {
+            shape,
+            layout,
+            json,
+        } => {
+            let shape = shape::parse(&shape).map_err(lib)?;
+            let layout = Layout::parse(&layout).map_err(lib)?;
+            let f = fans(&shape, layout).map_err(lib)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"fan_in": f.fan_in, "fan_out": f.fan_out})
+                );
+            } else {
+                println!("fan_in {}\nfan_out {}", f.fan_in, f.fan_out);
+            }
+            Ok(())
+        }
+        Command::List => {
+            for (name, params) in nninit::init::expr::INITIALIZERS {
+                println!("{name}({})", params.join(", "));
+            }
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args)
+            .context("benchmark failed")
+            .map_err(|err| Failure { code: 1, err }),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { code, err }) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(code)
+        }
+    }
+}

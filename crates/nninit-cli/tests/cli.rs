@@ -1,0 +1,299 @@
+//! The CLI contract, tested by running the real binary in a temporary directory.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn nninit() -> Command {
+    Command::cargo_bin("nninit").unwrap()
+}
+
+fn read_npy_f32(path: &Path) -> (String, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = String::from_utf8(bytes[10..10 + hlen].to_vec()).unwrap();
+    assert_eq!((10 + hlen) % 64, 0, "header padded to 64 bytes");
+    let data = bytes[10 + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    (header, data)
+}
+
+fn library_values(expr: &str, shape: &[usize], seed: u64, name: &str) -> Vec<f32> {
+    let mut v = vec![0f32; shape.iter().product()];
+    nninit::Init::parse(expr)
+        .unwrap()
+        .fill(
+            shape,
+            nninit::Layout::Torch,
+            &nninit::Stream::new(seed, name),
+            &mut v,
+        )
+        .unwrap();
+    v
+}
+
+#[test]
+fn sample_npy_matches_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.npy");
+    nninit()
+        .args([
+            "sample",
+            "kaiming_normal(nonlinearity=relu)",
+            "--shape=256,784",
+            "--seed",
+            "7",
+            "--name",
+            "w1",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let (header, data) = read_npy_f32(&out);
+    assert!(
+        header.contains("'descr': '<f4'") && header.contains("'shape': (256, 784)"),
+        "{header}"
+    );
+    assert_eq!(
+        data,
+        library_values("kaiming_normal(nonlinearity=relu)", &[256, 784], 7, "w1")
+    );
+    // no temporary file left behind
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn sample_large_streamed_tensor_matches_the_library() {
+    // > 2 chunks of 2^21 elements, so the pipelined writer is exercised
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.npy");
+    nninit()
+        .args(["sample", "normal", "--shape=2500,2000", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (_, data) = read_npy_f32(&out);
+    assert_eq!(data, library_values("normal", &[2500, 2000], 0, "tensor"));
+}
+
+#[test]
+fn sample_safetensors_reads_back_with_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.safetensors");
+    nninit()
+        .args([
+            "sample",
+            "he_normal",
+            "--shape=3,3,16,32",
+            "--layout",
+            "keras",
+            "--dtype",
+            "bf16",
+            "--name",
+            "conv",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&out).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let t = st.tensor("conv").unwrap();
+    assert_eq!(t.shape(), &[3, 3, 16, 32]);
+    assert_eq!(t.dtype(), safetensors::Dtype::BF16);
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let meta = meta.metadata().clone().unwrap();
+    assert_eq!(meta["init.conv"], "he_normal");
+    assert_eq!(meta["seed"], "3");
+    assert_eq!(meta["layout.conv"], "keras");
+}
+
+#[test]
+fn sample_scalar_and_zero_element() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.npy");
+    nninit()
+        .args(["sample", "normal", "--shape=", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (header, data) = read_npy_f32(&out);
+    assert!(header.contains("'shape': ()"));
+    assert_eq!(data.len(), 1);
+    let out = dir.path().join("z.npy");
+    nninit()
+        .args(["sample", "orthogonal", "--shape=0,5", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (header, data) = read_npy_f32(&out);
+    assert!(header.contains("'shape': (0, 5)"));
+    assert!(data.is_empty());
+}
+
+#[test]
+fn sample_same_seed_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    for p in [&a, &b] {
+        nninit()
+            .args([
+                "sample",
+                "orthogonal",
+                "--shape=64,32",
+                "--seed",
+                "9",
+                "--out",
+            ])
+            .arg(p)
+            .assert()
+            .success();
+    }
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+}
+
+fn fails_with(args: &[&str], code: i32, needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.npy");
+    std::fs::write(&out, b"stale").unwrap();
+    let a = nninit()
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(code);
+    let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains(needle), "stderr for {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // the old file is untouched and nothing else was written
+    assert_eq!(std::fs::read(&out).unwrap(), b"stale");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn sample_bad_input_exits_2_without_output() {
+    fails_with(
+        &["sample", "kaiming_normall", "--shape=3,3"],
+        2,
+        "did you mean `kaiming_normal`",
+    );
+    fails_with(
+        &["sample", "xavier_uniform(gian=2)", "--shape=3,3"],
+        2,
+        "did you mean `gain`",
+    );
+    fails_with(&["sample", "normal(std=-1)", "--shape=3,3"], 2, "std");
+    fails_with(&["sample", "normal(std=nan)", "--shape=3,3"], 2, "NaN");
+    fails_with(&["sample", "uniform(a=1, b=0)", "--shape=3,3"], 2, "a <= b");
+    fails_with(
+        &["sample", "kaiming_normal(mode=fan_avg)", "--shape=3,3"],
+        2,
+        "fan_in, fan_out",
+    );
+    fails_with(&["sample", "kaiming_normal", "--shape=5"], 2, "rank >= 2");
+    fails_with(&["sample", "normal", "--shape=3,x"], 2, "not a dimension");
+    fails_with(&["sample", "normal", "--shape=3,-1"], 2, "not a dimension");
+    fails_with(
+        &[
+            "sample",
+            "normal",
+            "--shape=4294967296,4294967296,4294967296",
+        ],
+        2,
+        "elements",
+    );
+    fails_with(
+        &["sample", "normal", "--shape=3,3", "--dtype", "bf16"],
+        2,
+        ".safetensors",
+    );
+    fails_with(
+        &["sample", "normal", "--shape=3,3", "--dtype", "f8"],
+        2,
+        "unknown dtype",
+    );
+    fails_with(
+        &["sample", "normal", "--shape=3,3", "--layout", "tf"],
+        2,
+        "torch, keras",
+    );
+}
+
+#[test]
+fn sample_unwritable_directory_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing").join("x.npy");
+    let a = nninit()
+        .args(["sample", "normal", "--shape=3", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("missing"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn sample_unknown_extension_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.bin");
+    nninit()
+        .args(["sample", "normal", "--shape=3", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists());
+}
+
+#[test]
+fn gain_prints_shortest_round_trip() {
+    let out = |args: &[&str]| {
+        String::from_utf8(
+            nninit()
+                .args(args)
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .unwrap()
+    };
+    assert_eq!(out(&["gain", "relu"]), "1.4142135623730951\n");
+    assert_eq!(out(&["gain", "tanh"]), "1.6666666666666667\n");
+    assert_eq!(out(&["gain", "leaky_relu"]), "1.4141428569978354\n");
+    assert_eq!(out(&["gain", "leaky_relu", "10"]), "0.14071950894605836\n");
+    assert_eq!(out(&["gain", "selu"]), "0.75\n");
+    assert_eq!(out(&["gain", "sigmoid"]), "1\n");
+    nninit().args(["gain", "gelu"]).assert().code(2);
+    nninit()
+        .args(["gain", "leaky_relu", "true"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn fans_text_and_json() {
+    let a = nninit()
+        .args(["fans", "--shape=64,3,7,7", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"fan_in": 147, "fan_out": 3136}));
+    let a = nninit()
+        .args(["fans", "--shape=7,7,3,64", "--layout", "keras"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&a.get_output().stdout),
+        "fan_in 147\nfan_out 3136\n"
+    );
+    nninit().args(["fans", "--shape=5"]).assert().code(2);
+}

@@ -1,0 +1,109 @@
+//! The library's one error type. Every variant carries the offending value and,
+//! where there is a closed set of valid choices, the allowed set, so that a
+//! message can be acted upon without reading the source.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in nninit. Variants are grouped by cause:
+/// bad user input (an expression, a shape, a parameter) and I/O.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The init expression could not be parsed at all.
+    #[error("malformed init expression `{expr}` at column {column}: {reason}")]
+    Syntax {
+        expr: String,
+        column: usize,
+        reason: String,
+    },
+    /// A name (initializer, nonlinearity, mode, distribution, layout, dtype) is not known.
+    #[error("unknown {what} `{name}`{}; allowed: {}", suggest(.suggestion), .allowed.join(", "))]
+    UnknownName {
+        what: &'static str,
+        name: String,
+        suggestion: Option<String>,
+        allowed: Vec<String>,
+    },
+    /// A parameter that the initializer does not take (often a typo).
+    #[error("`{init}` has no parameter `{param}`{}; allowed: {}", suggest(.suggestion), if .allowed.is_empty() { "(none)".to_string() } else { .allowed.join(", ") })]
+    UnknownParam {
+        init: String,
+        param: String,
+        suggestion: Option<String>,
+        allowed: Vec<&'static str>,
+    },
+    /// A parameter was given twice.
+    #[error("`{init}`: parameter `{param}` given more than once")]
+    DuplicateParam { init: String, param: String },
+    /// A parameter has the wrong type or an invalid value.
+    #[error("`{init}`: invalid value `{value}` for `{param}`: {expected}")]
+    BadParam {
+        init: String,
+        param: String,
+        value: String,
+        expected: String,
+    },
+    /// The tensor's shape does not suit the initializer.
+    #[error("`{init}` cannot initialize a tensor of shape {shape:?}: {reason}")]
+    Shape {
+        init: String,
+        shape: Vec<usize>,
+        reason: String,
+    },
+    /// A dimension list is malformed, zero where it may not be, or too large.
+    #[error("invalid shape `{shape}`: {reason}")]
+    BadShape { shape: String, reason: String },
+    /// The requested slice of a tensor is out of range or the initializer needs the whole tensor.
+    #[error("cannot generate elements {start}..{end} of `{init}` on a tensor of {numel} elements: {reason}")]
+    Range {
+        init: String,
+        start: u64,
+        end: u64,
+        numel: u64,
+        reason: String,
+    },
+    /// The dtype cannot be stored in the requested format.
+    #[error("{0}")]
+    Unsupported(String),
+    /// An I/O failure, with the path involved.
+    #[error("{action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn suggest(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+/// The closest of `candidates` to `name` by edit distance, if it is close enough
+/// to be a plausible typo.
+pub(crate) fn closest<'a, I: IntoIterator<Item = &'a str>>(
+    name: &str,
+    candidates: I,
+) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+pub(crate) fn unknown_name(what: &'static str, name: &str, allowed: &[&str]) -> Error {
+    Error::UnknownName {
+        what,
+        name: name.to_string(),
+        suggestion: closest(name, allowed.iter().copied()),
+        allowed: allowed.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,60 @@
+//! The `.safetensors` header: 8-byte little-endian length, then JSON
+//! `{"__metadata__": {...}, "name": {"dtype", "shape", "data_offsets"}, ...}`
+//! padded with spaces to a multiple of 8. Tensors are laid out in the order
+//! given, back to back. Same input, same bytes (metadata sorted by key).
+
+use super::TensorSpec;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+fn dtype_name(d: DType) -> &'static str {
+    match d {
+        DType::F32 => "F32",
+        DType::F64 => "F64",
+        DType::BF16 => "BF16",
+        DType::F16 => "F16",
+    }
+}
+
+/// The header bytes (length prefix included) for `tensors`, in order.
+pub fn safetensors_header(
+    tensors: &[TensorSpec],
+    metadata: &BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    let mut map = Map::new();
+    if !metadata.is_empty() {
+        map.insert("__metadata__".into(), json!(metadata));
+    }
+    let mut offset: u64 = 0;
+    for t in tensors {
+        if t.name.is_empty() || t.name == "__metadata__" {
+            return Err(Error::Unsupported(format!(
+                "invalid tensor name `{}`",
+                t.name
+            )));
+        }
+        let bytes = t.numel()? * t.dtype.size() as u64;
+        let entry = json!({
+            "dtype": dtype_name(t.dtype),
+            "shape": t.shape,
+            "data_offsets": [offset, offset + bytes],
+        });
+        if map.insert(t.name.clone(), entry).is_some() {
+            return Err(Error::Unsupported(format!(
+                "duplicate tensor name `{}`",
+                t.name
+            )));
+        }
+        offset += bytes;
+    }
+    // serde_json's Map keeps keys sorted (BTreeMap): deterministic bytes
+    let mut body = serde_json::to_vec(&Value::Object(map)).expect("JSON of strings and numbers");
+    while body.len() % 8 != 0 {
+        body.push(b' ');
+    }
+    let mut h = (body.len() as u64).to_le_bytes().to_vec();
+    h.extend_from_slice(&body);
+    Ok(h)
+}

@@ -1,0 +1,15 @@
+//! Counter-based random numbers: the Philox4x32-10 block function and the way
+//! nninit keys a stream by (seed, tensor name).
+//!
+//! Every random value nninit produces is a pure function of
+//! `(seed, tensor name, distribution tag, element index)`: there is no
+//! generator state to advance, so any block of a tensor can be generated
+//! independently, in any order, on any number of threads, and gives the same
+//! bits as generating the whole tensor serially.
+
+mod philox;
+mod stream;
+
+pub(crate) use philox::philox_lanes;
+pub use philox::{philox4x32_10, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
+pub use stream::{Stream, Tag};

@@ -1,0 +1,106 @@
+//! Run-time CPU dispatch for the f32 kernels: the same generic body compiled
+//! for AVX-512, AVX2 and a portable baseline, picked with
+//! `is_x86_feature_detected!`. No special build flags are needed.
+//!
+//! The only `unsafe` in the crate lives here: calling a `#[target_feature]`
+//! function is unsafe because running it on a CPU without the feature is
+//! undefined behaviour. Each call is guarded by the matching detection.
+
+#![allow(unsafe_code)]
+
+use crate::dist::kernels::{normal_body, uniform_body};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// An instruction-set level for the f32 kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimdLevel {
+    /// Whatever the compiler's baseline target allows (SSE2 on x86_64).
+    Portable,
+    /// AVX2 (256-bit integer multiplies).
+    Avx2,
+    /// AVX-512 F/VL/DQ/BW.
+    Avx512,
+}
+
+const AUTO: u8 = 0;
+static FORCED: AtomicU8 = AtomicU8::new(AUTO);
+
+/// The best level this CPU supports.
+pub fn detected() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512bw")
+        {
+            return SimdLevel::Avx512;
+        }
+        if is_x86_feature_detected!("avx2") {
+            return SimdLevel::Avx2;
+        }
+    }
+    SimdLevel::Portable
+}
+
+/// The level in use: forced by [`force`], else [`detected`].
+pub fn active() -> SimdLevel {
+    match FORCED.load(Ordering::Relaxed) {
+        1 => SimdLevel::Portable,
+        2 => SimdLevel::Avx2,
+        3 => SimdLevel::Avx512,
+        _ => detected(),
+    }
+}
+
+/// Force a level (for benchmarks and the cross-path identity tests); levels the
+/// CPU lacks fall back to [`detected`]. `None` restores automatic choice.
+/// Output values never depend on the level: only speed does.
+pub fn force(level: Option<SimdLevel>) {
+    let v = match level {
+        None => AUTO,
+        Some(SimdLevel::Portable) => 1,
+        Some(SimdLevel::Avx2) => 2,
+        Some(SimdLevel::Avx512) => 3,
+    };
+    FORCED.store(v, Ordering::Relaxed);
+}
+
+fn usable(level: SimdLevel) -> SimdLevel {
+    let d = detected();
+    match (level, d) {
+        (SimdLevel::Avx512, SimdLevel::Avx512) => SimdLevel::Avx512,
+        (SimdLevel::Avx512, _) => d,
+        (SimdLevel::Avx2, SimdLevel::Portable) => SimdLevel::Portable,
+        (l, _) => l,
+    }
+}
+
+macro_rules! dispatch {
+    ($name:ident, $body:ident) => {
+        pub(crate) fn $name(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
+                fn avx512(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
+                    $body(key, c0, out, p, q)
+                }
+                #[target_feature(enable = "avx2")]
+                fn avx2(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
+                    $body(key, c0, out, p, q)
+                }
+                match usable(active()) {
+                    // SAFETY: `usable` only returns Avx512 when the CPU reports all four features.
+                    SimdLevel::Avx512 => return unsafe { avx512(key, c0, out, p, q) },
+                    // SAFETY: `usable` only returns Avx2 when the CPU reports AVX2.
+                    SimdLevel::Avx2 => return unsafe { avx2(key, c0, out, p, q) },
+                    SimdLevel::Portable => {}
+                }
+            }
+            $body(key, c0, out, p, q)
+        }
+    };
+}
+
+dispatch!(uniform_f32_body, uniform_body);
+dispatch!(normal_f32_body, normal_body);

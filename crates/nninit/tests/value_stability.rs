@@ -1,0 +1,256 @@
+//! Value stability: the first outputs of the generator, each distribution and
+//! each random initializer, pinned. A failure here means the stream changed:
+//! every user's tensors would change with it. That is a value-breaking change
+//! to be made on purpose and announced, never by accident.
+//!
+//! Philox vectors are Random123's known answers (kat_vectors). The other pins
+//! were produced by this implementation (nninit 0.1.0) once its distributions
+//! had passed `tests/statistics.rs`; the expressions and seeds are the inputs.
+
+mod common;
+use half::bf16;
+use nninit::rng::{philox4x32_10, Stream, Tag};
+
+#[test]
+fn philox_known_answers() {
+    assert_eq!(
+        philox4x32_10([0; 4], [0; 2]),
+        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+    );
+    assert_eq!(
+        philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
+        [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+    );
+    assert_eq!(
+        philox4x32_10(
+            [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+            [0xa4093822, 0x299f31d0]
+        ),
+        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+    );
+}
+
+#[test]
+fn stream_keys() {
+    assert_eq!(Stream::new(0, "").key(), [4202164556, 1528952463]);
+    assert_eq!(
+        Stream::new(42, "layers.0.weight").key(),
+        [3641437331, 2436010569]
+    );
+    assert_eq!(
+        Stream::new(42, "w1").block(Tag::Normal, 0, 0),
+        [1663004783, 2921058129, 1053585978, 1592640231]
+    );
+}
+
+fn first<T: nninit::Element>(expr: &str, shape: &[usize]) -> Vec<f64> {
+    common::sample::<T>(expr, shape, 42, "w1")
+        .iter()
+        .take(6)
+        .map(|x| x.to_f64())
+        .collect()
+}
+
+fn check(expr: &str, shape: &[usize], f32_pin: &[f64], f64_pin: &[f64]) {
+    assert_eq!(first::<f32>(expr, shape), f32_pin, "{expr} f32");
+    assert_eq!(first::<f64>(expr, shape), f64_pin, "{expr} f64");
+}
+
+#[test]
+fn distributions_and_initializers() {
+    check(
+        "uniform(a=-1, b=1)",
+        &[8],
+        &[
+            0.004119396209716797,
+            -0.03794538974761963,
+            0.24147212505340576,
+            0.3495723009109497,
+            -0.954734206199646,
+            0.28523552417755127,
+        ],
+        &[
+            -0.03794534527600768,
+            0.34957233472761495,
+            0.2852356298932026,
+            -0.3679819703767975,
+            -0.7852670969662425,
+            0.22715025008438028,
+        ],
+    );
+    check(
+        "normal",
+        &[8],
+        &[
+            0.7013325691223145,
+            1.1856508255004883,
+            -0.48137298226356506,
+            -1.6058545112609863,
+            -1.6116241216659546,
+            -0.7223463654518127,
+        ],
+        &[
+            -0.6043476627130673,
+            0.6369928862110367,
+            1.0601888504624621,
+            -0.3484028186512845,
+            0.18167107504237362,
+            -0.8503666392798916,
+        ],
+    );
+    check(
+        "trunc_normal(std=0.5)",
+        &[8],
+        &[
+            -0.6349967122077942,
+            -0.1005733385682106,
+            -0.35873863101005554,
+            -0.12230807542800903,
+            -0.3268309533596039,
+            -0.2802360951900482,
+        ],
+        &[
+            -0.6349966884186433,
+            -0.10057333604921602,
+            -0.35873864316501053,
+            -0.1223080764987846,
+            -0.32683096696647346,
+            -0.2802360841218034,
+        ],
+    );
+    check(
+        "trunc_normal(a=2, b=3)",
+        &[8],
+        &[
+            2.337801694869995,
+            2.035550594329834,
+            2.1669273376464844,
+            2.056710720062256,
+            2.6274003982543945,
+            2.1573073863983154,
+        ],
+        &[
+            2.3378018055960936,
+            2.0355506950108424,
+            2.166927441949572,
+            2.0567106504754573,
+            2.6274003971924893,
+            2.1573074455945793,
+        ],
+    );
+    check(
+        "kaiming_normal(nonlinearity=relu)",
+        &[4, 8],
+        &[
+            0.3506662845611572,
+            0.5928254127502441,
+            -0.24068649113178253,
+            -0.8029272556304932,
+            -0.8058120608329773,
+            -0.36117318272590637,
+        ],
+        &[
+            -0.30217383135653364,
+            0.31849644310551833,
+            0.5300944252312311,
+            -0.17420140932564224,
+            0.09083553752118681,
+            -0.4251833196399458,
+        ],
+    );
+    check(
+        "he_normal",
+        &[4, 8],
+        &[
+            -0.7218942046165466,
+            -0.1143365204334259,
+            -0.4078310430049896,
+            -0.1390455961227417,
+            -0.3715568780899048,
+            -0.318585604429245,
+        ],
+        &[
+            -0.7218942290428767,
+            -0.11433651893575347,
+            -0.4078310343325085,
+            -0.13904559850491188,
+            -0.3715568808920315,
+            -0.31858561719573925,
+        ],
+    );
+    assert_eq!(
+        first::<bf16>("trunc_normal(std=0.5)", &[8]),
+        [
+            -0.63671875,
+            -0.1005859375,
+            -0.359375,
+            -0.1220703125,
+            -0.326171875,
+            -0.279296875
+        ]
+    );
+}
+
+#[test]
+fn orthogonal_pinned_to_rounding() {
+    // Orthogonal goes through matrix multiplication (matrixmultiply), whose
+    // kernels use FMA where the CPU has it: bit-identical across runs and
+    // thread counts on one machine, equal to ~1e-7 across CPUs. Pinned to 1e-6.
+    let pins: [(&[f64], &[f64]); 1] = [(
+        &[
+            0.3280177116394043,
+            -0.21581031382083893,
+            -0.9196903109550476,
+            -0.7510684728622437,
+            -0.650072455406189,
+            -0.11533398926258087,
+        ],
+        &[
+            -0.31678100165538803,
+            -0.9458245515901926,
+            0.07117383367094975,
+            -0.18262235577522978,
+            -0.012813874034284911,
+            -0.9830996286253695,
+        ],
+    )];
+    for (p32, p64) in pins {
+        for (got, want) in first::<f32>("orthogonal", &[3, 3]).iter().zip(p32) {
+            assert!((got - want).abs() < 1e-6, "f32 {got} vs {want}");
+        }
+        for (got, want) in first::<f64>("orthogonal", &[3, 3]).iter().zip(p64) {
+            assert!((got - want).abs() < 1e-12, "f64 {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn print_pins() {
+    if std::env::var("NNINIT_PRINT_PINS").is_err() {
+        return;
+    }
+    println!(
+        "key0 {:?} key42 {:?} block {:?}",
+        Stream::new(0, "").key(),
+        Stream::new(42, "layers.0.weight").key(),
+        Stream::new(42, "w1").block(Tag::Normal, 0, 0)
+    );
+    for (e, s) in PINNED {
+        println!(
+            "{e}\n  f32 {:?}\n  f64 {:?}",
+            first::<f32>(e, s),
+            first::<f64>(e, s)
+        );
+    }
+    println!("bf16 {:?}", first::<bf16>("trunc_normal(std=0.5)", &[8]));
+}
+
+const PINNED: [(&str, &[usize]); 7] = [
+    ("uniform(a=-1, b=1)", &[8]),
+    ("normal", &[8]),
+    ("trunc_normal(std=0.5)", &[8]),
+    ("trunc_normal(a=2, b=3)", &[8]),
+    ("kaiming_normal(nonlinearity=relu)", &[4, 8]),
+    ("he_normal", &[4, 8]),
+    ("orthogonal", &[3, 3]),
+];
