@@ -176,6 +176,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    // matrixmultiply (orthogonal's blocked reflections) reads its thread count
+    // from the environment and defaults to physical cores; use every core
+    // unless the user chose.
+    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,8 @@ pub mod init;
 pub mod io;
 pub mod rng;
 pub mod simd;
+#[cfg(target_arch = "x86_64")]
+mod simd_avx512;
 
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

@@ -77,21 +77,18 @@ fn usable(level: SimdLevel) -> SimdLevel {
 }
 
 macro_rules! dispatch {
-    ($name:ident, $body:ident) => {
+    ($name:ident, $body:ident, $avx512:path) => {
         pub(crate) fn $name(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
-                fn avx512(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
-                    $body(key, c0, out, p, q)
-                }
                 #[target_feature(enable = "avx2")]
                 fn avx2(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
                     $body(key, c0, out, p, q)
                 }
                 match usable(active()) {
-                    // SAFETY: `usable` only returns Avx512 when the CPU reports all four features.
-                    SimdLevel::Avx512 => return unsafe { avx512(key, c0, out, p, q) },
+                    // SAFETY: `usable` only returns Avx512 when the CPU reports all four
+                    // features; callers pass a multiple of 64 elements (`drive_f32`).
+                    SimdLevel::Avx512 => return unsafe { $avx512(key, c0, out, p, q) },
                     // SAFETY: `usable` only returns Avx2 when the CPU reports AVX2.
                     SimdLevel::Avx2 => return unsafe { avx2(key, c0, out, p, q) },
                     SimdLevel::Portable => {}
@@ -102,5 +99,5 @@ macro_rules! dispatch {
     };
 }
 
-dispatch!(uniform_f32_body, uniform_body);
-dispatch!(normal_f32_body, normal_body);
+dispatch!(uniform_f32_body, uniform_body, crate::simd_avx512::uniform_body);
+dispatch!(normal_f32_body, normal_body, crate::simd_avx512::normal_body);

@@ -30,7 +30,7 @@ use ndarray::{s, Array2, ArrayViewMut2};
 use num_traits::Float;
 
 /// Reflections per compact-WY block.
-const BLOCK: usize = 64;
+const BLOCK: usize = 128;
 
 /// The scalar types orthogonal is computed in (f32 for f32/bf16/f16 outputs).
 pub(crate) trait OrthoFloat: Float + ndarray::LinalgScalar + Element + Send + Sync {}
@@ -40,41 +40,33 @@ impl OrthoFloat for f64 {}
 /// The first `m` columns of a Haar-random `n x n` orthogonal matrix, `m <= n`, as `n x m`.
 pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -> Array2<F> {
     assert!(m <= n);
-    // v_k = g[k.., k] of an n x m standard normal matrix
+    // v_k = g[k, k..] of an m x n standard normal matrix (row k holds the
+    // k-th Householder vector, contiguous)
     let mut g = vec![F::zero(); n * m];
-    Dist::Normal {
-        mean: 0.0,
-        std: 1.0,
-    }
-    .fill(stream, 0, &mut g);
-    let mut v = Array2::from_shape_vec((n, m), g).expect("n*m elements");
+    Dist::Normal { mean: 0.0, std: 1.0 }.fill(stream, 0, &mut g);
+    let mut vt = Array2::from_shape_vec((m, n), g).expect("n*m elements");
     let mut tau = vec![F::zero(); m];
     let mut q = Array2::<F>::zeros((n, m));
     let two = F::one() + F::one();
     for k in 0..m {
-        let mut col = v.slice_mut(s![k.., k]);
-        let norm = col.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
-        let x0 = col[0];
+        let mut row = vt.row_mut(k);
+        row.slice_mut(s![..k]).fill(F::zero());
+        let mut x = row.slice_mut(s![k..]);
+        let norm = x.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
+        let x0 = x[0];
         let alpha = if x0 >= F::zero() { -norm } else { norm };
-        col[0] = x0 - alpha;
-        let uu = col.iter().fold(F::zero(), |acc, &x| acc + x * x);
+        x[0] = x0 - alpha;
+        let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
         tau[k] = if uu > F::zero() { two / uu } else { F::zero() };
         // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
-        q[[k, k]] = if alpha >= F::zero() {
-            F::one()
-        } else {
-            -F::one()
-        };
-        for r in 0..k {
-            v[[r, k]] = F::zero();
-        }
+        q[[k, k]] = if alpha >= F::zero() { F::one() } else { -F::one() };
     }
     // Apply blocks right to left: Q = (H_0..H_{b-1}) ... (H_j..H_{j+b-1}) ... D.
     // Block j only touches rows j.. and columns j.. of Q.
     let starts: Vec<usize> = (0..m).step_by(BLOCK).collect();
     for &j in starts.iter().rev() {
         let jb = BLOCK.min(m - j);
-        let vb = v.slice(s![j.., j..j + jb]);
+        let vb = vt.slice(s![j..j + jb, j..]).reversed_axes();
         let mut gram = Array2::<F>::zeros((jb, jb));
         general_mat_mul(F::one(), &vb.t(), &vb, F::zero(), &mut gram);
         let t = wy_t(&gram, &tau[j..j + jb]);
