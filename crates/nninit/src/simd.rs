@@ -99,5 +99,13 @@ macro_rules! dispatch {
     };
 }
 
-dispatch!(uniform_f32_body, uniform_body, crate::simd_avx512::uniform_body);
-dispatch!(normal_f32_body, normal_body, crate::simd_avx512::normal_body);
+dispatch!(
+    uniform_f32_body,
+    uniform_body,
+    crate::simd_avx512::uniform_body
+);
+dispatch!(
+    normal_f32_body,
+    normal_body,
+    crate::simd_avx512::normal_body
+);

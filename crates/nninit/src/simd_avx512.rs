@@ -47,7 +47,12 @@ unsafe fn philox(base: u64, tag: u32, key: [u32; 2]) -> [[__m512i; 4]; INFLIGHT]
         // low word: b_lo + perm (may carry into the high word)
         let lo = _mm512_add_epi32(splat(b as u32), perm);
         let carry = _mm512_cmplt_epu32_mask(lo, splat(b as u32));
-        let hi = _mm512_mask_add_epi32(splat((b >> 32) as u32), carry, splat((b >> 32) as u32), splat(1));
+        let hi = _mm512_mask_add_epi32(
+            splat((b >> 32) as u32),
+            carry,
+            splat((b >> 32) as u32),
+            splat(1),
+        );
         *st = [lo, hi, _mm512_setzero_si512(), splat(tag)];
     }
     let (m0, m1) = (splat(PHILOX_M0), splat(PHILOX_M1));
@@ -76,10 +81,22 @@ unsafe fn store_group(out: *mut f32, r: [__m512; 4]) {
     let t1 = _mm512_unpackhi_ps(r[0], r[1]);
     let t2 = _mm512_unpacklo_ps(r[2], r[3]);
     let t3 = _mm512_unpackhi_ps(r[2], r[3]);
-    let o0 = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t2)));
-    let o1 = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t2)));
-    let o2 = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t1), _mm512_castps_pd(t3)));
-    let o3 = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t1), _mm512_castps_pd(t3)));
+    let o0 = _mm512_castpd_ps(_mm512_unpacklo_pd(
+        _mm512_castps_pd(t0),
+        _mm512_castps_pd(t2),
+    ));
+    let o1 = _mm512_castpd_ps(_mm512_unpackhi_pd(
+        _mm512_castps_pd(t0),
+        _mm512_castps_pd(t2),
+    ));
+    let o2 = _mm512_castpd_ps(_mm512_unpacklo_pd(
+        _mm512_castps_pd(t1),
+        _mm512_castps_pd(t3),
+    ));
+    let o3 = _mm512_castpd_ps(_mm512_unpackhi_pd(
+        _mm512_castps_pd(t1),
+        _mm512_castps_pd(t3),
+    ));
     _mm512_storeu_ps(out, o0);
     _mm512_storeu_ps(out.add(16), o1);
     _mm512_storeu_ps(out.add(32), o2);
@@ -88,7 +105,10 @@ unsafe fn store_group(out: *mut f32, r: [__m512; 4]) {
 
 #[inline(always)]
 unsafe fn unit(w: __m512i) -> __m512 {
-    _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32::<8>(w)), _mm512_set1_ps(1.0 / 16_777_216.0))
+    _mm512_mul_ps(
+        _mm512_cvtepi32_ps(_mm512_srli_epi32::<8>(w)),
+        _mm512_set1_ps(1.0 / 16_777_216.0),
+    )
 }
 
 /// `dist::math::ln_f32`, lane by lane.
@@ -98,17 +118,29 @@ unsafe fn ln(x: __m512) -> __m512 {
     let ps = _mm512_set1_ps;
     let ix = _mm512_add_epi32(_mm512_castps_si512(x), splat(0x3f80_0000 - 0x3f35_04f3));
     let k = _mm512_sub_epi32(_mm512_srli_epi32::<23>(ix), splat(0x7f));
-    let m = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_and_si512(ix, splat(0x007f_ffff)), splat(0x3f35_04f3)));
+    let m = _mm512_castsi512_ps(_mm512_add_epi32(
+        _mm512_and_si512(ix, splat(0x007f_ffff)),
+        splat(0x3f35_04f3),
+    ));
     let f = _mm512_sub_ps(m, ps(1.0));
     let s = _mm512_div_ps(f, _mm512_add_ps(ps(2.0), f));
     let z = _mm512_mul_ps(s, s);
     let w = _mm512_mul_ps(z, z);
-    let t1 = _mm512_mul_ps(w, _mm512_add_ps(ps(0.400_009_721_52), _mm512_mul_ps(w, ps(0.242_790_788_41))));
-    let t2 = _mm512_mul_ps(z, _mm512_add_ps(ps(0.666_666_626_93), _mm512_mul_ps(w, ps(0.284_987_866_88))));
+    let t1 = _mm512_mul_ps(
+        w,
+        _mm512_add_ps(ps(0.400_009_721_52), _mm512_mul_ps(w, ps(0.242_790_788_41))),
+    );
+    let t2 = _mm512_mul_ps(
+        z,
+        _mm512_add_ps(ps(0.666_666_626_93), _mm512_mul_ps(w, ps(0.284_987_866_88))),
+    );
     let r = _mm512_add_ps(t2, t1);
     let hfsq = _mm512_mul_ps(_mm512_mul_ps(ps(0.5), f), f);
     let dk = _mm512_cvtepi32_ps(k);
-    let a = _mm512_add_ps(_mm512_mul_ps(s, _mm512_add_ps(hfsq, r)), _mm512_mul_ps(dk, ps(9.058_000_614_5e-6)));
+    let a = _mm512_add_ps(
+        _mm512_mul_ps(s, _mm512_add_ps(hfsq, r)),
+        _mm512_mul_ps(dk, ps(9.058_000_614_5e-6)),
+    );
     let b = _mm512_add_ps(_mm512_sub_ps(a, hfsq), f);
     _mm512_add_ps(b, _mm512_mul_ps(dk, ps(6.931_381_225_6e-1)))
 }
@@ -131,7 +163,13 @@ unsafe fn box_muller(wa: __m512i, wb: __m512i) -> (__m512, __m512) {
         acc = _mm512_add_ps(ps(c[1]), _mm512_mul_ps(p2, acc));
         _mm512_add_ps(ps(c[0]), _mm512_mul_ps(p2, acc))
     };
-    let s = _mm512_mul_ps(p, poly([1.0, -1.0 / 6.0, 1.0 / 120.0, -1.0 / 5040.0], 1.0 / 362_880.0));
+    let s = _mm512_mul_ps(
+        p,
+        poly(
+            [1.0, -1.0 / 6.0, 1.0 / 120.0, -1.0 / 5040.0],
+            1.0 / 362_880.0,
+        ),
+    );
     let c = poly([1.0, -0.5, 1.0 / 24.0, -1.0 / 720.0], 1.0 / 40_320.0);
     let swap = _mm512_test_epi32_mask(wb, splat(1));
     let x = _mm512_mask_blend_ps(swap, c, s);
@@ -146,7 +184,13 @@ unsafe fn box_muller(wa: __m512i, wb: __m512i) -> (__m512, __m512) {
 /// Shared driver: `out.len()` is a multiple of 64; `f` maps a counter group's
 /// four words to four value registers.
 #[inline(always)]
-unsafe fn drive(key: [u32; 2], tag: u32, c0: u64, out: &mut [f32], f: impl Fn([__m512i; 4]) -> [__m512; 4]) {
+unsafe fn drive(
+    key: [u32; 2],
+    tag: u32,
+    c0: u64,
+    out: &mut [f32],
+    f: impl Fn([__m512i; 4]) -> [__m512; 4],
+) {
     let groups = out.len() / 64;
     let ptr = out.as_mut_ptr();
     let mut g = 0;

@@ -43,7 +43,11 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
     // v_k = g[k, k..] of an m x n standard normal matrix (row k holds the
     // k-th Householder vector, contiguous)
     let mut g = vec![F::zero(); n * m];
-    Dist::Normal { mean: 0.0, std: 1.0 }.fill(stream, 0, &mut g);
+    Dist::Normal {
+        mean: 0.0,
+        std: 1.0,
+    }
+    .fill(stream, 0, &mut g);
     let mut vt = Array2::from_shape_vec((m, n), g).expect("n*m elements");
     let mut tau = vec![F::zero(); m];
     let mut q = Array2::<F>::zeros((n, m));
@@ -59,7 +63,11 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
         let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
         tau[k] = if uu > F::zero() { two / uu } else { F::zero() };
         // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
-        q[[k, k]] = if alpha >= F::zero() { F::one() } else { -F::one() };
+        q[[k, k]] = if alpha >= F::zero() {
+            F::one()
+        } else {
+            -F::one()
+        };
     }
     // Apply blocks right to left: Q = (H_0..H_{b-1}) ... (H_j..H_{j+b-1}) ... D.
     // Block j only touches rows j.. and columns j.. of Q.

@@ -1,0 +1,57 @@
+"""Side-by-side with PyTorch (run by scripts/compare_torch.sh).
+
+Times, in one run on this machine:
+  1. torch normal_ + np.save of a 16384 x 16384 f32 tensor to tmpfs, vs
+     `nninit sample normal --shape=16384,16384 --out x.npy` (end to end);
+  2. torch.nn.init.orthogonal_ on 4096 x 4096 f32, vs nninit's orthogonal
+     (`nninit bench --ortho 4096`);
+  3. torch normal_ throughput into a preallocated 64 MiB buffer (1 thread).
+Medians of 3. Prints ratios; also checks numpy loads nninit's file.
+"""
+import os, subprocess, sys, tempfile, time, re
+import numpy as np
+import torch
+
+NNINIT = sys.argv[1]
+TMP = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+def median(f, reps=3, clean=()):
+    ts = []
+    for _ in range(reps):
+        for c in clean:  # freeing an old 1 GiB tmpfs file is not part of either job
+            if os.path.exists(c):
+                os.remove(c)
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return sorted(ts)[len(ts) // 2]
+
+def torch_sample():
+    x = torch.empty(16384, 16384)
+    torch.nn.init.normal_(x)
+    np.save(os.path.join(TMP, "torch_x.npy"), x.numpy())
+
+def nninit_sample():
+    subprocess.run([NNINIT, "sample", "normal", "--shape=16384,16384",
+                    "--out", os.path.join(TMP, "nninit_x.npy")], check=True)
+
+t_torch = median(torch_sample, clean=[os.path.join(TMP, "torch_x.npy")])
+t_ours = median(nninit_sample, clean=[os.path.join(TMP, "nninit_x.npy")])
+a = np.load(os.path.join(TMP, "nninit_x.npy"), mmap_mode="r")
+assert a.shape == (16384, 16384) and a.dtype == np.float32
+print(f"sample 16384x16384 normal -> .npy: torch {t_torch:.3f} s, nninit {t_ours:.3f} s, "
+      f"speed-up {t_torch / t_ours:.2f}x (mean {float(a[:1024].mean()):+.4f}, std {float(a[:1024].std()):.4f})")
+for f in ("torch_x.npy", "nninit_x.npy"):
+    os.remove(os.path.join(TMP, f))
+
+w = torch.empty(4096, 4096)
+t_torch = median(lambda: torch.nn.init.orthogonal_(w))
+out = subprocess.run([NNINIT, "bench", "--size", "1024", "--reps", "3", "--threads",
+                      str(torch.get_num_threads()), "--ortho", "4096"],
+                     check=True, capture_output=True, text=True).stdout
+t_ours = float(re.search(r"orthogonal 4096x4096 f32: ([0-9.]+) s", out).group(1))
+print(f"orthogonal 4096x4096 f32: torch {t_torch:.3f} s ({torch.get_num_threads()} threads), "
+      f"nninit {t_ours:.3f} s, speed-up {t_torch / t_ours:.2f}x")
+
+torch.set_num_threads(1)
+buf = torch.empty(1 << 24)
+t = median(lambda: buf.normal_(), reps=5)
+print(f"torch normal_ 1 thread, 64 MiB f32: {(1 << 24) / t / 1e9:.3f} G elements/s")
