@@ -23,6 +23,12 @@ pub struct BenchArgs {
     /// Also time orthogonal on an N x N f32 matrix (0: skip).
     #[arg(long, default_value_t = 0)]
     ortho: usize,
+    /// Also time forward+backward of an MLP (e.g. 64,1024x50,10) against the GEMM's own speed.
+    #[arg(long)]
+    mlp: Option<String>,
+    /// Batch for --mlp.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -41,6 +47,34 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
             })
             .collect(),
     )
+}
+
+/// Forward+backward GFLOP/s of an MLP against ndarray's GEMM on the
+/// largest layer's shapes, in the same run.
+fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
+    use nninit::nn::{loss::softmax_cross_entropy, parse_layers, Activation, Mlp};
+    let sizes = parse_layers(spec)?;
+    let init = Init::parse("kaiming_normal(nonlinearity=relu)")?;
+    let net = Mlp::<f32>::new(&sizes, Activation::Relu, &init, &Init::Zeros, 0)?;
+    let (x, y) = nninit::probe::gaussian_batch(batch, sizes[0], *sizes.last().unwrap(), 0);
+    let flops: f64 = sizes
+        .windows(2)
+        .map(|w| 3.0 * 2.0 * (batch * w[0] * w[1]) as f64)
+        .sum();
+    let t = time(reps.min(5), || {
+        let f = net.forward(x.view());
+        let (_, d) = softmax_cross_entropy(f.output(), &y);
+        std::hint::black_box(net.backward(&f, d));
+    });
+    let wmax = *sizes.iter().max().unwrap();
+    let a = ndarray::Array2::<f32>::ones((batch, wmax));
+    let b = ndarray::Array2::<f32>::ones((wmax, wmax));
+    let tg = time(reps.min(5), || {
+        std::hint::black_box(a.dot(&b.t()));
+    });
+    let gemm = 2.0 * (batch * wmax * wmax) as f64 / tg / 1e9;
+    println!("mlp {spec} batch {batch}: forward+backward {:.3} s, {:.1} GFLOP/s; GEMM {batch}x{wmax}x{wmax} alone {gemm:.1} GFLOP/s ({:.0}% of it)", t, flops / t / 1e9, 100.0 * flops / t / 1e9 / gemm);
+    Ok(())
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
@@ -127,6 +161,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             });
             println!("orthogonal {k}x{k} f32: {t:.3} s");
         }
-    });
+        if let Some(spec) = &a.mlp {
+            mlp(spec, a.batch, a.reps)?;
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
     Ok(())
 }

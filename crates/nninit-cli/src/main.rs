@@ -5,6 +5,8 @@
 //! name, a bad shape or parameter, a bad flag); 1 any other failure (I/O).
 
 mod bench;
+mod plot;
+mod probe_cmd;
 mod shape;
 
 use anyhow::Context;
@@ -73,29 +75,56 @@ enum Command {
     },
     /// List every initializer and its parameters.
     List,
+    /// Forward and backward one batch through an MLP at initialization: per-layer statistics and a verdict.
+    Probe(probe_cmd::ProbeArgs),
     /// Measure fill throughput against a plain memory fill (see README).
     Bench(bench::BenchArgs),
 }
 
 /// An error with the exit code it maps to.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     err: anyhow::Error,
 }
 
-fn input(e: impl Into<anyhow::Error>) -> Failure {
+/// Bad input: exit 2.
+pub(crate) fn input(e: impl Into<anyhow::Error>) -> Failure {
     Failure {
         code: 2,
         err: e.into(),
     }
 }
 
-fn lib(e: Error) -> Failure {
+/// A library error: I/O is exit 1, everything else is bad input (2).
+pub(crate) fn lib(e: Error) -> Failure {
     let code = if matches!(e, Error::Io { .. }) { 1 } else { 2 };
     Failure {
         code,
         err: e.into(),
     }
+}
+
+/// Any other failure: exit 1.
+pub(crate) fn other(e: anyhow::Error) -> Failure {
+    Failure { code: 1, err: e }
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let fail = |e: std::io::Error| other(anyhow::anyhow!("cannot write `{}`: {e}", path.display()));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".nninit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -169,6 +198,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Probe(args) => probe_cmd::run(args),
         Command::Bench(args) => bench::run(args)
             .context("benchmark failed")
             .map_err(|err| Failure { code: 1, err }),
@@ -176,13 +206,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    // matrixmultiply (orthogonal's blocked reflections) reads its thread count
-    // from the environment and defaults to physical cores; use every core
-    // unless the user chose.
-    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
-    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

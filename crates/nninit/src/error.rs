@@ -64,6 +64,13 @@ pub enum Error {
     /// The dtype cannot be stored in the requested format.
     #[error("{0}")]
     Unsupported(String),
+    /// A dataset file is malformed.
+    #[error("bad data in `{origin}`{}: {reason}", if *.line > 0 { format!(" at line {}", .line) } else { String::new() })]
+    Data {
+        origin: String,
+        line: usize,
+        reason: String,
+    },
     /// An I/O failure, with the path involved.
     #[error("{action} `{path}`: {source}")]
     Io {

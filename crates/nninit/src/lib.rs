@@ -21,11 +21,15 @@
 
 #![deny(unsafe_code)]
 
+pub mod data;
 pub mod dist;
 pub mod dtype;
 pub mod error;
 pub mod init;
 pub mod io;
+mod linalg;
+pub mod nn;
+pub mod probe;
 pub mod rng;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]

@@ -88,7 +88,7 @@ pub(crate) fn drive_f32(
     let mut e = first;
     let mut rest = out;
     // head: up to the next counter boundary
-    while e % 4 != 0 && !rest.is_empty() {
+    while !e.is_multiple_of(4) && !rest.is_empty() {
         let v = scalar(e / 4);
         rest[0] = v[(e % 4) as usize];
         rest = &mut rest[1..];

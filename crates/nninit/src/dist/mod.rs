@@ -32,6 +32,16 @@ pub enum Dist {
 }
 
 impl Dist {
+    /// E[x^2] of one element (before rounding to the dtype).
+    pub fn second_moment(&self) -> f64 {
+        match self {
+            Dist::Uniform { lo, hi } => (lo * lo + lo * hi + hi * hi) / 3.0,
+            Dist::Normal { mean, std } => mean * mean + std * std,
+            Dist::Constant(v) => v * v,
+            Dist::TruncNormal(t) => t.second_moment(),
+        }
+    }
+
     /// Fill `out` with elements `first .. first + out.len()` of the tensor whose stream is `stream`.
     pub fn fill<T: Element>(&self, stream: &Stream, first: u64, out: &mut [T]) {
         out.par_chunks_mut(BLOCK)

@@ -101,6 +101,26 @@ impl TruncNormal {
         (self.a, self.b)
     }
 
+    /// E[x^2] in closed form: with standardized bounds and Z = Phi(beta) - Phi(alpha),
+    /// mean m = (phi(alpha) - phi(beta)) / Z, variance v = 1 + (alpha phi(alpha) - beta phi(beta)) / Z - m^2.
+    pub fn second_moment(&self) -> f64 {
+        let (a, b) = (
+            (self.a - self.mean) / self.std,
+            (self.b - self.mean) / self.std,
+        );
+        let pdf = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let cdf = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
+        let z = cdf(b) - cdf(a);
+        if z <= 0.0 {
+            let x = self.mean + self.std * a;
+            return x * x;
+        }
+        let xpdf = |x: f64| if x.is_finite() { x * pdf(x) } else { 0.0 };
+        let m = (pdf(a) - pdf(b)) / z;
+        let v = 1.0 + (xpdf(a) - xpdf(b)) / z - m * m;
+        self.mean * self.mean + 2.0 * self.mean * self.std * m + self.std * self.std * (v + m * m)
+    }
+
     /// One standardized proposal from four words, or `None` if rejected.
     #[inline]
     fn propose(&self, w: &[u32; 4]) -> Option<f64> {

@@ -219,7 +219,7 @@ impl Init {
                 if layout != Layout::Torch {
                     return Err(self.shape_err(shape, "dirac is defined on PyTorch's [out, in, *kernel] layout; use layout torch"));
                 }
-                if shape[0] % groups != 0 {
+                if !shape[0].is_multiple_of(*groups) {
                     return Err(self.shape_err(shape, format!("dim 0 ({}) must be divisible by groups ({groups})", shape[0])));
                 }
                 Plan::Dirac { groups: *groups }
@@ -273,6 +273,34 @@ impl Init {
             }
         };
         Ok(p)
+    }
+
+    /// E[w^2] of an element of a tensor of `shape`: the sigma_w^2 / fan_in of
+    /// mean-field theory, known before generating anything.
+    pub fn second_moment(&self, shape: &[usize], layout: Layout) -> Result<f64> {
+        let n = numel(shape).max(1) as f64;
+        Ok(match self.plan(shape, layout, DType::F64)? {
+            Plan::Elementwise(d) => d.second_moment(),
+            Plan::Eye { cols, gain } => gain * gain * (shape[0].min(cols as usize) as f64) / n,
+            Plan::Dirac { groups } => {
+                let per = (shape[0] / groups).min(shape[1]) * groups;
+                per as f64 / n
+            }
+            Plan::Orthogonal { rows, cols, gain } => gain * gain * rows.min(cols) as f64 / n,
+            Plan::DeltaOrthogonal { scale } => {
+                let (i, o) = io_channels(shape, layout);
+                scale * scale * i.min(o) as f64 / n
+            }
+            Plan::Sparse {
+                rows,
+                sparsity,
+                std,
+                ..
+            } => {
+                let zeros = ((sparsity * rows as f64).ceil() as usize).min(rows);
+                std * std * (rows - zeros) as f64 / rows.max(1) as f64
+            }
+        })
     }
 
     /// Check that this initializer can fill a tensor of `shape`, `layout` and `dtype`.

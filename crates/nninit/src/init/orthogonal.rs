@@ -24,38 +24,40 @@
 
 use crate::dist::Dist;
 use crate::dtype::Element;
+use crate::linalg::{par, Real};
 use crate::rng::Stream;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayViewMut2};
+use faer::linalg::matmul::matmul;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatMut, MatRef};
 use num_traits::Float;
 
 /// Reflections per compact-WY block.
 const BLOCK: usize = 128;
 
 /// The scalar types orthogonal is computed in (f32 for f32/bf16/f16 outputs).
-pub(crate) trait OrthoFloat: Float + ndarray::LinalgScalar + Element + Send + Sync {}
+pub(crate) trait OrthoFloat: Float + Real + Element {}
 impl OrthoFloat for f32 {}
 impl OrthoFloat for f64 {}
 
-/// The first `m` columns of a Haar-random `n x n` orthogonal matrix, `m <= n`, as `n x m`.
-pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -> Array2<F> {
+/// The first `m` columns of a Haar-random `n x n` orthogonal matrix, `m <= n`,
+/// as an `n x m` row-major vector.
+pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -> Vec<F> {
     assert!(m <= n);
     // v_k = g[k, k..] of an m x n standard normal matrix (row k holds the
     // k-th Householder vector, contiguous)
-    let mut g = vec![F::zero(); n * m];
+    let mut vt = vec![F::zero(); n * m];
     Dist::Normal {
         mean: 0.0,
         std: 1.0,
     }
-    .fill(stream, 0, &mut g);
-    let mut vt = Array2::from_shape_vec((m, n), g).expect("n*m elements");
+    .fill(stream, 0, &mut vt);
     let mut tau = vec![F::zero(); m];
-    let mut q = Array2::<F>::zeros((n, m));
+    let mut q = vec![F::zero(); n * m];
     let two = F::one() + F::one();
     for k in 0..m {
-        let mut row = vt.row_mut(k);
-        row.slice_mut(s![..k]).fill(F::zero());
-        let mut x = row.slice_mut(s![k..]);
+        let row = &mut vt[k * n..(k + 1) * n];
+        row[..k].fill(F::zero());
+        let x = &mut row[k..];
         let norm = x.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
         let x0 = x[0];
         let alpha = if x0 >= F::zero() { -norm } else { norm };
@@ -63,7 +65,7 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
         let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
         tau[k] = if uu > F::zero() { two / uu } else { F::zero() };
         // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
-        q[[k, k]] = if alpha >= F::zero() {
+        q[k * m + k] = if alpha >= F::zero() {
             F::one()
         } else {
             -F::one()
@@ -71,38 +73,69 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
     }
     // Apply blocks right to left: Q = (H_0..H_{b-1}) ... (H_j..H_{j+b-1}) ... D.
     // Block j only touches rows j.. and columns j.. of Q.
+    let vt_all = MatRef::from_row_major_slice(&vt, m, n);
+    let mut q_all = MatMut::from_row_major_slice_mut(&mut q, n, m);
     let starts: Vec<usize> = (0..m).step_by(BLOCK).collect();
     for &j in starts.iter().rev() {
         let jb = BLOCK.min(m - j);
-        let vb = vt.slice(s![j..j + jb, j..]).reversed_axes();
-        let mut gram = Array2::<F>::zeros((jb, jb));
-        general_mat_mul(F::one(), &vb.t(), &vb, F::zero(), &mut gram);
+        // rows j..j+jb of V^T, columns j..: V_b^T, jb x (n - j)
+        let vbt = vt_all.submatrix(j, j, jb, n - j);
+        let mut gram = Mat::<F>::zeros(jb, jb);
+        matmul(
+            gram.as_mut(),
+            Accum::Replace,
+            vbt,
+            vbt.transpose(),
+            F::one(),
+            par(jb, jb, n - j),
+        );
         let t = wy_t(&gram, &tau[j..j + jb]);
-        let mut sub: ArrayViewMut2<F> = q.slice_mut(s![j.., j..]);
-        let cols = sub.ncols();
-        let mut w = Array2::<F>::zeros((jb, cols));
-        general_mat_mul(F::one(), &vb.t(), &sub, F::zero(), &mut w);
-        let mut w2 = Array2::<F>::zeros((jb, cols));
-        general_mat_mul(F::one(), &t, &w, F::zero(), &mut w2);
-        general_mat_mul(-F::one(), &vb, &w2, F::one(), &mut sub);
+        let mut sub = q_all.rb_mut().submatrix_mut(j, j, n - j, m - j);
+        let cols = m - j;
+        let mut w = Mat::<F>::zeros(jb, cols);
+        matmul(
+            w.as_mut(),
+            Accum::Replace,
+            vbt,
+            sub.rb(),
+            F::one(),
+            par(jb, cols, n - j),
+        );
+        let mut w2 = Mat::<F>::zeros(jb, cols);
+        matmul(
+            w2.as_mut(),
+            Accum::Replace,
+            t.as_ref(),
+            w.as_ref(),
+            F::one(),
+            par(jb, cols, jb),
+        );
+        matmul(
+            sub.rb_mut(),
+            Accum::Add,
+            vbt.transpose(),
+            w2.as_ref(),
+            -F::one(),
+            par(n - j, cols, jb),
+        );
     }
     q
 }
 
 /// The upper-triangular T of the compact WY form (LAPACK `larft`, forward,
 /// columnwise) from the Gram matrix V^T V and the reflection coefficients.
-fn wy_t<F: OrthoFloat>(gram: &Array2<F>, tau: &[F]) -> Array2<F> {
+fn wy_t<F: OrthoFloat>(gram: &Mat<F>, tau: &[F]) -> Mat<F> {
     let b = tau.len();
-    let mut t = Array2::<F>::zeros((b, b));
+    let mut t = Mat::<F>::zeros(b, b);
     for i in 0..b {
-        t[[i, i]] = tau[i];
+        t[(i, i)] = tau[i];
         for r in 0..i {
             // T[r, i] = -tau_i * sum_{c=r}^{i-1} T[r, c] * gram[c, i]
             let mut acc = F::zero();
             for c in r..i {
-                acc = acc + t[[r, c]] * gram[[c, i]];
+                acc += t[(r, c)] * gram[(c, i)];
             }
-            t[[r, i]] = -tau[i] * acc;
+            t[(r, i)] = -tau[i] * acc;
         }
     }
     t
@@ -138,8 +171,11 @@ fn write<F: OrthoFloat, T: Element>(
             *o = T::from_f64(Element::to_f64(*x) * g);
         }
     } else {
-        for (o, x) in out.iter_mut().zip(q.t().iter()) {
-            *o = T::from_f64(Element::to_f64(*x) * g);
+        // out (m x n) = q^T
+        for (i, row) in out.chunks_mut(n).enumerate() {
+            for (k, o) in row.iter_mut().enumerate() {
+                *o = T::from_f64(Element::to_f64(q[k * m + i]) * g);
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ pub fn safetensors_header(
     }
     // serde_json's Map keeps keys sorted (BTreeMap): deterministic bytes
     let mut body = serde_json::to_vec(&Value::Object(map)).expect("JSON of strings and numbers");
-    while body.len() % 8 != 0 {
+    while !body.len().is_multiple_of(8) {
         body.push(b' ');
     }
     let mut h = (body.len() as u64).to_le_bytes().to_vec();

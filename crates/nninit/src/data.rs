@@ -1,0 +1,256 @@
+//! Datasets: the bundled 8x8 digits and users' CSV files.
+//!
+//! The digits (1797 samples, 64 pixels 0..16, 10 classes; UCI "Optical
+//! Recognition of Handwritten Digits", Alpaydin & Kaynak 1998, CC BY 4.0, as
+//! shipped in scikit-learn) are embedded in the library, so nothing is read
+//! from outside the repository. `data/README.md` gives source and checksum.
+
+use crate::error::{Error, Result};
+use crate::rng::{Stream, Tag};
+use flate2::read::GzDecoder;
+use ndarray::Array2;
+use std::io::Read;
+use std::path::Path;
+
+static DIGITS_GZ: &[u8] = include_bytes!("../../../data/digits.csv.gz");
+
+/// A labelled dataset: `x` is `[samples, features]`, `y` class indices.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub x: Array2<f32>,
+    pub y: Vec<usize>,
+    pub classes: usize,
+    pub name: String,
+}
+
+fn data_err(source: &str, line: usize, reason: String) -> Error {
+    Error::Data {
+        origin: source.to_string(),
+        line,
+        reason,
+    }
+}
+
+/// Parse CSV text: numeric cells, last column an integer class label >= 0.
+/// A first line that is not numeric is taken as a header.
+pub fn parse_csv(text: &str, source: &str) -> Result<Dataset> {
+    let mut rows: Vec<Vec<f32>> = Vec::new();
+    let mut labels = Vec::new();
+    let mut width = None;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').map(|c| c.trim()).collect();
+        let parsed: std::result::Result<Vec<f64>, _> =
+            cells.iter().map(|c| c.parse::<f64>()).collect();
+        let vals = match parsed {
+            Ok(v) => v,
+            Err(_) if i == 0 => continue, // header
+            Err(_) => {
+                let bad = cells
+                    .iter()
+                    .find(|c| c.parse::<f64>().is_err())
+                    .copied()
+                    .unwrap_or("");
+                return Err(data_err(
+                    source,
+                    i + 1,
+                    format!("cell `{bad}` is not a number"),
+                ));
+            }
+        };
+        if vals.len() < 2 {
+            return Err(data_err(
+                source,
+                i + 1,
+                "a row needs at least one feature and a label".into(),
+            ));
+        }
+        match width {
+            None => width = Some(vals.len()),
+            Some(w) if w != vals.len() => {
+                return Err(data_err(
+                    source,
+                    i + 1,
+                    format!("{} columns, but the first row has {w}", vals.len()),
+                ))
+            }
+            _ => {}
+        }
+        let label = *vals.last().expect("len >= 2");
+        if label < 0.0 || label.fract() != 0.0 || label > 1e6 {
+            return Err(data_err(
+                source,
+                i + 1,
+                format!("label `{label}` is not a class index (a whole number >= 0)"),
+            ));
+        }
+        if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
+            return Err(data_err(
+                source,
+                i + 1,
+                format!("value `{v}` is not finite"),
+            ));
+        }
+        labels.push(label as usize);
+        rows.push(vals[..vals.len() - 1].iter().map(|&v| v as f32).collect());
+    }
+    let Some(w) = width else {
+        return Err(data_err(source, 0, "no data rows".into()));
+    };
+    let classes = labels.iter().max().map_or(0, |m| m + 1);
+    if classes < 2 {
+        return Err(data_err(
+            source,
+            0,
+            "labels must cover at least two classes".into(),
+        ));
+    }
+    let x = Array2::from_shape_vec((rows.len(), w - 1), rows.concat()).expect("rectangular");
+    Ok(Dataset {
+        x,
+        y: labels,
+        classes,
+        name: source.to_string(),
+    })
+}
+
+/// The bundled digits, pixels as given (0..16).
+pub fn digits() -> Dataset {
+    let mut text = String::new();
+    GzDecoder::new(DIGITS_GZ)
+        .read_to_string(&mut text)
+        .expect("the embedded digits are valid gzip (checked by tests)");
+    let mut d =
+        parse_csv(&text, "digits").expect("the embedded digits are valid CSV (checked by tests)");
+    d.name = "digits".into();
+    d
+}
+
+/// Load a dataset by name (`digits`) or from a `.csv` file (last column = label).
+pub fn load(spec: &str) -> Result<Dataset> {
+    if spec.eq_ignore_ascii_case("digits") {
+        return Ok(digits());
+    }
+    let path = Path::new(spec);
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+    {
+        Some(e) if e == "csv" => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                action: "cannot read",
+                path: spec.to_string(),
+                source,
+            })?;
+            parse_csv(&text, spec)
+        }
+        _ => Err(Error::UnknownName {
+            what: "dataset",
+            name: spec.to_string(),
+            suggestion: None,
+            allowed: vec![
+                "digits".into(),
+                "a path to a .csv file (last column = label)".into(),
+            ],
+        }),
+    }
+}
+
+/// A seeded, stratified split: in every class, a `test_frac` share goes to
+/// the test set. Returns (train, test).
+pub fn split(d: &Dataset, test_frac: f64, seed: u64) -> (Dataset, Dataset) {
+    let stream = Stream::new(seed, "split");
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for c in 0..d.classes {
+        let mut idx: Vec<usize> = (0..d.y.len()).filter(|&i| d.y[i] == c).collect();
+        idx.sort_by_key(|&i| (stream.block(Tag::Uniform, i as u64, 0)[0], i));
+        let n_test = (idx.len() as f64 * test_frac).round() as usize;
+        test.extend_from_slice(&idx[..n_test]);
+        train.extend_from_slice(&idx[n_test..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    (subset(d, &train), subset(d, &test))
+}
+
+/// Rows `idx` of `d`.
+pub fn subset(d: &Dataset, idx: &[usize]) -> Dataset {
+    let x = d.x.select(ndarray::Axis(0), idx);
+    Dataset {
+        x,
+        y: idx.iter().map(|&i| d.y[i]).collect(),
+        classes: d.classes,
+        name: d.name.clone(),
+    }
+}
+
+/// Standardize features with the mean and std of `train` (constant features
+/// are centred only), applied to both sets.
+pub fn standardize(train: &mut Dataset, test: &mut Dataset) {
+    let n = train.x.nrows() as f32;
+    for j in 0..train.x.ncols() {
+        let col = train.x.column(j);
+        let m = col.sum() / n;
+        let s = (col.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n).sqrt();
+        let s = if s > 1e-6 { s } else { 1.0 };
+        train.x.column_mut(j).mapv_inplace(|v| (v - m) / s);
+        test.x.column_mut(j).mapv_inplace(|v| (v - m) / s);
+    }
+}
+
+/// `n` rows of `d` (all if n >= rows), chosen by a seeded shuffle.
+pub fn sample_rows(d: &Dataset, n: usize, seed: u64) -> Dataset {
+    let mut idx: Vec<usize> = (0..d.y.len()).collect();
+    let s = Stream::new(seed, "sample_rows");
+    idx.sort_by_key(|&i| (s.block(Tag::Uniform, i as u64, 0)[0], i));
+    idx.truncate(n.min(d.y.len()));
+    subset(d, &idx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_shape_and_classes() {
+        let d = digits();
+        assert_eq!(d.x.dim(), (1797, 64));
+        assert_eq!(d.classes, 10);
+        for c in 0..10 {
+            let n = d.y.iter().filter(|&&y| y == c).count();
+            assert!((170..=190).contains(&n), "class {c}: {n}");
+        }
+        assert!(d.x.iter().all(|&v| (0.0..=16.0).contains(&v)));
+    }
+
+    #[test]
+    fn split_is_stratified_and_seeded() {
+        let d = digits();
+        let (tr, te) = split(&d, 0.25, 0);
+        assert_eq!(tr.y.len() + te.y.len(), 1797);
+        for c in 0..10 {
+            let a = te.y.iter().filter(|&&y| y == c).count() as f64;
+            let b = d.y.iter().filter(|&&y| y == c).count() as f64;
+            assert!((a / b - 0.25).abs() < 0.01);
+        }
+        let (_, te2) = split(&d, 0.25, 0);
+        assert_eq!(te.y, te2.y);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = parse_csv("1,2,0\n1,2\n", "f.csv").unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("columns"), "{e}");
+        let e = parse_csv("a,b,label\n1,x,0\n", "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("`x`"), "{e}");
+        let e = parse_csv("1,2,-1\n", "f.csv").unwrap_err().to_string();
+        assert!(e.contains("label"), "{e}");
+    }
+}

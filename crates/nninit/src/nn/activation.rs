@@ -1,0 +1,295 @@
+//! Activations: value, derivative, and the initializer each one calls for.
+//!
+//! | activation | phi(x) | recommended init | why |
+//! |---|---|---|---|
+//! | sigmoid | 1 / (1 + e^-x) | `xavier_normal` | Glorot & Bengio 2010 |
+//! | tanh | tanh x | `xavier_normal(gain=5/3)` | PyTorch's tanh gain on Glorot |
+//! | relu | max(0, x) | `kaiming_normal(nonlinearity=relu)` | He et al. 2015: half the units are off |
+//! | leaky_relu(s) | x > 0 ? x : s x | `kaiming_normal(a=s, nonlinearity=leaky_relu)` | gain sqrt(2 / (1 + s^2)) |
+//! | elu(alpha) | x > 0 ? x : alpha (e^x - 1) | `kaiming_normal(nonlinearity=relu)` | ReLU-like second moment |
+//! | selu | lambda * elu_alpha(x) | `lecun_normal` | Klambauer et al. 2017: self-normalizing |
+//! | gelu | x Phi(x) (exact erf, as PyTorch's default) | `kaiming_normal(nonlinearity=relu)` | ReLU-like second moment |
+//! | silu | x sigmoid(x) | `kaiming_normal(nonlinearity=relu)` | ReLU-like second moment |
+//! | linear | x | `xavier_normal` | variance preserving both ways |
+
+use crate::error::{unknown_name, Error, Result};
+use serde::Serialize;
+
+/// SELU constants (Klambauer et al. 2017).
+const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
+
+/// An element-wise activation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Activation {
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu { slope: f64 },
+    Elu { alpha: f64 },
+    Selu,
+    Gelu,
+    Silu,
+    Linear,
+}
+
+/// Accepted names.
+pub const ACTIVATIONS: [&str; 9] = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "linear",
+];
+
+impl Activation {
+    /// Parse `relu`, `leaky_relu` (slope 0.01), `leaky_relu(0.2)` / `leaky_relu(slope=0.2)`, `elu(alpha=1)`, ...
+    pub fn parse(s: &str) -> Result<Activation> {
+        let t = s.trim().to_ascii_lowercase();
+        let (name, arg) = match t.find('(') {
+            Some(i) if t.ends_with(')') => {
+                let inner = t[i + 1..t.len() - 1].trim();
+                let v = inner.rsplit('=').next().unwrap_or("").trim();
+                let x: f64 = v.parse().map_err(|_| Error::BadParam {
+                    init: t[..i].to_string(),
+                    param: "slope".into(),
+                    value: inner.to_string(),
+                    expected: "a number, e.g. leaky_relu(0.2)".into(),
+                })?;
+                if !x.is_finite() {
+                    return Err(Error::BadParam {
+                        init: t[..i].to_string(),
+                        param: "slope".into(),
+                        value: inner.to_string(),
+                        expected: "a finite number".into(),
+                    });
+                }
+                (&t[..i], Some(x))
+            }
+            _ => (t.as_str(), None),
+        };
+        Ok(match name.replace('-', "_").as_str() {
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "relu" => Activation::Relu,
+            "leaky_relu" | "leakyrelu" => Activation::LeakyRelu {
+                slope: arg.unwrap_or(0.01),
+            },
+            "elu" => Activation::Elu {
+                alpha: arg.unwrap_or(1.0),
+            },
+            "selu" => Activation::Selu,
+            "gelu" => Activation::Gelu,
+            "silu" | "swish" => Activation::Silu,
+            "linear" | "identity" | "none" => Activation::Linear,
+            _ => return Err(unknown_name("activation", s, &ACTIVATIONS)),
+        })
+    }
+
+    /// Canonical spelling (round-trips through [`Activation::parse`]).
+    pub fn name(&self) -> String {
+        match self {
+            Activation::Sigmoid => "sigmoid".into(),
+            Activation::Tanh => "tanh".into(),
+            Activation::Relu => "relu".into(),
+            Activation::LeakyRelu { slope } => format!("leaky_relu({slope})"),
+            Activation::Elu { alpha } => format!("elu({alpha})"),
+            Activation::Selu => "selu".into(),
+            Activation::Gelu => "gelu".into(),
+            Activation::Silu => "silu".into(),
+            Activation::Linear => "linear".into(),
+        }
+    }
+
+    /// phi(x).
+    #[inline]
+    pub fn f(&self, x: f64) -> f64 {
+        match *self {
+            Activation::Sigmoid => sigmoid(x),
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu { slope } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    slope * x
+                }
+            }
+            Activation::Elu { alpha } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha * x.exp_m1()
+                }
+            }
+            Activation::Selu => SELU_LAMBDA * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
+            Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
+            Activation::Silu => x * sigmoid(x),
+            Activation::Linear => x,
+        }
+    }
+
+    /// phi'(x) (the right derivative at kinks, as PyTorch: relu'(0) = 0).
+    #[inline]
+    pub fn df(&self, x: f64) -> f64 {
+        match *self {
+            Activation::Sigmoid => {
+                let s = sigmoid(x);
+                s * (1.0 - s)
+            }
+            Activation::Tanh => {
+                let t = x.tanh();
+                1.0 - t * t
+            }
+            Activation::Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    slope
+                }
+            }
+            Activation::Elu { alpha } => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    alpha * x.exp()
+                }
+            }
+            Activation::Selu => SELU_LAMBDA * if x > 0.0 { 1.0 } else { SELU_ALPHA * x.exp() },
+            Activation::Gelu => {
+                let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)) + x * pdf
+            }
+            Activation::Silu => {
+                let s = sigmoid(x);
+                s * (1.0 + x * (1.0 - s))
+            }
+            Activation::Linear => 1.0,
+        }
+    }
+
+    /// The init expression suited to this activation (see the module table).
+    pub fn recommended_init(&self) -> String {
+        match *self {
+            Activation::Sigmoid | Activation::Linear => "xavier_normal".into(),
+            Activation::Tanh => "xavier_normal(gain=1.6666666666666667)".into(),
+            Activation::Relu | Activation::Elu { .. } | Activation::Gelu | Activation::Silu => {
+                "kaiming_normal(nonlinearity=relu)".into()
+            }
+            Activation::LeakyRelu { slope } => {
+                format!("kaiming_normal(a={slope}, nonlinearity=leaky_relu)")
+            }
+            Activation::Selu => "lecun_normal".into(),
+        }
+    }
+
+    /// Why [`Activation::recommended_init`] suits it, in a sentence.
+    pub fn recommendation_reason(&self) -> &'static str {
+        match self {
+            Activation::Sigmoid | Activation::Linear => "Xavier/Glorot keeps the variance of activations and gradients equal across layers for activations that are near-linear around 0",
+            Activation::Tanh => "Xavier/Glorot with PyTorch's tanh gain 5/3 compensates for tanh shrinking its input",
+            Activation::Relu | Activation::Elu { .. } | Activation::Gelu | Activation::Silu => "He/Kaiming (variance 2/fan_in) makes up for the half of the units a rectifier switches off",
+            Activation::LeakyRelu { .. } => "He/Kaiming with leaky ReLU's gain sqrt(2/(1+slope^2)) keeps the forward variance",
+            Activation::Selu => "LeCun normal (variance 1/fan_in) is the initialization SELU's self-normalizing fixed point assumes",
+        }
+    }
+
+    /// Whether units can be "dead" (never active): the ReLU family.
+    pub fn can_die(&self) -> bool {
+        matches!(self, Activation::Relu | Activation::LeakyRelu { .. })
+    }
+
+    /// Whether a unit at this output is saturated (derivative near 0):
+    /// |tanh| > 0.99 or sigmoid outside [0.01, 0.99].
+    pub fn is_saturated(&self, y: f64) -> bool {
+        match self {
+            Activation::Tanh => y.abs() > 0.99,
+            Activation::Sigmoid => !(0.01..=0.99).contains(&y),
+            _ => false,
+        }
+    }
+
+    /// Whether this activation can saturate.
+    pub fn can_saturate(&self) -> bool {
+        matches!(self, Activation::Tanh | Activation::Sigmoid)
+    }
+}
+
+#[inline]
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let acts = [
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.2 },
+            Activation::Elu { alpha: 1.0 },
+            Activation::Selu,
+            Activation::Gelu,
+            Activation::Silu,
+            Activation::Linear,
+        ];
+        for a in acts {
+            for &x in &[-3.0, -0.7, -0.1, 0.3, 1.1, 2.5] {
+                let h = 1e-6;
+                let fd = (a.f(x + h) - a.f(x - h)) / (2.0 * h);
+                assert!(
+                    (fd - a.df(x)).abs() < 1e-6,
+                    "{a:?} at {x}: {fd} vs {}",
+                    a.df(x)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parse_round_trips() {
+        for s in [
+            "sigmoid",
+            "tanh",
+            "relu",
+            "leaky_relu(0.2)",
+            "elu(1)",
+            "selu",
+            "gelu",
+            "silu",
+            "linear",
+        ] {
+            let a = Activation::parse(s).unwrap();
+            assert_eq!(Activation::parse(&a.name()).unwrap(), a);
+        }
+        assert_eq!(
+            Activation::parse("leaky_relu").unwrap(),
+            Activation::LeakyRelu { slope: 0.01 }
+        );
+        assert!(Activation::parse("rleu")
+            .unwrap_err()
+            .to_string()
+            .contains("relu"));
+    }
+}

@@ -1,0 +1,199 @@
+//! A dense multilayer perceptron with exact forward and backward passes.
+//!
+//! # Shapes
+//! - weights `w` are `[out, in]` (PyTorch's `nn.Linear`), biases `[out]`;
+//! - a batch `x` is `[batch, in]`; layer `l` computes `z = a W^T + b` and,
+//!   for every layer but the last, `a = phi(z)`; the last layer's `z` are the
+//!   network's outputs (logits);
+//! - `backward` takes dL/d(output) `[batch, out]` and returns, per layer,
+//!   dL/dz (the backward signal), dL/dW `[out, in]` and dL/db `[out]`.
+//!
+//! Matrix products go through `ndarray` (its `matrixmultiply` backend).
+
+use super::activation::Activation;
+use crate::dtype::Element;
+use crate::error::Result;
+use crate::init::fan::Layout;
+use crate::init::Init;
+use crate::linalg::{gemm, Real};
+use crate::rng::Stream;
+use ndarray::{Array1, Array2, ArrayView2, Axis, LinalgScalar};
+use num_traits::Float;
+
+/// Scalars the engine runs in (f32 for probing and training, f64 for gradient checks).
+pub trait Scalar: Float + LinalgScalar + Element + Real + Send + Sync {}
+impl Scalar for f32 {}
+impl Scalar for f64 {}
+
+/// One dense layer.
+#[derive(Debug, Clone)]
+pub struct Dense<F> {
+    /// `[out, in]`
+    pub w: Array2<F>,
+    /// `[out]`
+    pub b: Array1<F>,
+}
+
+/// A multilayer perceptron: `activation` after every layer but the last.
+#[derive(Debug, Clone)]
+pub struct Mlp<F> {
+    pub layers: Vec<Dense<F>>,
+    pub activation: Activation,
+}
+
+/// What the forward pass keeps for the backward pass.
+#[derive(Debug, Clone)]
+pub struct Forward<F> {
+    /// Input of each layer, `[batch, in_l]` (the batch itself for layer 0).
+    pub inputs: Vec<Array2<F>>,
+    /// Pre-activations of each layer, `[batch, out_l]`; the last is the output.
+    pub pre: Vec<Array2<F>>,
+}
+
+impl<F: Scalar> Forward<F> {
+    /// The network's output (the last layer's pre-activations).
+    pub fn output(&self) -> &Array2<F> {
+        self.pre.last().expect("at least one layer")
+    }
+}
+
+/// Gradients of every layer.
+#[derive(Debug, Clone)]
+pub struct Grads<F> {
+    /// dL/dz per layer, `[batch, out_l]`: the backward signal.
+    pub dz: Vec<Array2<F>>,
+    /// dL/dW per layer, `[out, in]`.
+    pub dw: Vec<Array2<F>>,
+    /// dL/db per layer, `[out]`.
+    pub db: Vec<Array1<F>>,
+}
+
+/// `op(a) * op(b)` for standard-layout arrays.
+fn matmul<F: Scalar>(a: &Array2<F>, ta: bool, b: &Array2<F>, tb: bool) -> Array2<F> {
+    let m = if ta { a.ncols() } else { a.nrows() };
+    let n = if tb { b.nrows() } else { b.ncols() };
+    let mut c = Array2::<F>::zeros((m, n));
+    let a_s = a.as_standard_layout();
+    let b_s = b.as_standard_layout();
+    gemm(
+        c.as_slice_mut().expect("fresh array is contiguous"),
+        a_s.as_slice().expect("standard layout"),
+        a.dim(),
+        ta,
+        b_s.as_slice().expect("standard layout"),
+        b.dim(),
+        tb,
+        F::one(),
+        false,
+    );
+    c
+}
+
+/// Element-wise `f` in parallel (element-wise, so the result never depends on threads).
+fn map<F: Scalar>(a: &Array2<F>, f: impl Fn(f64) -> f64 + Sync) -> Array2<F> {
+    let mut out = a.clone();
+    out.par_mapv_inplace(|x| F::from_f64(f(Element::to_f64(x))));
+    out
+}
+
+impl<F: Scalar> Mlp<F> {
+    /// Layer sizes `[n0, n1, ..., nL]`; weights `w{l}` with `init`, biases
+    /// `b{l}` with `bias` (l from 1, as the seed document names them), each
+    /// from its own stream under `seed`, so the values equal those of
+    /// `nninit init --layers` with the same seed.
+    pub fn new(
+        sizes: &[usize],
+        activation: Activation,
+        init: &Init,
+        bias: &Init,
+        seed: u64,
+    ) -> Result<Self> {
+        let mut layers = Vec::with_capacity(sizes.len() - 1);
+        for l in 1..sizes.len() {
+            let (o, i) = (sizes[l], sizes[l - 1]);
+            let mut w = vec![F::zero(); o * i];
+            init.fill(
+                &[o, i],
+                Layout::Torch,
+                &Stream::new(seed, &format!("w{l}")),
+                &mut w,
+            )?;
+            let mut b = vec![F::zero(); o];
+            bias.fill(
+                &[o],
+                Layout::Torch,
+                &Stream::new(seed, &format!("b{l}")),
+                &mut b,
+            )?;
+            layers.push(Dense {
+                w: Array2::from_shape_vec((o, i), w).expect("o*i elements"),
+                b: Array1::from_vec(b),
+            });
+        }
+        Ok(Mlp { layers, activation })
+    }
+
+    /// Layer sizes.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut s = vec![self.layers[0].w.ncols()];
+        s.extend(self.layers.iter().map(|l| l.w.nrows()));
+        s
+    }
+
+    /// Forward pass on a batch `[batch, in]`.
+    pub fn forward(&self, x: ArrayView2<F>) -> Forward<F> {
+        let n = self.layers.len();
+        let mut inputs = Vec::with_capacity(n);
+        let mut pre = Vec::with_capacity(n);
+        let mut a = x.to_owned();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mut z = matmul(&a, false, &layer.w, true);
+            for mut row in z.rows_mut() {
+                row.zip_mut_with(&layer.b, |a, &b| *a += b);
+            }
+            inputs.push(a);
+            a = if l + 1 < n {
+                map(&z, |v| self.activation.f(v))
+            } else {
+                Array2::zeros((0, 0))
+            };
+            pre.push(z);
+        }
+        Forward { inputs, pre }
+    }
+
+    /// Output of the network only.
+    pub fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
+        self.forward(x).pre.pop().expect("at least one layer")
+    }
+
+    /// Backward pass from dL/d(output).
+    pub fn backward(&self, fwd: &Forward<F>, dout: Array2<F>) -> Grads<F> {
+        let n = self.layers.len();
+        let mut dz = vec![Array2::zeros((0, 0)); n];
+        let mut dw = vec![Array2::zeros((0, 0)); n];
+        let mut db = vec![Array1::zeros(0); n];
+        let mut g = dout;
+        for l in (0..n).rev() {
+            dw[l] = matmul(&g, true, &fwd.inputs[l], false);
+            db[l] = g.sum_axis(Axis(0));
+            if l > 0 {
+                // dL/da_{l-1} = g W_l; through phi'(z_{l-1})
+                let da = matmul(&g, false, &self.layers[l].w, false);
+                let act = self.activation;
+                let mut next = da;
+                ndarray::Zip::from(&mut next)
+                    .and(&fwd.pre[l - 1])
+                    .par_for_each(|d, &z| {
+                        *d *= F::from_f64(act.df(Element::to_f64(z)));
+                    });
+                dz[l] = g;
+                g = next;
+            } else {
+                dz[l] = g;
+                break;
+            }
+        }
+        Grads { dz, dw, db }
+    }
+}

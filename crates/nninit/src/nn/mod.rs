@@ -1,0 +1,12 @@
+//! The neural-network engine used by the probe and the trainer: activations,
+//! network shapes, a dense MLP with exact backward pass, losses, and LSUV.
+
+pub mod activation;
+pub mod loss;
+pub mod lsuv;
+pub mod mlp;
+pub mod network;
+
+pub use activation::Activation;
+pub use mlp::{Dense, Forward, Grads, Mlp, Scalar};
+pub use network::parse_layers;

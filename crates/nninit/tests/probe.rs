@@ -1,0 +1,190 @@
+//! The probe's claims (issue: deep = 64,256x20,10), each with three seeds,
+//! and the engine's gradients against finite differences.
+
+use ndarray::Array2;
+use nninit::nn::loss::{mse, softmax_cross_entropy};
+use nninit::nn::{parse_layers, Activation, Mlp};
+use nninit::probe::{gaussian_batch, probe, ProbeConfig, WeightInit};
+use nninit::Init;
+
+fn verdict(init: &str, act: &str, seed: u64) -> (String, Vec<String>) {
+    let cfg = ProbeConfig {
+        sizes: parse_layers("64,256x20,10").unwrap(),
+        activation: Activation::parse(act).unwrap(),
+        init: WeightInit::parse(init).unwrap(),
+        bias: Init::Zeros,
+        seed,
+    };
+    let (x, y) = gaussian_batch(128, 64, 10, seed);
+    let r = probe(&cfg, &x, &y).unwrap();
+    (r.verdict, r.verdicts)
+}
+
+fn claim(init: &str, act: &str, expect: &str) {
+    for seed in [0, 1, 2] {
+        let (v, all) = verdict(init, act, seed);
+        assert_eq!(v, expect, "{init} with {act}, seed {seed}: {all:?}");
+    }
+}
+
+#[test]
+fn constant_weights_are_symmetric() {
+    for act in ["tanh", "relu", "sigmoid"] {
+        claim("zeros", act, "symmetric");
+        claim("constant(val=0.05)", act, "symmetric");
+    }
+}
+
+#[test]
+fn small_weights_vanish_with_sigmoid_and_tanh() {
+    for act in ["sigmoid", "tanh"] {
+        claim("normal(std=0.01)", act, "vanishing");
+        claim("uniform(a=-0.01, b=0.01)", act, "vanishing");
+    }
+}
+
+#[test]
+fn unit_normal_weights_explode_with_relu() {
+    claim("normal(std=1)", "relu", "exploding");
+}
+
+#[test]
+fn fan_scaled_inits_are_healthy() {
+    claim("kaiming_normal(nonlinearity=relu)", "relu", "healthy");
+    claim("kaiming_uniform(nonlinearity=relu)", "relu", "healthy");
+    claim(
+        "kaiming_normal(a=0.2, nonlinearity=leaky_relu)",
+        "leaky_relu(0.2)",
+        "healthy",
+    );
+    claim("xavier_normal", "tanh", "healthy");
+    claim("xavier_uniform", "tanh", "healthy");
+    claim("orthogonal", "tanh", "healthy");
+    claim("lecun_normal", "selu", "healthy");
+    claim("lsuv", "tanh", "healthy");
+}
+
+#[test]
+fn overflow_is_exploding_with_its_layer_not_a_crash() {
+    let cfg = ProbeConfig {
+        sizes: parse_layers("64,256x30,10").unwrap(),
+        activation: Activation::Relu,
+        init: WeightInit::parse("normal(std=3)").unwrap(),
+        bias: Init::Zeros,
+        seed: 0,
+    };
+    let (x, y) = gaussian_batch(32, 64, 10, 0);
+    let r = probe(&cfg, &x, &y).unwrap();
+    assert_eq!(r.verdict, "exploding");
+    assert!(r.overflow_layer.is_some());
+    serde_json::to_string(&r).expect("the report serializes even with overflow");
+}
+
+#[test]
+fn theory_tracks_measurement_for_he_relu() {
+    // Finite width makes each net's signal drift from the mean-field value
+    // (log q_l has std about sqrt(5 l / width)); averaging over 16 seeds
+    // brings that to about 3% at layer 6 of width 512, so 10% is > 3 sd.
+    let sizes = parse_layers("64,512x6,10").unwrap();
+    let mut measured = [0.0; 6];
+    let mut predicted = [0.0; 6];
+    for seed in 0..16 {
+        let cfg = ProbeConfig {
+            sizes: sizes.clone(),
+            activation: Activation::Relu,
+            init: WeightInit::parse("kaiming_normal(nonlinearity=relu)").unwrap(),
+            bias: Init::Zeros,
+            seed,
+        };
+        let (x, y) = gaussian_batch(64, 64, 10, seed);
+        let r = probe(&cfg, &x, &y).unwrap();
+        for l in 0..6 {
+            measured[l] += r.layers[l].act_std / 16.0;
+            predicted[l] += r.theory[l].act_std / 16.0;
+        }
+    }
+    for l in 0..6 {
+        assert!(
+            (measured[l] / predicted[l] - 1.0).abs() < 0.1,
+            "layer {}: {} vs {}",
+            l + 1,
+            measured[l],
+            predicted[l]
+        );
+    }
+}
+
+// ---- gradients against finite differences (f64) ----------------------------
+
+fn loss_of(net: &Mlp<f64>, x: &Array2<f64>, y: &[usize]) -> f64 {
+    softmax_cross_entropy(&net.predict(x.view()), y).0
+}
+
+#[test]
+fn backward_matches_finite_differences() {
+    let (xf, y) = gaussian_batch(7, 5, 3, 11);
+    let x = xf.mapv(|v| v as f64);
+    for act in [
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu(0.1)",
+        "elu",
+        "selu",
+        "gelu",
+        "silu",
+        "linear",
+    ] {
+        let mut net = Mlp::<f64>::new(
+            &[5, 6, 4, 3],
+            Activation::parse(act).unwrap(),
+            &Init::parse("normal(std=0.7)").unwrap(),
+            &Init::parse("normal(std=0.1)").unwrap(),
+            5,
+        )
+        .unwrap();
+        let fwd = net.forward(x.view());
+        let (_, d) = softmax_cross_entropy(fwd.output(), &y);
+        let g = net.backward(&fwd, d);
+        let h = 1e-6;
+        for l in 0..3 {
+            for (i, j) in [(0, 0), (1, 2), (2, 3)] {
+                let (i, j) = (i % net.layers[l].w.nrows(), j % net.layers[l].w.ncols());
+                let w0 = net.layers[l].w[[i, j]];
+                net.layers[l].w[[i, j]] = w0 + h;
+                let lp = loss_of(&net, &x, &y);
+                net.layers[l].w[[i, j]] = w0 - h;
+                let lm = loss_of(&net, &x, &y);
+                net.layers[l].w[[i, j]] = w0;
+                let fd = (lp - lm) / (2.0 * h);
+                assert!(
+                    (fd - g.dw[l][[i, j]]).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "{act} layer {l} w[{i},{j}]: fd {fd} vs {}",
+                    g.dw[l][[i, j]]
+                );
+            }
+            let b0 = net.layers[l].b[1];
+            net.layers[l].b[1] = b0 + h;
+            let lp = loss_of(&net, &x, &y);
+            net.layers[l].b[1] = b0 - h;
+            let lm = loss_of(&net, &x, &y);
+            net.layers[l].b[1] = b0;
+            let fd = (lp - lm) / (2.0 * h);
+            assert!(
+                (fd - g.db[l][1]).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{act} layer {l} b: fd {fd} vs {}",
+                g.db[l][1]
+            );
+        }
+    }
+}
+
+#[test]
+fn mse_gradient() {
+    let y = Array2::from_shape_vec((2, 2), vec![1.0f64, 2.0, 3.0, 4.0]).unwrap();
+    let t = Array2::from_shape_vec((2, 2), vec![0.0f64, 2.0, 3.0, 6.0]).unwrap();
+    let (l, g) = mse(&y, &t);
+    assert_eq!(l, (1.0 + 4.0) / 4.0);
+    assert_eq!(g[[0, 0]], 0.5);
+    assert_eq!(g[[1, 1]], -1.0);
+}
