@@ -5,9 +5,12 @@
 //! name, a bad shape or parameter, a bad flag); 1 any other failure (I/O).
 
 mod bench;
+mod experiment_cmd;
 mod plot;
 mod probe_cmd;
+mod report;
 mod shape;
+mod train_cmd;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -77,6 +80,10 @@ enum Command {
     List,
     /// Forward and backward one batch through an MLP at initialization: per-layer statistics and a verdict.
     Probe(probe_cmd::ProbeArgs),
+    /// The seed document's story as a grid (initializers x activations, probed and trained) with an HTML report.
+    Experiment(experiment_cmd::ExperimentArgs),
+    /// Train an MLP on real data (the bundled digits by default) and report per epoch.
+    Train(train_cmd::TrainArgs),
     /// Measure fill throughput against a plain memory fill (see README).
     Bench(bench::BenchArgs),
 }
@@ -199,6 +206,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Probe(args) => probe_cmd::run(args),
+        Command::Train(args) => train_cmd::run(args),
+        Command::Experiment(args) => experiment_cmd::run(args),
         Command::Bench(args) => bench::run(args)
             .context("benchmark failed")
             .map_err(|err| Failure { code: 1, err }),

@@ -25,6 +25,7 @@ pub mod data;
 pub mod dist;
 pub mod dtype;
 pub mod error;
+pub mod experiment;
 pub mod init;
 pub mod io;
 mod linalg;
@@ -34,6 +35,7 @@ pub mod rng;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx512;
+pub mod train;
 
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

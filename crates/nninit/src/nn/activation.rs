@@ -198,7 +198,8 @@ impl Activation {
     /// Why [`Activation::recommended_init`] suits it, in a sentence.
     pub fn recommendation_reason(&self) -> &'static str {
         match self {
-            Activation::Sigmoid | Activation::Linear => "Xavier/Glorot keeps the variance of activations and gradients equal across layers for activations that are near-linear around 0",
+            Activation::Sigmoid => "Xavier/Glorot is the usual choice, but no scaling brings a deep sigmoid net to the edge of chaos (its slope is at most 1/4 and its outputs are not centred): for deep nets prefer tanh or ReLU",
+            Activation::Linear => "Xavier/Glorot keeps the variance of activations and gradients equal across layers for activations that are near-linear around 0",
             Activation::Tanh => "Xavier/Glorot with PyTorch's tanh gain 5/3 compensates for tanh shrinking its input",
             Activation::Relu | Activation::Elu { .. } | Activation::Gelu | Activation::Silu => "He/Kaiming (variance 2/fan_in) makes up for the half of the units a rectifier switches off",
             Activation::LeakyRelu { .. } => "He/Kaiming with leaky ReLU's gain sqrt(2/(1+slope^2)) keeps the forward variance",

@@ -1,0 +1,181 @@
+//! `nninit train`: one run on real data, with a progress bar on a terminal.
+
+use crate::{lib, other, Failure};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use nninit::data::{self, Dataset};
+use nninit::nn::{parse_layers, Activation};
+use nninit::probe::{self, ProbeConfig, WeightInit};
+use nninit::train::{train, OptimizerKind, TrainConfig};
+use nninit::Init;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// digits (bundled) or a .csv file (last column = label).
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Layer sizes, e.g. 64,128x4,10.
+    #[arg(long, default_value = "64,128x4,10")]
+    pub layers: String,
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// Weight init expression or `lsuv` (default: the one suited to the activation).
+    #[arg(long)]
+    pub init: Option<String>,
+    #[arg(long, default_value = "zeros")]
+    pub bias: String,
+    /// sgd, momentum or adam.
+    #[arg(long, default_value = "sgd")]
+    pub optimizer: String,
+    /// Learning rate (default 0.03 for sgd, 0.01 for momentum, 0.001 for adam; stable at depth 10).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the history as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write history.json into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The bundled or given dataset, split 75/25 (stratified, seeded) and standardized.
+pub fn load_split(spec: &str, seed: u64) -> Result<(Dataset, Dataset), nninit::Error> {
+    let d = data::load(spec)?;
+    let (mut tr, mut te) = data::split(&d, 0.25, seed);
+    data::standardize(&mut tr, &mut te);
+    Ok((tr, te))
+}
+
+pub fn default_lr(opt: OptimizerKind) -> f64 {
+    match opt {
+        OptimizerKind::Sgd => 0.03,
+        OptimizerKind::Momentum => 0.01,
+        OptimizerKind::Adam => 0.001,
+    }
+}
+
+pub fn run(a: TrainArgs) -> Result<(), Failure> {
+    // validate every flag before any work or output
+    let sizes = parse_layers(&a.layers).map_err(lib)?;
+    let activation = Activation::parse(&a.activation).map_err(lib)?;
+    let init = WeightInit::parse(a.init.as_deref().unwrap_or(&activation.recommended_init()))
+        .map_err(lib)?;
+    let bias = Init::parse(&a.bias).map_err(lib)?;
+    let optimizer = OptimizerKind::parse(&a.optimizer).map_err(lib)?;
+    let cfg = TrainConfig {
+        optimizer,
+        lr: a.lr.unwrap_or(default_lr(optimizer)),
+        epochs: a.epochs,
+        batch: a.batch,
+        seed: a.seed,
+    };
+    cfg.validate().map_err(lib)?;
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            other(anyhow::anyhow!(
+                "cannot create output directory `{}`: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let (tr, te) = load_split(&a.data, a.seed).map_err(lib)?;
+    if tr.x.ncols() != sizes[0] || tr.classes > *sizes.last().unwrap() {
+        return Err(lib(nninit::Error::BadShape {
+            shape: a.layers.clone(),
+            reason: format!(
+                "{} has {} features and {} classes: the layers must start with {} and end with at least {}",
+                tr.name,
+                tr.x.ncols(),
+                tr.classes,
+                tr.x.ncols(),
+                tr.classes
+            ),
+        }));
+    }
+    let pcfg = ProbeConfig {
+        sizes: sizes.clone(),
+        activation,
+        init,
+        bias,
+        seed: a.seed,
+    };
+    let probe_batch = data::sample_rows(&tr, 128, a.seed);
+    let (mut net, _) = probe::build(&pcfg, &probe_batch.x).map_err(lib)?;
+    let bar = ProgressBar::new(cfg.epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}").expect("valid template"),
+    );
+    let hist = train(&mut net, &tr, &te, &cfg, |e| {
+        bar.set_message(format!(
+            "loss {:.4} test acc {:.3}",
+            e.train_loss, e.test_accuracy
+        ));
+        bar.inc(1);
+    })
+    .map_err(lib)?;
+    bar.finish_and_clear();
+    let json = serde_json::json!({
+        "data": tr.name,
+        "layers": sizes,
+        "activation": activation.name(),
+        "init": pcfg.init.expr(),
+        "optimizer": optimizer.name(),
+        "lr": cfg.lr,
+        "batch": cfg.batch,
+        "seed": cfg.seed,
+        "test_accuracy": hist.test_accuracy,
+        "initial_test_accuracy": hist.initial_test_accuracy,
+        "epochs": hist.epochs,
+        "diverged": hist.diverged,
+        "diverged_at": hist.diverged_at,
+    });
+    if let Some(dir) = &a.out {
+        let text = serde_json::to_string_pretty(&json).map_err(|e| other(e.into()))?;
+        crate::write_atomic(&dir.join("history.json"), text.as_bytes())?;
+    }
+    if a.json {
+        println!("{json}");
+    } else {
+        println!(
+            "{} {} on {} ({} train / {} test), {} lr {}, {} epochs of batch {}",
+            activation.name(),
+            pcfg.init.expr(),
+            tr.name,
+            tr.y.len(),
+            te.y.len(),
+            optimizer.name(),
+            cfg.lr,
+            cfg.epochs,
+            cfg.batch
+        );
+        for e in &hist.epochs {
+            if e.epoch == 1 || e.epoch % 5 == 0 || e.epoch == hist.epochs.len() {
+                println!(
+                    "epoch {:>4}  train loss {:.4}  test accuracy {:.3}",
+                    e.epoch, e.train_loss, e.test_accuracy
+                );
+            }
+        }
+        match &hist.diverged_at {
+            Some(d) => println!(
+                "DIVERGED at epoch {} step {}{}: {}",
+                d.epoch,
+                d.step,
+                d.layer.map_or(String::new(), |l| format!(" (layer {l})")),
+                d.what
+            ),
+            None => println!(
+                "test accuracy {:.3} (at initialization {:.3})",
+                hist.test_accuracy, hist.initial_test_accuracy
+            ),
+        }
+    }
+    Ok(())
+}

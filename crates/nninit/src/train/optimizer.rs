@@ -1,0 +1,132 @@
+//! Optimizers: plain mini-batch SGD (the default: the seed document's claims
+//! are about plain gradient descent), SGD with momentum, and Adam.
+//!
+//! - SGD: `w -= lr * g`
+//! - momentum (PyTorch's form): `v = mu * v + g; w -= lr * v`, mu = 0.9
+//! - Adam (Kingma & Ba 2015): `m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+//!   w -= lr * m_hat / (sqrt(v_hat) + eps)`, b1 = 0.9, b2 = 0.999, eps = 1e-8.
+//!   Dividing by sqrt(v_hat) normalizes every parameter's step to about `lr`
+//!   whatever its gradient's scale, which is why Adam can train through
+//!   gradients that plain SGD would find vanishingly small.
+
+use crate::error::{unknown_name, Result};
+use ndarray::{Array1, Array2, Zip};
+use serde::Serialize;
+
+/// Which optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    Sgd,
+    Momentum,
+    Adam,
+}
+
+impl OptimizerKind {
+    /// `sgd`, `momentum` or `adam`.
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "sgd" => OptimizerKind::Sgd,
+            "momentum" | "sgd_momentum" => OptimizerKind::Momentum,
+            "adam" => OptimizerKind::Adam,
+            _ => return Err(unknown_name("optimizer", s, &["sgd", "momentum", "adam"])),
+        })
+    }
+
+    /// Name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+}
+
+/// Per-parameter optimizer state for one layer's weight and bias.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerState {
+    m_w: Array2<f32>,
+    v_w: Array2<f32>,
+    m_b: Array1<f32>,
+    v_b: Array1<f32>,
+}
+
+impl LayerState {
+    pub(crate) fn new(w: &Array2<f32>, b: &Array1<f32>) -> Self {
+        LayerState {
+            m_w: Array2::zeros(w.raw_dim()),
+            v_w: Array2::zeros(w.raw_dim()),
+            m_b: Array1::zeros(b.raw_dim()),
+            v_b: Array1::zeros(b.raw_dim()),
+        }
+    }
+}
+
+/// The step rule with its hyper-parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Optimizer {
+    pub kind: OptimizerKind,
+    pub lr: f32,
+}
+
+const MOMENTUM: f32 = 0.9;
+const B1: f32 = 0.9;
+const B2: f32 = 0.999;
+const EPS: f32 = 1e-8;
+
+impl Optimizer {
+    /// Update one layer in place; `t` is the 1-based step count (Adam's bias correction).
+    pub(crate) fn step(
+        &self,
+        w: &mut Array2<f32>,
+        b: &mut Array1<f32>,
+        gw: &Array2<f32>,
+        gb: &Array1<f32>,
+        s: &mut LayerState,
+        t: i32,
+    ) {
+        let lr = self.lr;
+        match self.kind {
+            OptimizerKind::Sgd => {
+                Zip::from(&mut *w).and(gw).for_each(|w, &g| *w -= lr * g);
+                Zip::from(&mut *b).and(gb).for_each(|b, &g| *b -= lr * g);
+            }
+            OptimizerKind::Momentum => {
+                Zip::from(&mut *w)
+                    .and(gw)
+                    .and(&mut s.m_w)
+                    .for_each(|w, &g, v| {
+                        *v = MOMENTUM * *v + g;
+                        *w -= lr * *v;
+                    });
+                Zip::from(&mut *b)
+                    .and(gb)
+                    .and(&mut s.m_b)
+                    .for_each(|b, &g, v| {
+                        *v = MOMENTUM * *v + g;
+                        *b -= lr * *v;
+                    });
+            }
+            OptimizerKind::Adam => {
+                let c1 = 1.0 - B1.powi(t);
+                let c2 = 1.0 - B2.powi(t);
+                let upd = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
+                    *m = B1 * *m + (1.0 - B1) * g;
+                    *v = B2 * *v + (1.0 - B2) * g * g;
+                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + EPS);
+                };
+                Zip::from(&mut *w)
+                    .and(gw)
+                    .and(&mut s.m_w)
+                    .and(&mut s.v_w)
+                    .for_each(|p, &g, m, v| upd(p, g, m, v));
+                Zip::from(&mut *b)
+                    .and(gb)
+                    .and(&mut s.m_b)
+                    .and(&mut s.v_b)
+                    .for_each(|p, &g, m, v| upd(p, g, m, v));
+            }
+        }
+    }
+}
