@@ -29,7 +29,7 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
     /// Learning rate of the main optimizer (default: 0.03 for sgd).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// sgd (default), momentum or adam.
     #[arg(long, default_value = "sgd")]

@@ -29,7 +29,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "sgd")]
     pub optimizer: String,
     /// Learning rate (default 0.03 for sgd, 0.01 for momentum, 0.001 for adam; stable at depth 10).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
