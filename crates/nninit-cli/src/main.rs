@@ -6,6 +6,7 @@
 
 mod bench;
 mod experiment_cmd;
+mod init_cmd;
 mod plot;
 mod probe_cmd;
 mod report;
@@ -56,6 +57,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Initialize a whole network (layer sizes, spec file or Hugging Face config) to .safetensors/.npz/.npy files.
+    Init(init_cmd::InitArgs),
+    /// List a tensor file's tensors with statistics and recorded init; warn about symmetric weights.
+    Inspect(init_cmd::InspectArgs),
     /// Print PyTorch's calculate_gain(NONLINEARITY, PARAM).
     Gain {
         /// linear, identity, conv1d..3d, conv_transpose1d..3d, sigmoid, tanh, relu, leaky_relu, selu.
@@ -130,6 +135,7 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), F
         .tempfile_in(dir)
         .map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
+    nninit::io::set_default_permissions(tmp.as_file());
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }
@@ -149,13 +155,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let shape = shape::parse(&shape).map_err(lib)?;
             let dtype = DType::parse(&dtype).map_err(lib)?;
             let layout = Layout::parse(&layout).map_err(lib)?;
-            let spec = TensorSpec {
-                name: name.clone(),
-                shape,
-                dtype,
-                layout,
-                init: init.clone(),
-            };
+            let spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
             let mut meta = BTreeMap::new();
             meta.insert("format".into(), "pt".into());
             meta.insert("nninit_version".into(), env!("CARGO_PKG_VERSION").into());
@@ -206,6 +206,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Probe(args) => probe_cmd::run(args),
+        Command::Init(args) => init_cmd::run(args),
+        Command::Inspect(args) => init_cmd::run_inspect(args),
         Command::Train(args) => train_cmd::run(args),
         Command::Experiment(args) => experiment_cmd::run(args),
         Command::Bench(args) => bench::run(args)

@@ -71,6 +71,15 @@ pub enum Error {
         line: usize,
         reason: String,
     },
+    /// Not enough free disk space for the output.
+    #[error(
+        "not enough disk space in `{path}`: the output needs {need} bytes, {available} are free"
+    )]
+    DiskSpace {
+        path: String,
+        need: u64,
+        available: u64,
+    },
     /// An I/O failure, with the path involved.
     #[error("{action} `{path}`: {source}")]
     Io {

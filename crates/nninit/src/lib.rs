@@ -29,6 +29,7 @@ pub mod experiment;
 pub mod init;
 pub mod io;
 mod linalg;
+pub mod model;
 pub mod nn;
 pub mod probe;
 pub mod rng;

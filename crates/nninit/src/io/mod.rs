@@ -9,6 +9,7 @@
 //! keeps peak memory at a few chunks. The tests read every file back with the
 //! reference `safetensors` crate.
 
+pub mod inspect;
 mod npy;
 mod safetensors;
 
@@ -32,25 +33,37 @@ compile_error!("nninit writes little-endian tensor files and supports little-end
 /// File formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// One tensor, NumPy's `.npy`.
     Npy,
+    /// NumPy's `.npz` (a zip of `.npy` files, stored uncompressed); `np.load` reads it.
+    Npz,
+    /// `.safetensors`, with provenance in `__metadata__`.
     Safetensors,
+    /// A directory with one `NAME.npy` per tensor.
+    NpyDir,
 }
 
 impl Format {
-    /// From a path's extension.
+    /// From a file's extension: `.npy`, `.npz` or `.safetensors`.
     pub fn from_path(path: &Path) -> Result<Format> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-        {
+        match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
             Some(e) if e == "npy" => Ok(Format::Npy),
+            Some(e) if e == "npz" => Ok(Format::Npz),
             Some(e) if e == "safetensors" => Ok(Format::Safetensors),
             _ => Err(Error::Unsupported(format!(
-                "cannot tell the format of `{}`: the file name must end in .npy or .safetensors",
+                "cannot tell the format of `{}`: the file name must end in .npy, .npz or .safetensors",
                 path.display()
             ))),
         }
+    }
+
+    /// As [`Format::from_path`], and a path without an extension (or an
+    /// existing directory) means a directory of `.npy` files.
+    pub fn for_output(path: &Path) -> Result<Format> {
+        if path.is_dir() || path.extension().is_none() {
+            return Ok(Format::NpyDir);
+        }
+        Format::from_path(path)
     }
 }
 
@@ -62,9 +75,38 @@ pub struct TensorSpec {
     pub dtype: DType,
     pub layout: Layout,
     pub init: Init,
+    /// A row (of dim 0) set to zero after initialization: PyTorch's
+    /// `nn.Embedding(padding_idx=...)`.
+    pub zero_row: Option<usize>,
 }
 
 impl TensorSpec {
+    /// A tensor without a zeroed row.
+    pub fn new(
+        name: impl Into<String>,
+        shape: Vec<usize>,
+        dtype: DType,
+        layout: Layout,
+        init: Init,
+    ) -> Self {
+        TensorSpec {
+            name: name.into(),
+            shape,
+            dtype,
+            layout,
+            init,
+            zero_row: None,
+        }
+    }
+
+    /// The init expression as recorded in provenance.
+    pub fn init_record(&self) -> String {
+        match self.zero_row {
+            Some(r) => format!("{} with row {r} zeroed (padding_idx)", self.init),
+            None => self.init.to_string(),
+        }
+    }
+
     /// Number of elements (checked).
     pub fn numel(&self) -> Result<u64> {
         checked_numel(&self.shape)
@@ -100,6 +142,9 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Erro
     }
 }
 
+/// Called with the number of bytes written so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
 /// Generate `tensors` with `seed` and write them to `path` (format from the
 /// extension; `.npy` takes exactly one tensor). `metadata` goes into the
 /// safetensors header's `__metadata__`.
@@ -109,57 +154,220 @@ pub fn save(
     seed: u64,
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
-    let format = Format::from_path(path)?;
+    save_as(
+        path,
+        Format::from_path(path)?,
+        tensors,
+        seed,
+        metadata,
+        &|_| {},
+    )
+}
+
+/// Total bytes of tensor data.
+pub fn data_bytes(tensors: &[TensorSpec]) -> Result<u64> {
+    tensors.iter().try_fold(0u64, |acc, t| {
+        Ok(acc.saturating_add(t.numel()?.saturating_mul(t.dtype.size() as u64)))
+    })
+}
+
+/// [`save`] with an explicit format and a progress callback.
+pub fn save_as(
+    path: &Path,
+    format: Format,
+    tensors: &[TensorSpec],
+    seed: u64,
+    metadata: &BTreeMap<String, String>,
+    progress: Progress<'_>,
+) -> Result<()> {
     // validate everything before creating any file
+    let mut names = std::collections::HashSet::new();
     for t in tensors {
         t.numel()?;
+        if !names.insert(t.name.as_str()) {
+            return Err(Error::Unsupported(format!(
+                "duplicate tensor name `{}`",
+                t.name
+            )));
+        }
+        if format != Format::Safetensors
+            && (t.name.is_empty() || t.name.contains(['/', '\\']) || t.name.starts_with('.'))
+        {
+            return Err(Error::Unsupported(format!(
+                "tensor name `{}` cannot be a file name inside a .npz or a directory (no '/', '\\', leading '.')",
+                t.name
+            )));
+        }
+        check_plan(t)?;
     }
     let header = match format {
         Format::Npy => {
             if tensors.len() != 1 {
                 return Err(Error::Unsupported(format!(
-                    "a .npy file holds exactly one tensor (got {}); use .safetensors",
+                    "a .npy file holds exactly one tensor (got {}); use .safetensors, .npz or a directory",
                     tensors.len()
                 )));
             }
             npy_header(tensors[0].dtype, &tensors[0].shape)?
         }
         Format::Safetensors => safetensors_header(tensors, metadata)?,
+        Format::Npz | Format::NpyDir => {
+            for t in tensors {
+                npy_header(t.dtype, &t.shape)?; // bf16 has no NumPy dtype
+            }
+            Vec::new()
+        }
     };
-    // dry-run the plans (shape/init compatibility) on empty ranges
-    for t in tensors {
-        check_plan(t)?;
+    let dir = match format {
+        Format::NpyDir => path,
+        _ => match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        },
+    };
+    let need = data_bytes(tensors)? + header.len() as u64 + 4096;
+    check_space(dir, need)?;
+    if format == Format::NpyDir {
+        std::fs::create_dir_all(path).map_err(io_err("cannot create directory", path))?;
+        let mut done = 0u64;
+        for t in tensors {
+            let file = path.join(format!("{}.npy", t.name));
+            let bytes = t.numel()? * t.dtype.size() as u64;
+            save_as(
+                &file,
+                Format::Npy,
+                std::slice::from_ref(t),
+                seed,
+                metadata,
+                &|b| progress(done + b),
+            )?;
+            done += bytes;
+        }
+        return Ok(());
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".nninit-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io_err("cannot create a temporary file in", dir))?;
-    {
+    let werr = |e: StreamErr| match e {
+        StreamErr::Io(source) => Error::Io {
+            action: "cannot write",
+            path: path.display().to_string(),
+            source,
+        },
+        StreamErr::Init(e) => e,
+    };
+    let mut written = 0u64;
+    if format == Format::Npz {
+        let mut zip = zip::ZipWriter::new(tmp.as_file_mut());
+        for t in tensors {
+            let bytes = t.numel()? * t.dtype.size() as u64;
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .large_file(bytes > u32::MAX as u64 / 2);
+            zip.start_file(format!("{}.npy", t.name), opts)
+                .map_err(|e| Error::Io {
+                    action: "cannot write",
+                    path: path.display().to_string(),
+                    source: std::io::Error::other(e),
+                })?;
+            zip.write_all(&npy_header(t.dtype, &t.shape)?)
+                .map_err(io_err("cannot write", path))?;
+            let mut counted = Counted {
+                inner: &mut zip,
+                base: written,
+                n: 0,
+                progress,
+            };
+            stream_tensor(t, seed, &mut counted).map_err(werr)?;
+            written += counted.n;
+        }
+        zip.finish().map_err(|e| Error::Io {
+            action: "cannot write",
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+    } else {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         w.write_all(&header).map_err(io_err("cannot write", path))?;
         for t in tensors {
-            stream_tensor(t, seed, &mut w).map_err(|e| match e {
-                StreamErr::Io(source) => Error::Io {
-                    action: "cannot write",
-                    path: path.display().to_string(),
-                    source,
-                },
-                StreamErr::Init(e) => e,
-            })?;
+            let mut counted = Counted {
+                inner: &mut w,
+                base: written,
+                n: 0,
+                progress,
+            };
+            stream_tensor(t, seed, &mut counted).map_err(werr)?;
+            written += counted.n;
         }
         w.flush().map_err(io_err("cannot write", path))?;
     }
-    tmp.as_file().sync_all().ok();
+    // No fsync: the rename makes the file appear whole or not at all if the
+    // process is interrupted (as safetensors' and NumPy's own writers, which do
+    // not sync either); an fsync of a multi-GB checkpoint costs seconds.
+    set_default_permissions(tmp.as_file());
     tmp.persist(path).map_err(|e| Error::Io {
         action: "cannot rename the finished file to",
         path: path.display().to_string(),
         source: e.error,
     })?;
+    Ok(())
+}
+
+/// Temporary files are created 0600; a finished output gets the usual 0644.
+pub fn set_default_permissions(f: &std::fs::File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    #[cfg(not(unix))]
+    let _ = f;
+}
+
+/// A writer that reports progress.
+struct Counted<'a, W: Write> {
+    inner: &'a mut W,
+    base: u64,
+    n: u64,
+    progress: Progress<'a>,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let k = self.inner.write(buf)?;
+        self.n += k as u64;
+        (self.progress)(self.base + self.n);
+        Ok(k)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Fail early when the target file system lacks the space.
+fn check_space(dir: &Path, need: u64) -> Result<()> {
+    // the nearest existing ancestor tells the file system
+    let mut probe = dir;
+    while !probe.exists() {
+        match probe.parent() {
+            Some(p) if !p.as_os_str().is_empty() => probe = p,
+            _ => {
+                probe = Path::new(".");
+                break;
+            }
+        }
+    }
+    if let Ok(avail) = fs4::available_space(probe) {
+        if need > avail {
+            return Err(Error::DiskSpace {
+                path: dir.display().to_string(),
+                need,
+                available: avail,
+            });
+        }
+    }
     Ok(())
 }
 
@@ -198,6 +406,18 @@ fn stream_tensor<W: Write>(t: &TensorSpec, seed: u64, w: &mut W) -> Result<(), S
     }
 }
 
+/// Zero the elements of `t.zero_row` that fall in `buf` (elements `start..`).
+fn zero_row<T: Element>(t: &TensorSpec, start: u64, buf: &mut [T]) {
+    let Some(r) = t.zero_row else { return };
+    let cols: u64 = t.shape[1..].iter().map(|&d| d as u64).product();
+    let (a, b) = (r as u64 * cols, (r as u64 + 1) * cols);
+    let end = start + buf.len() as u64;
+    let (lo, hi) = (a.max(start), b.min(end));
+    if lo < hi {
+        buf[(lo - start) as usize..(hi - start) as usize].fill(T::from_f64(0.0));
+    }
+}
+
 /// Shardable tensors: a generator thread fills chunk k+1 (in parallel) while
 /// this thread writes chunk k; two buffers are recycled so memory stays warm.
 fn stream_typed<T: Element, W: Write>(
@@ -212,6 +432,7 @@ fn stream_typed<T: Element, W: Write>(
         t.init
             .fill(&t.shape, t.layout, &stream, &mut buf)
             .map_err(StreamErr::Init)?;
+        zero_row(t, 0, &mut buf);
         return w
             .write_all(bytemuck::cast_slice(&buf))
             .map_err(StreamErr::Io);
@@ -230,6 +451,7 @@ fn stream_typed<T: Element, W: Write>(
                 let r = t
                     .init
                     .fill_range(&t.shape, t.layout, &stream, start, &mut buf);
+                zero_row(t, start, &mut buf);
                 let failed = r.is_err();
                 if full_tx.send((buf, r)).is_err() || failed {
                     return;

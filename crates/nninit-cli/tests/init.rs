@@ -1,0 +1,369 @@
+//! `nninit init` and `nninit inspect` through the real binary.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn nninit() -> Command {
+    Command::cargo_bin("nninit").unwrap()
+}
+
+fn load(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn tensor(bytes: &[u8], name: &str) -> Vec<u8> {
+    let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    st.tensor(name).unwrap().data().to_vec()
+}
+
+#[test]
+fn layers_seed_naming_provenance_and_stability() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.safetensors");
+    let out = nninit()
+        .args([
+            "init",
+            "--layers",
+            "784,256,256,10",
+            "--activation",
+            "tanh",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&a)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("xavier_normal") && stdout.contains("tanh"),
+        "says which init and why: {stdout}"
+    );
+    let bytes = load(&a);
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.tensor("w1").unwrap().shape(), &[256, 784]);
+    assert_eq!(st.tensor("b1").unwrap().shape(), &[256, 1]);
+    assert_eq!(st.tensor("w3").unwrap().shape(), &[10, 256]);
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let meta = meta.metadata().clone().unwrap();
+    assert_eq!(meta["seed"], "5");
+    assert!(meta["init.w1"].starts_with("xavier_normal"));
+    assert!(meta["init_reason"].contains("tanh"));
+    // same seed, same bytes; one more layer leaves w1 unchanged
+    let b = dir.path().join("b.safetensors");
+    nninit()
+        .args([
+            "init",
+            "--layers",
+            "784,256,256,10",
+            "--activation",
+            "tanh",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&b)
+        .assert()
+        .success();
+    assert_eq!(bytes, load(&b));
+    let c = dir.path().join("c.safetensors");
+    nninit()
+        .args([
+            "init",
+            "--layers",
+            "784,256,256,10,10",
+            "--activation",
+            "tanh",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&c)
+        .assert()
+        .success();
+    assert_eq!(tensor(&bytes, "w1"), tensor(&load(&c), "w1"));
+    // thread count never changes a byte
+    let d = dir.path().join("d.safetensors");
+    nninit()
+        .env("RAYON_NUM_THREADS", "1")
+        .args([
+            "init",
+            "--layers",
+            "784,256,256,10",
+            "--activation",
+            "tanh",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&d)
+        .assert()
+        .success();
+    assert_eq!(bytes, load(&d));
+}
+
+#[test]
+fn torch_naming_npz_and_npy_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let z = dir.path().join("m.npz");
+    nninit()
+        .args(["init", "--layers", "8,4,2", "--naming", "torch", "--out"])
+        .arg(&z)
+        .assert()
+        .success();
+    let bytes = load(&z);
+    assert_eq!(&bytes[..2], b"PK", "a zip archive");
+    for name in [
+        "layers.0.weight.npy",
+        "layers.0.bias.npy",
+        "layers.1.weight.npy",
+        "layers.1.bias.npy",
+    ] {
+        assert!(
+            bytes.windows(name.len()).any(|w| w == name.as_bytes()),
+            "{name}"
+        );
+    }
+    let d = dir.path().join("npys");
+    nninit()
+        .args(["init", "--layers", "8,4,2", "--out"])
+        .arg(&d)
+        .assert()
+        .success();
+    let mut files: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["b1.npy", "b2.npy", "w1.npy", "w2.npy"]);
+}
+
+#[test]
+fn spec_files_toml_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("m.toml");
+    std::fs::write(
+        &spec,
+        "seed = 2\n[[tensors]]\nname = \"conv.weight\"\nshape = [16, 3, 3, 3]\ninit = \"kaiming_normal(mode=fan_out, nonlinearity=relu)\"\n[[tensors]]\nname = \"conv.bias\"\nshape = [16]\n[[rules]]\nmatch = \"*.bias\"\ninit = \"zeros\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("m.safetensors");
+    nninit()
+        .args(["init", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let a = nninit()
+        .args(["inspect", "--json"])
+        .arg(&out)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["metadata"]["seed"], "2");
+    let t = &v["tensors"];
+    assert_eq!(t[0]["name"], "conv.bias");
+    assert_eq!(t[0]["init"], "zeros");
+    assert!((t[1]["std"].as_f64().unwrap() - (2.0f64 / 144.0).sqrt()).abs() < 0.02);
+    // a bad init in the spec names the tensor and the line
+    std::fs::write(
+        &spec,
+        "[[tensors]]\nname = \"w\"\nshape = [4, 4]\ninit = \"kaiming_normall\"\n",
+    )
+    .unwrap();
+    let a = nninit()
+        .args(["init", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("`w`") && err.contains("line 2") && err.contains("kaiming_normal"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hf_configs_write_the_expected_names_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2}"#).unwrap();
+    let out = dir.path().join("gpt2");
+    nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .args(["--max-shard-size", "3000B", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let index: serde_json::Value =
+        serde_json::from_slice(&load(&out.join("model.safetensors.index.json"))).unwrap();
+    let map = index["weight_map"].as_object().unwrap();
+    assert_eq!(map.len(), 2 + 12 * 2 + 2);
+    assert!(
+        map.contains_key("transformer.h.1.mlp.c_proj.weight")
+            && !map.contains_key("lm_head.weight")
+    );
+    assert!(out.join("config.json").exists());
+    let first = map["transformer.wte.weight"].as_str().unwrap();
+    assert!(first.starts_with("model-00001-of-"), "{first}");
+    // the residual projections are scaled by 1/sqrt(2 n_layer)
+    let mut std = std::collections::HashMap::new();
+    for f in std::fs::read_dir(&out).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "safetensors") {
+            let a = nninit()
+                .args(["inspect", "--json"])
+                .arg(&p)
+                .assert()
+                .success();
+            let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+            for t in v["tensors"].as_array().unwrap() {
+                std.insert(
+                    t["name"].as_str().unwrap().to_string(),
+                    t["init"].as_str().unwrap().to_string(),
+                );
+            }
+        }
+    }
+    assert_eq!(
+        std["transformer.h.0.attn.c_proj.weight"],
+        "normal(mean=0, std=0.01)"
+    );
+    assert_eq!(std["transformer.h.0.ln_1.weight"], "ones");
+    // llama with a padding row
+    std::fs::write(&cfg, r#"{"model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "pad_token_id": 3}"#).unwrap();
+    let out = dir.path().join("llama");
+    nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let bytes = load(&out.join("model.safetensors"));
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(
+        st.tensor("model.layers.0.self_attn.k_proj.weight")
+            .unwrap()
+            .shape(),
+        &[4, 8]
+    );
+    assert!(st.tensor("lm_head.weight").is_ok());
+    let emb = st
+        .tensor("model.embed_tokens.weight")
+        .unwrap()
+        .data()
+        .to_vec();
+    assert!(
+        emb[3 * 8 * 4..4 * 8 * 4].iter().all(|&b| b == 0),
+        "padding row zeroed"
+    );
+    assert!(emb[..8 * 4].iter().any(|&b| b != 0));
+}
+
+#[test]
+fn inspect_warns_about_symmetry_and_rejects_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("z.safetensors");
+    nninit()
+        .args([
+            "init",
+            "--layers",
+            "8,4,2",
+            "--init",
+            "constant(val=0.1)",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let a = nninit().arg("inspect").arg(&out).assert().success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(
+        text.contains("warning: `w1`") && text.contains("symmetry"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("warning: `b1`"),
+        "a zero bias column is not a symmetry problem: {text}"
+    );
+    let bytes = load(&out);
+    let cut = dir.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let a = nninit().arg("inspect").arg(&cut).assert().code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("truncated"));
+}
+
+#[test]
+fn init_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.safetensors");
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, r#"{"model_type": "bert"}"#).unwrap();
+    let bad_json = dir.path().join("b.json");
+    std::fs::write(&bad_json, "{\"model_type\": \"llama\",\n").unwrap();
+    for (args, needle, code) in [
+        (vec!["--layers", "5"], "at least two sizes", 2),
+        (vec!["--layers", "5,0,3"], "between 1", 2),
+        (vec!["--layers", "5,x,3"], "not a layer width", 2),
+        (
+            vec!["--layers", "16777216,16777216,16777216"],
+            "elements",
+            2,
+        ),
+        (vec!["--layers", "1000000,1000000"], "disk space", 2),
+        (
+            vec!["--layers", "5,3", "--init", "nope"],
+            "unknown initializer",
+            2,
+        ),
+        (vec!["--layers", "5,3", "--naming", "keras"], "naming", 2),
+    ] {
+        let a = nninit()
+            .arg("init")
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(code);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(
+            err.contains(needle) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists());
+    }
+    let a = nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("llama, mistral, gpt2"));
+    let a = nninit()
+        .args(["init", "--hf-config"])
+        .arg(&bad_json)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("invalid JSON"));
+    // bf16 to .npz is refused (NumPy has no bf16)
+    nninit()
+        .args(["init", "--layers", "5,3", "--dtype", "bf16", "--out"])
+        .arg(dir.path().join("m.npz"))
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("m.npz").exists());
+    // an unwritable place
+    nninit()
+        .args(["init", "--layers", "5,3", "--out"])
+        .arg(dir.path().join("no/such/dir/m.safetensors"))
+        .assert()
+        .code(1);
+}

@@ -1,0 +1,88 @@
+//! Whole MLPs from layer sizes: the seed document's
+//! `initialize_parameters(layers_dims)`, grown up.
+//!
+//! Naming `seed` (the default, as the seed document): `w1, b1, ..., wL, bL`,
+//! `w_l` of shape `(n_l, n_{l-1})` and `b_l` of shape `(n_l, 1)`.
+//! Naming `torch`: `layers.{i}.weight` `(n_l, n_{l-1})` and `layers.{i}.bias`
+//! `(n_l,)`, i from 0, as an `nn.Sequential` of `nn.Linear` would store them.
+//! Each tensor's values depend only on (seed, its name), so adding a layer at
+//! the end leaves the earlier ones unchanged.
+
+use crate::dtype::DType;
+use crate::error::{unknown_name, Result};
+use crate::init::fan::Layout;
+use crate::init::Init;
+use crate::io::TensorSpec;
+use crate::nn::Activation;
+
+/// How tensors are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `w1`, `b1`, ... (biases `(n, 1)`)
+    Seed,
+    /// `layers.0.weight`, `layers.0.bias`, ... (biases `(n,)`)
+    Torch,
+}
+
+impl Naming {
+    /// `seed` or `torch`.
+    pub fn parse(s: &str) -> Result<Naming> {
+        match s.to_ascii_lowercase().as_str() {
+            "seed" => Ok(Naming::Seed),
+            "torch" | "pytorch" => Ok(Naming::Torch),
+            _ => Err(unknown_name("naming", s, &["seed", "torch"])),
+        }
+    }
+}
+
+/// The weight initializer for an activation when none is given, and why
+/// (see [`Activation::recommended_init`]).
+pub fn init_for_activation(act: &Activation) -> (Init, String) {
+    let expr = act.recommended_init();
+    let init = Init::parse(&expr).expect("recommended inits parse");
+    (
+        init,
+        format!(
+            "{} for {}: {}",
+            expr,
+            act.name(),
+            act.recommendation_reason()
+        ),
+    )
+}
+
+/// The tensors of an MLP with layer sizes `sizes`.
+pub fn mlp_tensors(
+    sizes: &[usize],
+    init: &Init,
+    bias: &Init,
+    naming: Naming,
+    dtype: DType,
+) -> Vec<TensorSpec> {
+    let mut out = Vec::with_capacity(2 * sizes.len());
+    for l in 1..sizes.len() {
+        let (o, i) = (sizes[l], sizes[l - 1]);
+        let (wn, bn, bshape) = match naming {
+            Naming::Seed => (format!("w{l}"), format!("b{l}"), vec![o, 1]),
+            Naming::Torch => (
+                format!("layers.{}.weight", l - 1),
+                format!("layers.{}.bias", l - 1),
+                vec![o],
+            ),
+        };
+        // a bias rule that needs the weight's fan_in gets it
+        let bias = match bias {
+            Init::TorchDefault => Init::TorchDefaultBias { fan_in: i as u64 },
+            b => b.clone(),
+        };
+        out.push(TensorSpec::new(
+            wn,
+            vec![o, i],
+            dtype,
+            Layout::Torch,
+            init.clone(),
+        ));
+        out.push(TensorSpec::new(bn, bshape, dtype, Layout::Torch, bias));
+    }
+    out
+}

@@ -1,0 +1,8 @@
+//! Whole models as lists of tensors to generate: MLPs from layer sizes
+//! ([`mlp`]), spec files ([`spec`]), and Hugging Face configs ([`hf`]).
+
+pub mod hf;
+pub mod mlp;
+pub mod spec;
+
+pub use mlp::{init_for_activation, mlp_tensors, Naming};

@@ -1,0 +1,248 @@
+//! Spec files: a whole set of tensors in `.json` or `.toml` (one schema).
+//!
+//! ```toml
+//! seed = 0
+//! dtype = "f32"        # default for tensors that do not say
+//! layout = "torch"     # default layout
+//!
+//! [[tensors]]
+//! name = "encoder.weight"
+//! shape = [256, 784]
+//! init = "kaiming_normal(nonlinearity=relu)"
+//!
+//! [[tensors]]
+//! name = "encoder.bias"
+//! shape = [256]        # no init: the first matching rule decides
+//!
+//! [[rules]]
+//! match = "*.bias"     # glob over tensor names, tried in order
+//! init = "zeros"
+//! ```
+//!
+//! A tensor's own `init` wins over the rules. Errors name the tensor and,
+//! where the text shows it, the line.
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::init::fan::Layout;
+use crate::init::Init;
+use crate::io::{checked_numel, TensorSpec};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    #[serde(default)]
+    seed: u64,
+    dtype: Option<String>,
+    layout: Option<String>,
+    tensors: Vec<RawTensor>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTensor {
+    name: String,
+    shape: Vec<usize>,
+    init: Option<String>,
+    dtype: Option<String>,
+    layout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(rename = "match")]
+    pattern: String,
+    init: String,
+}
+
+/// A parsed, validated spec.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub seed: u64,
+    pub tensors: Vec<TensorSpec>,
+}
+
+fn spec_err(file: &str, line: usize, reason: String) -> Error {
+    Error::Data {
+        origin: file.to_string(),
+        line,
+        reason,
+    }
+}
+
+/// The first line of `text` that mentions `"needle"` (1-based), or 0.
+fn line_of(text: &str, needle: &str) -> usize {
+    let quoted = format!("\"{needle}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map_or(0, |i| i + 1)
+}
+
+/// Parse a spec from `text`; `file` names it in errors and its extension picks the syntax.
+pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
+    let ext = Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let raw: RawSpec = match ext.as_deref() {
+        Some("json") => serde_json::from_str(text)
+            .map_err(|e| spec_err(file, e.line(), format!("invalid JSON spec: {e}")))?,
+        Some("toml") => toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            });
+            spec_err(file, line, format!("invalid TOML spec: {}", e.message()))
+        })?,
+        _ => {
+            return Err(spec_err(
+                file,
+                0,
+                "a spec file must end in .json or .toml".into(),
+            ))
+        }
+    };
+    let dtype = DType::parse(raw.dtype.as_deref().unwrap_or("f32"))
+        .map_err(|e| spec_err(file, line_of(text, "dtype"), e.to_string()))?;
+    let layout = Layout::parse(raw.layout.as_deref().unwrap_or("torch"))
+        .map_err(|e| spec_err(file, line_of(text, "layout"), e.to_string()))?;
+    let mut rules = Vec::new();
+    for r in &raw.rules {
+        let at = line_of(text, &r.pattern);
+        let pat = glob::Pattern::new(&r.pattern)
+            .map_err(|e| spec_err(file, at, format!("rule `{}`: bad glob: {e}", r.pattern)))?;
+        let init = Init::parse(&r.init).map_err(|e| {
+            spec_err(
+                file,
+                line_of(text, &r.init),
+                format!("rule `{}`: {e}", r.pattern),
+            )
+        })?;
+        rules.push((pat, init));
+    }
+    if raw.tensors.is_empty() {
+        return Err(spec_err(file, 0, "the spec lists no tensors".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut tensors = Vec::with_capacity(raw.tensors.len());
+    for t in raw.tensors {
+        let at = line_of(text, &t.name);
+        let fail = |reason: String| spec_err(file, at, format!("tensor `{}`: {reason}", t.name));
+        if t.name.is_empty() || t.name == "__metadata__" {
+            return Err(fail("invalid name".into()));
+        }
+        if !seen.insert(t.name.clone()) {
+            return Err(fail("duplicate tensor name".into()));
+        }
+        checked_numel(&t.shape).map_err(|e| fail(e.to_string()))?;
+        let init = match &t.init {
+            Some(e) => Init::parse(e).map_err(|e| fail(e.to_string()))?,
+            None => rules
+                .iter()
+                .find(|(p, _)| p.matches(&t.name))
+                .map(|(_, i)| i.clone())
+                .ok_or_else(|| fail("no `init` and no rule matches its name".into()))?,
+        };
+        let dtype = match &t.dtype {
+            Some(d) => DType::parse(d).map_err(|e| fail(e.to_string()))?,
+            None => dtype,
+        };
+        let layout = match &t.layout {
+            Some(l) => Layout::parse(l).map_err(|e| fail(e.to_string()))?,
+            None => layout,
+        };
+        init.check_shape(&t.shape, layout, dtype)
+            .map_err(|e| fail(e.to_string()))?;
+        tensors.push(TensorSpec::new(t.name, t.shape, dtype, layout, init));
+    }
+    Ok(Spec {
+        seed: raw.seed,
+        tensors,
+    })
+}
+
+/// Read and parse a spec file.
+pub fn load_spec(path: &Path) -> Result<Spec> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "cannot read",
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_spec(&text, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+seed = 3
+dtype = "f32"
+
+[[tensors]]
+name = "enc.weight"
+shape = [8, 4]
+init = "kaiming_normal(nonlinearity=relu)"
+
+[[tensors]]
+name = "enc.bias"
+shape = [8]
+dtype = "f64"
+
+[[rules]]
+match = "*.bias"
+init = "zeros"
+"#;
+
+    #[test]
+    fn toml_and_json_agree() {
+        let a = parse_spec(TOML, "m.toml").unwrap();
+        assert_eq!(a.seed, 3);
+        assert_eq!(a.tensors[1].init, Init::Zeros);
+        assert_eq!(a.tensors[1].dtype, DType::F64);
+        let json = r#"{"seed": 3, "tensors": [{"name": "enc.weight", "shape": [8, 4], "init": "kaiming_normal(nonlinearity=relu)"},
+            {"name": "enc.bias", "shape": [8], "dtype": "f64"}], "rules": [{"match": "*.bias", "init": "zeros"}]}"#;
+        let b = parse_spec(json, "m.json").unwrap();
+        assert_eq!(format!("{:?}", a.tensors), format!("{:?}", b.tensors));
+    }
+
+    #[test]
+    fn errors_point_at_the_tensor_and_line() {
+        let bad = TOML.replace("kaiming_normal(nonlinearity=relu)", "kaiming_normall");
+        let e = parse_spec(&bad, "m.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("enc.weight") && e.contains("line 6") && e.contains("kaiming_normal"),
+            "{e}"
+        );
+        let dup = TOML.replace("enc.bias", "enc.weight");
+        assert!(parse_spec(&dup, "m.toml")
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate"));
+        let norule = TOML.replace("*.bias", "*.gamma");
+        assert!(parse_spec(&norule, "m.toml")
+            .unwrap_err()
+            .to_string()
+            .contains("no rule"));
+        let e = parse_spec("{\"tensors\": [", "m.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid JSON"), "{e}");
+        let e = parse_spec("tensors = [ {name = 1} ]", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid TOML") && e.contains("line 1"), "{e}");
+        let e = parse_spec(&TOML.replace("shape = [8, 4]", "shape = [8]"), "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rank >= 2"), "{e}");
+        let e = parse_spec(&TOML.replace("seed = 3", "seed = 3\nsed = 4"), "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field"), "{e}");
+    }
+}
