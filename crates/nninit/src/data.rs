@@ -129,7 +129,76 @@ pub fn digits() -> Dataset {
     d
 }
 
-/// Load a dataset by name (`digits`) or from a `.csv` file (last column = label).
+/// Read an `.npz` with arrays `x` (`[samples, features...]`, flattened to 2-D)
+/// and `y` (`[samples]` integer class labels).
+pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
+    let fail = |reason: String| data_err(source, 0, reason);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| fail(format!("not a valid .npz (zip) file: {e}")))?;
+    let mut array = |name: &str| -> Result<(Vec<usize>, Vec<f64>)> {
+        let mut f = zip.by_name(&format!("{name}.npy")).map_err(|_| {
+            fail(format!(
+                "no array `{name}`; a dataset .npz needs arrays `x` (features) and `y` (labels)"
+            ))
+        })?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)
+            .map_err(|e| fail(format!("cannot read array `{name}`: {e}")))?;
+        let h =
+            crate::io::parse_npy_header(&buf).map_err(|e| fail(format!("array `{name}`: {e}")))?;
+        if h.fortran_order {
+            return Err(fail(format!(
+                "array `{name}` is Fortran-ordered; save it C-ordered (np.ascontiguousarray)"
+            )));
+        }
+        let vals = crate::io::decode_npy(&h.descr, &buf[h.data_offset..])
+            .map_err(|e| fail(format!("array `{name}`: {e}")))?;
+        let n: usize = h.shape.iter().product();
+        if vals.len() != n {
+            return Err(fail(format!(
+                "array `{name}` is truncated: {} of {n} values",
+                vals.len()
+            )));
+        }
+        Ok((h.shape, vals))
+    };
+    let (xs, xv) = array("x")?;
+    let (ys, yv) = array("y")?;
+    if xs.len() < 2 || ys.len() != 1 || xs[0] != ys[0] || xs[0] == 0 {
+        return Err(fail(format!("x must be [samples, features...] and y [samples] with the same number of samples; got x {xs:?}, y {ys:?}")));
+    }
+    if let Some((i, v)) = yv
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.fract() == 0.0 && **v >= 0.0 && **v <= 1e6))
+    {
+        return Err(fail(format!(
+            "label y[{i}] = {v} is not a class index (a whole number >= 0)"
+        )));
+    }
+    if let Some(i) = xv.iter().position(|v| !v.is_finite()) {
+        return Err(fail(format!("x has a non-finite value at flat index {i}")));
+    }
+    let y: Vec<usize> = yv.iter().map(|&v| v as usize).collect();
+    let classes = y.iter().max().map_or(0, |m| m + 1);
+    if classes < 2 {
+        return Err(fail("labels must cover at least two classes".into()));
+    }
+    let features = xv.len() / xs[0];
+    Ok(Dataset {
+        x: Array2::from_shape_vec(
+            (xs[0], features),
+            xv.into_iter().map(|v| v as f32).collect(),
+        )
+        .expect("n*features"),
+        y,
+        classes,
+        name: source.to_string(),
+    })
+}
+
+/// Load a dataset by name (`digits`), from a `.csv` file (last column =
+/// label) or an `.npz` (arrays `x`, `y`).
 pub fn load(spec: &str) -> Result<Dataset> {
     if spec.eq_ignore_ascii_case("digits") {
         return Ok(digits());
@@ -147,6 +216,14 @@ pub fn load(spec: &str) -> Result<Dataset> {
                 source,
             })?;
             parse_csv(&text, spec)
+        }
+        Some(e) if e == "npz" => {
+            let bytes = std::fs::read(path).map_err(|source| Error::Io {
+                action: "cannot read",
+                path: spec.to_string(),
+                source,
+            })?;
+            parse_npz(&bytes, spec)
         }
         _ => Err(Error::UnknownName {
             what: "dataset",
@@ -252,5 +329,74 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("`x`"), "{e}");
         let e = parse_csv("1,2,-1\n", "f.csv").unwrap_err().to_string();
         assert!(e.contains("label"), "{e}");
+    }
+
+    fn npz(arrays: &[(&str, &str, &[usize], Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            for (name, descr, shape, data) in arrays {
+                z.start_file(
+                    format!("{name}.npy"),
+                    zip::write::SimpleFileOptions::default(),
+                )
+                .unwrap();
+                let mut h = crate::io::npy_header(crate::DType::F32, shape).unwrap();
+                // patch the descr for integer arrays (same length as "<f4")
+                let pos = h.windows(3).position(|w| w == b"<f4").unwrap();
+                h[pos..pos + 3].copy_from_slice(descr.as_bytes());
+                z.write_all(&h).unwrap();
+                z.write_all(data).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn npz_datasets() {
+        let x: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let y: Vec<u8> = [0i32, 1, 1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let d = parse_npz(
+            &npz(&[
+                ("x", "<f4", &[3, 2], x.clone()),
+                ("y", "<i4", &[3], y.clone()),
+            ]),
+            "d.npz",
+        )
+        .unwrap();
+        assert_eq!(d.x.dim(), (3, 2));
+        assert_eq!(d.y, vec![0, 1, 1]);
+        assert_eq!(d.classes, 2);
+        let e = parse_npz(&npz(&[("x", "<f4", &[3, 2], x.clone())]), "d.npz")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no array `y`"), "{e}");
+        let e = parse_npz(
+            &npz(&[
+                ("x", "<f4", &[3, 2], x.clone()),
+                ("y", "<i4", &[2], y[..8].to_vec()),
+            ]),
+            "d.npz",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("same number of samples"), "{e}");
+        let neg: Vec<u8> = [0i32, -1, 1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let e = parse_npz(
+            &npz(&[("x", "<f4", &[3, 2], x), ("y", "<i4", &[3], neg)]),
+            "d.npz",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("y[1]"), "{e}");
+        assert!(parse_npz(b"not a zip", "d.npz")
+            .unwrap_err()
+            .to_string()
+            .contains("not a valid .npz"));
     }
 }

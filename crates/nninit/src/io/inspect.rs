@@ -163,57 +163,45 @@ fn safetensors_entries(
 }
 
 fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry> {
-    let mut pre = [0u8; 10];
-    f.read_exact(&mut pre)
-        .map_err(|_| bad(path, "truncated: too short for a .npy header"))?;
-    if &pre[..6] != b"\x93NUMPY" {
-        return Err(bad(path, "not a .npy file (bad magic)"));
-    }
-    let (hlen, skip) = if pre[6] == 1 {
-        (u16::from_le_bytes([pre[8], pre[9]]) as u64, 10)
-    } else {
-        let mut more = [0u8; 2];
-        f.read_exact(&mut more).map_err(io(path))?;
-        (
-            u32::from_le_bytes([pre[8], pre[9], more[0], more[1]]) as u64,
-            12,
-        )
+    // version 1 headers are at most 64 KiB; larger (version 2/3) ones are read whole below
+    let mut prefix = vec![0u8; file_len.min(65_536 + 12) as usize];
+    f.read_exact(&mut prefix).map_err(io(path))?;
+    let h = match super::parse_npy_header(&prefix) {
+        Ok(h) => h,
+        Err(e)
+            if e.contains("truncated")
+                && file_len > prefix.len() as u64
+                && file_len <= MAX_HEADER =>
+        {
+            let mut all = Vec::new();
+            f.seek(SeekFrom::Start(0)).map_err(io(path))?;
+            f.read_to_end(&mut all).map_err(io(path))?;
+            super::parse_npy_header(&all).map_err(|e| bad(path, e))?
+        }
+        Err(e) => return Err(bad(path, e)),
     };
-    if hlen > MAX_HEADER || skip + hlen > file_len {
-        return Err(bad(path, "truncated .npy header"));
-    }
-    let mut h = vec![0u8; hlen as usize];
-    f.read_exact(&mut h).map_err(io(path))?;
-    let h = String::from_utf8_lossy(&h);
-    let descr = h
-        .split("'descr':")
-        .nth(1)
-        .and_then(|s| s.split('\'').nth(1))
-        .unwrap_or("")
-        .to_string();
-    let size = dtype_size(&descr).ok_or_else(|| {
+    let size = dtype_size(&h.descr).ok_or_else(|| {
         bad(
             path,
-            format!("dtype `{descr}` is not one nninit reads (<f8, <f4, <f2)"),
+            format!(
+                "dtype `{}` is not one nninit reads (<f8, <f4, <f2)",
+                h.descr
+            ),
         )
     })?;
-    if h.contains("'fortran_order': True") {
+    if h.fortran_order {
         return Err(bad(path, "Fortran-order arrays are not supported"));
     }
-    let shape_s = h
-        .split("'shape':")
-        .nth(1)
-        .and_then(|s| s.split(['(', ')']).nth(1))
-        .unwrap_or("");
-    let shape: Vec<usize> = shape_s
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| bad(path, "bad shape in .npy header")))
-        .collect::<Result<_>>()?;
-    let numel: u64 = shape.iter().map(|&d| d as u64).product();
-    let start = skip + hlen;
-    let end = start + numel * size as u64;
+    let numel = h
+        .shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+        .ok_or_else(|| bad(path, "shape overflows"))?;
+    let start = h.data_offset as u64;
+    let end = numel
+        .checked_mul(size as u64)
+        .and_then(|b| b.checked_add(start))
+        .ok_or_else(|| bad(path, "shape overflows"))?;
     if end > file_len {
         return Err(bad(
             path,
@@ -226,9 +214,9 @@ fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry>
             .and_then(|s| s.to_str())
             .unwrap_or("array")
             .to_string(),
-        dtype: descr,
+        dtype: h.descr,
         size,
-        shape,
+        shape: h.shape,
         start,
         end,
     })

@@ -13,7 +13,7 @@ pub mod inspect;
 mod npy;
 mod safetensors;
 
-pub use self::npy::npy_header;
+pub use self::npy::{decode_npy, npy_header, parse_npy_header, NpyHeader};
 pub use self::safetensors::safetensors_header;
 
 use crate::dtype::{DType, Element};

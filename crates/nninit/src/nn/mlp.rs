@@ -73,6 +73,12 @@ fn matmul<F: Scalar>(a: &Array2<F>, ta: bool, b: &Array2<F>, tb: bool) -> Array2
     let m = if ta { a.ncols() } else { a.nrows() };
     let n = if tb { b.nrows() } else { b.ncols() };
     let mut c = Array2::<F>::zeros((m, n));
+    matmul_into(&mut c, a, ta, b, tb);
+    c
+}
+
+/// `c = op(a) * op(b)`, `c` already of the right shape.
+fn matmul_into<F: Scalar>(c: &mut Array2<F>, a: &Array2<F>, ta: bool, b: &Array2<F>, tb: bool) {
     let a_s = a.as_standard_layout();
     let b_s = b.as_standard_layout();
     gemm(
@@ -86,7 +92,6 @@ fn matmul<F: Scalar>(a: &Array2<F>, ta: bool, b: &Array2<F>, tb: bool) -> Array2
         F::one(),
         false,
     );
-    c
 }
 
 /// Element-wise `f` in parallel (element-wise, so the result never depends on threads).
@@ -173,27 +178,47 @@ impl<F: Scalar> Mlp<F> {
         let mut dz = vec![Array2::zeros((0, 0)); n];
         let mut dw = vec![Array2::zeros((0, 0)); n];
         let mut db = vec![Array1::zeros(0); n];
+        self.backward_each(fwd, dout, |l, g, w, b| {
+            dz[l] = g.clone();
+            dw[l] = w.clone();
+            db[l] = b.clone();
+        });
+        Grads { dz, dw, db }
+    }
+
+    /// The backward pass, visiting each layer from the last to the first with
+    /// its (dL/dz, dL/dW, dL/db) as soon as they are known, without keeping
+    /// them: one dL/dW buffer is reused (the probe of a deep net would
+    /// otherwise spend more time faulting in fresh pages than multiplying).
+    pub fn backward_each(
+        &self,
+        fwd: &Forward<F>,
+        dout: Array2<F>,
+        mut visit: impl FnMut(usize, &Array2<F>, &Array2<F>, &Array1<F>),
+    ) {
+        let n = self.layers.len();
         let mut g = dout;
+        let mut dw: Array2<F> = Array2::zeros((0, 0));
         for l in (0..n).rev() {
-            dw[l] = matmul(&g, true, &fwd.inputs[l], false);
-            db[l] = g.sum_axis(Axis(0));
-            if l > 0 {
-                // dL/da_{l-1} = g W_l; through phi'(z_{l-1})
-                let da = matmul(&g, false, &self.layers[l].w, false);
-                let act = self.activation;
-                let mut next = da;
-                ndarray::Zip::from(&mut next)
-                    .and(&fwd.pre[l - 1])
-                    .par_for_each(|d, &z| {
-                        *d *= F::from_f64(act.df(Element::to_f64(z)));
-                    });
-                dz[l] = g;
-                g = next;
-            } else {
-                dz[l] = g;
+            let (o, i) = self.layers[l].w.dim();
+            if dw.dim() != (o, i) {
+                dw = Array2::zeros((o, i));
+            }
+            matmul_into(&mut dw, &g, true, &fwd.inputs[l], false);
+            let db = g.sum_axis(Axis(0));
+            visit(l, &g, &dw, &db);
+            if l == 0 {
                 break;
             }
+            // dL/da_{l-1} = g W_l; through phi'(z_{l-1})
+            let mut next = matmul(&g, false, &self.layers[l].w, false);
+            let act = self.activation;
+            ndarray::Zip::from(&mut next)
+                .and(&fwd.pre[l - 1])
+                .par_for_each(|d, &z| {
+                    *d *= F::from_f64(act.df(Element::to_f64(z)));
+                });
+            g = next;
         }
-        Grads { dz, dw, db }
     }
 }

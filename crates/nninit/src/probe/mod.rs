@@ -311,10 +311,14 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
     let (net, lsuv_report) = build(cfg, x)?;
     let fwd = net.forward(x.view());
     let (loss, dout) = softmax_cross_entropy(fwd.output(), y);
-    let grads = net.backward(&fwd, dout);
     let nl = net.layers.len();
+    // per layer: (||dL/dz||, ||dL/dW||, dL/dz non-finite), gathered as the backward pass goes
+    let mut back = vec![(0.0, 0.0, false); nl];
+    net.backward_each(&fwd, dout, |l, dz, dw, _| {
+        back[l] = (frob(dz), frob(dw), dz.iter().any(|v| !v.is_finite()));
+    });
     let act = cfg.activation;
-    let last_grad = frob(&grads.dw[nl - 1]);
+    let last_grad = back[nl - 1].1;
     // layers are independent: their statistics are computed in parallel
     let stats: Vec<(LayerStats, bool)> = (0..nl)
         .into_par_iter()
@@ -323,8 +327,7 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
             let z = &fwd.pre[l];
             // the forward pass kept phi(z_l) as the next layer's input
             let out = if l + 1 < nl { &fwd.inputs[l + 1] } else { z };
-            let nonfinite =
-                out.iter().any(|v| !v.is_finite()) || grads.dz[l].iter().any(|v| !v.is_finite());
+            let nonfinite = out.iter().any(|v| !v.is_finite()) || back[l].2;
             let n = out.len() as f64;
             let mean = out.iter().map(|&v| v as f64).sum::<f64>() / n;
             let std = (out.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
@@ -346,7 +349,7 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
                 0.0
             };
             let weight_norm = frob(w);
-            let grad_norm = frob(&grads.dw[l]);
+            let grad_norm = back[l].1;
             let finite = |x: f64| x.is_finite().then_some(x);
             let symmetry = row_symmetry(w).max(if hidden { column_symmetry(out) } else { 0.0 });
             (
@@ -358,7 +361,7 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
                     act_std: std,
                     dead_frac,
                     saturated_frac,
-                    backward_norm: frob(&grads.dz[l]),
+                    backward_norm: back[l].0,
                     grad_norm,
                     grad_rel: if weight_norm > 0.0 {
                         finite(grad_norm / weight_norm)
