@@ -216,7 +216,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// Let a closed pipe (`nninit bench | head`) end the process quietly, as it
+/// does for every Unix filter, instead of making `println!` panic.
+fn reset_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any other
+    // thread exists; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    reset_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

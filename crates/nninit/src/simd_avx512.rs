@@ -26,36 +26,36 @@ unsafe fn splat(x: u32) -> __m512i {
     _mm512_set1_epi32(x as i32)
 }
 
-/// (hi, lo) of the 32x32->64 products of each lane of `a` with `m`.
-#[inline(always)]
-unsafe fn mulhilo(a: __m512i, m: __m512i) -> (__m512i, __m512i) {
-    let even = _mm512_mul_epu32(a, m);
-    let odd = _mm512_mul_epu32(_mm512_srli_epi64::<32>(a), m);
-    let lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64::<32>(odd));
-    let hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64::<32>(even), odd);
-    (hi, lo)
-}
-
 /// Philox4x32-10 on `INFLIGHT` groups of 16 counters starting at `base`
 /// (lane permutation as in the module doc); returns words [group][word].
+///
+/// Inside the rounds each group is two registers of 8 counters, one per
+/// 64-bit slot with the word in the slot's low half: `_mm512_mul_epu32` reads
+/// exactly those halves and leaves the 64-bit product in place, so the low
+/// word needs no extraction and the high word one shift. The high halves
+/// carry garbage that no instruction reads. The halves are interleaved back
+/// into 16 lanes once, after the ten rounds.
 #[inline(always)]
 unsafe fn philox(base: u64, tag: u32, key: [u32; 2]) -> [[__m512i; 4]; INFLIGHT] {
-    let perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    let mut s = [[_mm512_setzero_si512(); 4]; INFLIGHT];
-    for (g, st) in s.iter_mut().enumerate() {
-        let b = base + (g * 16) as u64;
-        // low word: b_lo + perm (may carry into the high word)
-        let lo = _mm512_add_epi32(splat(b as u32), perm);
-        let carry = _mm512_cmplt_epu32_mask(lo, splat(b as u32));
-        let hi = _mm512_mask_add_epi32(
-            splat((b >> 32) as u32),
-            carry,
-            splat((b >> 32) as u32),
-            splat(1),
-        );
-        *st = [lo, hi, _mm512_setzero_si512(), splat(tag)];
+    // lane 2i of the packed result holds E slot i, lane 2i+1 holds O slot i;
+    // lane L must hold counter 4 * (L % 4) + L / 4
+    let off_e = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    let off_o = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    let mut s = [[_mm512_setzero_si512(); 4]; 2 * INFLIGHT];
+    for (h, st) in s.iter_mut().enumerate() {
+        let b = _mm512_set1_epi64((base + ((h / 2) * 16) as u64) as i64);
+        let c = _mm512_add_epi64(b, if h % 2 == 0 { off_e } else { off_o });
+        *st = [
+            c,
+            _mm512_srli_epi64::<32>(c),
+            _mm512_setzero_si512(),
+            _mm512_set1_epi64(tag as i64),
+        ];
     }
-    let (m0, m1) = (splat(PHILOX_M0), splat(PHILOX_M1));
+    let (m0, m1) = (
+        _mm512_set1_epi64(PHILOX_M0 as i64),
+        _mm512_set1_epi64(PHILOX_M1 as i64),
+    );
     let (mut k0, mut k1) = (key[0], key[1]);
     for round in 0..10 {
         if round > 0 {
@@ -64,14 +64,21 @@ unsafe fn philox(base: u64, tag: u32, key: [u32; 2]) -> [[__m512i; 4]; INFLIGHT]
         }
         let (kv0, kv1) = (splat(k0), splat(k1));
         for st in s.iter_mut() {
-            let (hi0, lo0) = mulhilo(st[0], m0);
-            let (hi1, lo1) = mulhilo(st[2], m1);
-            let n0 = _mm512_ternarylogic_epi32::<0x96>(hi1, st[1], kv0);
-            let n2 = _mm512_ternarylogic_epi32::<0x96>(hi0, st[3], kv1);
-            *st = [n0, lo1, n2, lo0];
+            let p0 = _mm512_mul_epu32(st[0], m0);
+            let p1 = _mm512_mul_epu32(st[2], m1);
+            let n0 = _mm512_ternarylogic_epi32::<0x96>(_mm512_srli_epi64::<32>(p1), st[1], kv0);
+            let n2 = _mm512_ternarylogic_epi32::<0x96>(_mm512_srli_epi64::<32>(p0), st[3], kv1);
+            *st = [n0, p1, n2, p0];
         }
     }
-    s
+    let mut out = [[_mm512_setzero_si512(); 4]; INFLIGHT];
+    for (g, o) in out.iter_mut().enumerate() {
+        let (e, od) = (&s[2 * g], &s[2 * g + 1]);
+        for w in 0..4 {
+            o[w] = _mm512_mask_blend_epi32(0xAAAA, e[w], _mm512_slli_epi64::<32>(od[w]));
+        }
+    }
+    out
 }
 
 /// 4x4 transpose inside each 128-bit lane, then store 64 floats.

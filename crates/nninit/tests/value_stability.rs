@@ -6,6 +6,9 @@
 //! Philox vectors are Random123's known answers (kat_vectors). The other pins
 //! were produced by this implementation (nninit 0.1.0) once its distributions
 //! had passed `tests/statistics.rs`; the expressions and seeds are the inputs.
+//! (During 0.1.0 development the single-precision truncated normal's stream
+//! changed once, on purpose: attempt 0 now comes from the vectorized normal
+//! stream, 8x faster. Its f32 pins are therefore 0.5x the `normal` pins.)
 
 mod common;
 use half::bf16;
@@ -102,12 +105,12 @@ fn distributions_and_initializers() {
         "trunc_normal(std=0.5)",
         &[8],
         &[
-            -0.6349967122077942,
-            -0.1005733385682106,
-            -0.35873863101005554,
-            -0.12230807542800903,
-            -0.3268309533596039,
-            -0.2802360951900482,
+            0.3506662845611572,
+            0.5928254127502441,
+            -0.24068649113178253,
+            -0.8029272556304932,
+            -0.8058120608329773,
+            -0.36117318272590637,
         ],
         &[
             -0.6349966884186433,
@@ -162,12 +165,12 @@ fn distributions_and_initializers() {
         "he_normal",
         &[4, 8],
         &[
-            -0.7218942046165466,
-            -0.1143365204334259,
-            -0.4078310430049896,
-            -0.1390455961227417,
-            -0.3715568780899048,
-            -0.318585604429245,
+            0.3986539840698242,
+            0.6739519238471985,
+            -0.2736237645149231,
+            -0.9128056168556213,
+            -0.9160851836204529,
+            -0.4105987250804901,
         ],
         &[
             -0.7218942290428767,
@@ -181,12 +184,12 @@ fn distributions_and_initializers() {
     assert_eq!(
         first::<bf16>("trunc_normal(std=0.5)", &[8]),
         [
-            -0.63671875,
-            -0.1005859375,
-            -0.359375,
-            -0.1220703125,
-            -0.326171875,
-            -0.279296875
+            0.3515625,
+            0.59375,
+            -0.240234375,
+            -0.8046875,
+            -0.8046875,
+            -0.361328125
         ]
     );
 }

@@ -147,8 +147,23 @@ impl TruncNormal {
     /// Element `e` as a `T`: first accepted proposal whose rounded value lies in [a, b].
     #[inline]
     pub fn sample<T: Element>(&self, stream: &Stream, e: u64) -> T {
+        self.sample_from(stream, e, 0)
+    }
+
+    /// Whether `z` (standardized) is accepted as is, as a `T`.
+    #[inline]
+    fn accept_normal<T: Element>(&self, z: f64) -> Option<T> {
+        if !(self.alpha <= z && z <= self.beta) {
+            return None;
+        }
+        let t = T::from_f64(self.mean + self.std * z);
+        let r = t.to_f64();
+        (self.a <= r && r <= self.b).then_some(t)
+    }
+
+    fn sample_from<T: Element>(&self, stream: &Stream, e: u64, first_attempt: u32) -> T {
         let mut last = self.mean;
-        for k in 0..MAX_ATTEMPTS {
+        for k in first_attempt..MAX_ATTEMPTS {
             if let Some(z) = self.propose(&stream.block(Tag::TruncNormal, e, k)) {
                 let x = self.mean + self.std * z;
                 let t = T::from_f64(x);
@@ -163,7 +178,31 @@ impl TruncNormal {
         T::from_f64(last.clamp(self.a, self.b))
     }
 
+    /// Fill elements `first..`. For single-precision outputs and the normal
+    /// proposal (the common wide, centred interval, e.g. +-2 std), attempt 0
+    /// of element `e` is element `e` of the vectorized f32 normal stream
+    /// (about 1 G values/s); only rejected elements (about 5% at +-2 std) go
+    /// on to the per-element attempts 1, 2, ... Still a pure function of `e`.
     pub(crate) fn fill<T: Element>(&self, stream: &Stream, first: u64, out: &mut [T]) {
+        if self.proposal == Proposal::Normal && T::DTYPE != crate::dtype::DType::F64 {
+            let mut tmp = [0f32; 4096];
+            let normal = super::Dist::Normal {
+                mean: 0.0,
+                std: 1.0,
+            };
+            for (c, chunk) in out.chunks_mut(tmp.len()).enumerate() {
+                let e0 = first + (c * tmp.len()) as u64;
+                let z = &mut tmp[..chunk.len()];
+                normal.fill_serial(stream, e0, z);
+                for (i, (o, &z)) in chunk.iter_mut().zip(z.iter()).enumerate() {
+                    *o = match self.accept_normal(z as f64) {
+                        Some(t) => t,
+                        None => self.sample_from(stream, e0 + i as u64, 1),
+                    };
+                }
+            }
+            return;
+        }
         for (i, o) in out.iter_mut().enumerate() {
             *o = self.sample(stream, first + i as u64);
         }
