@@ -267,39 +267,18 @@ pub fn save_as(
                 .compression_method(zip::CompressionMethod::Stored)
                 .large_file(bytes > u32::MAX as u64 / 2);
             zip.start_file(format!("{}.npy", t.name), opts)
-                .map_err(|e| Error::Io {
-                    action: "cannot write",
-                    path: path.display().to_string(),
-                    source: std::io::Error::other(e),
-                })?;
+                .map_err(|e| io_err("cannot write", path)(std::io::Error::other(e)))?;
             zip.write_all(&npy_header(t.dtype, &t.shape)?)
                 .map_err(io_err("cannot write", path))?;
-            let mut counted = Counted {
-                inner: &mut zip,
-                base: written,
-                n: 0,
-                progress,
-            };
-            stream_tensor(t, seed, &mut counted).map_err(werr)?;
-            written += counted.n;
+            written += stream_counted(t, seed, &mut zip, written, progress).map_err(werr)?;
         }
-        zip.finish().map_err(|e| Error::Io {
-            action: "cannot write",
-            path: path.display().to_string(),
-            source: std::io::Error::other(e),
-        })?;
+        zip.finish()
+            .map_err(|e| io_err("cannot write", path)(std::io::Error::other(e)))?;
     } else {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         w.write_all(&header).map_err(io_err("cannot write", path))?;
         for t in tensors {
-            let mut counted = Counted {
-                inner: &mut w,
-                base: written,
-                n: 0,
-                progress,
-            };
-            stream_tensor(t, seed, &mut counted).map_err(werr)?;
-            written += counted.n;
+            written += stream_counted(t, seed, &mut w, written, progress).map_err(werr)?;
         }
         w.flush().map_err(io_err("cannot write", path))?;
     }
@@ -324,6 +303,24 @@ pub fn set_default_permissions(f: &std::fs::File) {
     }
     #[cfg(not(unix))]
     let _ = f;
+}
+
+/// Stream `t` into `w`, reporting `base + bytes so far`; returns the bytes written.
+fn stream_counted<W: Write>(
+    t: &TensorSpec,
+    seed: u64,
+    w: &mut W,
+    base: u64,
+    progress: Progress<'_>,
+) -> Result<u64, StreamErr> {
+    let mut counted = Counted {
+        inner: w,
+        base,
+        n: 0,
+        progress,
+    };
+    stream_tensor(t, seed, &mut counted)?;
+    Ok(counted.n)
 }
 
 /// A writer that reports progress.
