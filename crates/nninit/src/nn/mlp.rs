@@ -96,9 +96,7 @@ fn matmul_into<F: Scalar>(c: &mut Array2<F>, a: &Array2<F>, ta: bool, b: &Array2
 
 /// Element-wise `f` in parallel (element-wise, so the result never depends on threads).
 fn map<F: Scalar>(a: &Array2<F>, f: impl Fn(f64) -> f64 + Sync) -> Array2<F> {
-    let mut out = a.clone();
-    out.par_mapv_inplace(|x| F::from_f64(f(Element::to_f64(x))));
-    out
+    ndarray::Zip::from(a).par_map_collect(|&x| F::from_f64(f(Element::to_f64(x))))
 }
 
 impl<F: Scalar> Mlp<F> {
@@ -153,9 +151,8 @@ impl<F: Scalar> Mlp<F> {
         let mut a = x.to_owned();
         for (l, layer) in self.layers.iter().enumerate() {
             let mut z = matmul(&a, false, &layer.w, true);
-            for mut row in z.rows_mut() {
-                row.zip_mut_with(&layer.b, |a, &b| *a += b);
-            }
+            ndarray::Zip::from(z.rows_mut())
+                .par_for_each(|mut row| row.zip_mut_with(&layer.b, |a, &b| *a += b));
             inputs.push(a);
             a = if l + 1 < n {
                 map(&z, |v| self.activation.f(v))

@@ -142,11 +142,16 @@ pub struct ProbeReport {
     pub lsuv: Option<Vec<LsuvLayer>>,
 }
 
-fn frob<'a>(a: impl IntoIterator<Item = &'a f32>) -> f64 {
-    a.into_iter()
-        .map(|&x| (x as f64) * (x as f64))
-        .sum::<f64>()
-        .sqrt()
+/// Frobenius norm, summed in fixed 64K-element blocks (in parallel, then in
+/// order), so the result does not depend on the thread count.
+fn frob(a: &Array2<f32>) -> f64 {
+    let std = a.as_standard_layout();
+    let v = std.as_slice().expect("standard layout");
+    let parts: Vec<f64> = v
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>())
+        .collect();
+    parts.iter().sum::<f64>().sqrt()
 }
 
 /// How alike the rows of `m` are: 1 - ||M - mean row|| / ||M|| (1 if M = 0).
