@@ -152,6 +152,7 @@ fn bad_input_exits_2() {
         vec!["probe", "--layers", "32,64,10", "--data", "digits"],
         vec!["probe", "--layers", "64,64,10", "--data", "mnist"],
         vec!["probe", "--layers", "64,64,10", "--sweep-depth", "5..2"],
+        vec!["probe", "--layers", "64,1000000x100,10"],
     ] {
         let a = nninit().args(&args).assert().code(2);
         let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();

@@ -368,7 +368,40 @@ fn check_space(dir: &Path, need: u64) -> Result<()> {
     Ok(())
 }
 
+/// Bytes of memory available to this process, if the system says
+/// (`MemAvailable` of `/proc/meminfo` on Linux).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Fail early, with a message, when `need` bytes of working memory are not
+/// available (rather than being killed by the OOM killer half way).
+pub fn check_memory(what: &str, need: u64) -> Result<()> {
+    if let Some(avail) = available_memory() {
+        if need > avail {
+            return Err(Error::BadShape {
+                shape: what.to_string(),
+                reason: format!("needs about {need} bytes of memory, {avail} are available"),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_plan(t: &TensorSpec) -> Result<()> {
+    if !t.init.is_shardable() {
+        // whole-tensor initializers hold the tensor (and, for orthogonal, two
+        // working copies in the compute precision) in memory
+        let work = if t.dtype == DType::F64 { 8 } else { 4 };
+        let need = t.numel()?.saturating_mul(t.dtype.size() as u64 + 2 * work);
+        check_memory(
+            &format!("{} {:?} ({})", t.name, t.shape, t.init.name()),
+            need,
+        )?;
+    }
     macro_rules! go {
         ($T:ty) => {{
             let mut empty: [$T; 0] = [];

@@ -226,6 +226,29 @@ pub fn gaussian_batch(
 
 /// Build the network (running LSUV on `x` if asked).
 pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec<LsuvLayer>>)> {
+    // weights, their gradient buffer, and per layer the batch's pre-activations,
+    // activations and backward signal, in f32
+    let params: u64 = cfg
+        .sizes
+        .windows(2)
+        .map(|w| (w[0] as u64).saturating_mul(w[1] as u64))
+        .fold(0u64, u64::saturating_add);
+    let acts: u64 = cfg
+        .sizes
+        .iter()
+        .map(|&s| s as u64)
+        .sum::<u64>()
+        .saturating_mul(x.nrows() as u64);
+    let what = format!(
+        "network of {} weight layers with {params} parameters",
+        cfg.sizes.len() - 1
+    );
+    crate::io::check_memory(
+        &what,
+        params
+            .saturating_mul(8)
+            .saturating_add(acts.saturating_mul(12)),
+    )?;
     match &cfg.init {
         WeightInit::Tensor(init) => Ok((
             Mlp::new(&cfg.sizes, cfg.activation, init, &cfg.bias, cfg.seed)?,
