@@ -116,7 +116,6 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
                 naming,
                 dtype_flag.unwrap_or(DType::F32),
             );
-            println!("init: {why}");
             (
                 t,
                 a.seed.unwrap_or(0),
@@ -151,6 +150,9 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
     })
     .map_err(lib)?;
     pb.finish_and_clear();
+    if let Some((_, why)) = extra.iter().find(|(k, _)| *k == "init_reason") {
+        println!("init: {why}");
+    }
     let params: u64 = tensors.iter().map(|t| t.numel().unwrap_or(0)).sum();
     println!(
         "wrote {} tensors ({} parameters, {}) to {} in {:.2} s (seed {seed})",

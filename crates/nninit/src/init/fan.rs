@@ -111,9 +111,15 @@ pub fn try_fans(shape: &[usize], layout: Layout) -> Option<Fans> {
     })
 }
 
-/// Fans of `shape` under `layout`, for initializer `init` (named in the error).
+/// Fans of `shape` under `layout`.
 pub fn fans(shape: &[usize], layout: Layout) -> Result<Fans> {
-    fans_for("fans", shape, layout)
+    try_fans(shape, layout).ok_or_else(|| Error::BadShape {
+        shape: format!("{shape:?}"),
+        reason: format!(
+            "fan_in and fan_out need a tensor of rank >= 2 (got rank {}); give the weight's full shape, e.g. --shape=OUT,IN",
+            shape.len()
+        ),
+    })
 }
 
 pub(crate) fn fans_for(init: &str, shape: &[usize], layout: Layout) -> Result<Fans> {

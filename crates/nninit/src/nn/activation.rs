@@ -87,7 +87,16 @@ impl Activation {
             "gelu" => Activation::Gelu,
             "silu" | "swish" => Activation::Silu,
             "linear" | "identity" | "none" => Activation::Linear,
-            _ => return Err(unknown_name("activation", s, &ACTIVATIONS)),
+            _ => {
+                // suggest from the aliases too (`swishh` -> `swish`)
+                let mut names: Vec<&str> = ACTIVATIONS.to_vec();
+                names.extend(["swish", "identity"]);
+                let mut e = unknown_name("activation", s, &names);
+                if let Error::UnknownName { allowed, .. } = &mut e {
+                    allowed.truncate(ACTIVATIONS.len());
+                }
+                return Err(e);
+            }
         })
     }
 
