@@ -21,9 +21,12 @@ fn fans_torch_and_keras() {
     assert_eq!((f.fan_in, f.fan_out), (784, 256));
     assert!(matches!(
         fans(&[5], Layout::Torch),
-        Err(Error::Shape { .. })
+        Err(Error::BadShape { .. })
     ));
-    assert!(matches!(fans(&[], Layout::Keras), Err(Error::Shape { .. })));
+    assert!(matches!(
+        fans(&[], Layout::Keras),
+        Err(Error::BadShape { .. })
+    ));
 }
 
 #[test]
