@@ -207,7 +207,7 @@ impl Activation {
     /// Why [`Activation::recommended_init`] suits it, in a sentence.
     pub fn recommendation_reason(&self) -> &'static str {
         match self {
-            Activation::Sigmoid => "Xavier/Glorot is the usual choice, but no scaling brings a deep sigmoid net to the edge of chaos (its slope is at most 1/4 and its outputs are not centred): for deep nets prefer tanh or ReLU",
+            Activation::Sigmoid => "Xavier/Glorot is the usual choice, but in a deep sigmoid net it still vanishes (the slope is at most 1/4, so the mean-field gradient factor per layer is about 0.06); a much larger gain (about 8: `xavier_normal(gain=8)`) brings that factor near 1, or use tanh or ReLU",
             Activation::Linear => "Xavier/Glorot keeps the variance of activations and gradients equal across layers for activations that are near-linear around 0",
             Activation::Tanh => "Xavier/Glorot with PyTorch's tanh gain 5/3 compensates for tanh shrinking its input",
             Activation::Relu | Activation::Elu { .. } | Activation::Gelu | Activation::Silu => "He/Kaiming (variance 2/fan_in) makes up for the half of the units a rectifier switches off",
