@@ -40,7 +40,7 @@ pub struct TrainArgs {
     /// Print the history as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write history.json into this directory.
+    /// Write history.json and the trained weights (model.safetensors, names w1, b1, ...) into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -139,6 +139,40 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
     if let Some(dir) = &a.out {
         let text = serde_json::to_string_pretty(&json).map_err(|e| other(e.into()))?;
         crate::write_atomic(&dir.join("history.json"), text.as_bytes())?;
+        let names: Vec<(String, String)> = (1..=net.layers.len())
+            .map(|l| (format!("w{l}"), format!("b{l}")))
+            .collect();
+        let shapes: Vec<([usize; 2], [usize; 1])> = net
+            .layers
+            .iter()
+            .map(|l| ([l.w.nrows(), l.w.ncols()], [l.b.len()]))
+            .collect();
+        let mut arrays: Vec<(&str, &[usize], &[f32])> = Vec::new();
+        for ((l, (wn, bn)), (ws, bs)) in net.layers.iter().zip(&names).zip(&shapes) {
+            arrays.push((wn, ws, l.w.as_slice().expect("standard layout")));
+            arrays.push((bn, bs, l.b.as_slice().expect("contiguous")));
+        }
+        let mut meta = std::collections::BTreeMap::new();
+        meta.insert("format".to_string(), "pt".to_string());
+        meta.insert(
+            "nninit_version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        );
+        meta.insert("seed".to_string(), a.seed.to_string());
+        meta.insert(
+            "trained".to_string(),
+            format!(
+                "{} epochs of {} (lr {}) on {}, seed {}, from {}",
+                hist.epochs.len(),
+                optimizer.name(),
+                cfg.lr,
+                tr.name,
+                a.seed,
+                pcfg.init.expr()
+            ),
+        );
+        nninit::io::save_f32_safetensors(&dir.join("model.safetensors"), &arrays, &meta)
+            .map_err(lib)?;
     }
     if a.json {
         println!("{json}");

@@ -58,8 +58,3 @@ pub fn calculate_gain(nonlinearity: &str, param: Option<f64>) -> Result<f64> {
         _ => Err(unknown_name("nonlinearity", nonlinearity, &NONLINEARITIES)),
     }
 }
-
-/// Names accepted by [`calculate_gain`].
-pub fn gain_names() -> &'static [&'static str] {
-    &NONLINEARITIES
-}

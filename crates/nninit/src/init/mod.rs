@@ -173,11 +173,6 @@ impl Init {
         )
     }
 
-    /// Whether this initializer gives every element the same value (the symmetry problem).
-    pub fn is_constant(&self) -> bool {
-        matches!(self, Init::Constant { .. } | Init::Zeros | Init::Ones)
-    }
-
     fn shape_err(&self, shape: &[usize], reason: impl Into<String>) -> Error {
         Error::Shape {
             init: self.name().to_string(),

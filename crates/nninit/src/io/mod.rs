@@ -142,6 +142,51 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Erro
     }
 }
 
+/// Write existing f32 arrays (e.g. trained weights) to a `.safetensors` file,
+/// through a temporary file renamed into place.
+pub fn save_f32_safetensors(
+    path: &Path,
+    arrays: &[(&str, &[usize], &[f32])],
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    let entries: Vec<(&str, DType, &[usize])> =
+        arrays.iter().map(|&(n, s, _)| (n, DType::F32, s)).collect();
+    for &(name, shape, data) in arrays {
+        if checked_numel(shape)? != data.len() as u64 {
+            return Err(Error::BadShape {
+                shape: format!("{shape:?}"),
+                reason: format!("`{name}` has {} values", data.len()),
+            });
+        }
+    }
+    let header = safetensors::header_for(&entries, metadata)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".nninit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err("cannot create a temporary file in", dir))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        w.write_all(&header).map_err(io_err("cannot write", path))?;
+        for &(_, _, data) in arrays {
+            w.write_all(bytemuck::cast_slice(data))
+                .map_err(io_err("cannot write", path))?;
+        }
+        w.flush().map_err(io_err("cannot write", path))?;
+    }
+    set_default_permissions(tmp.as_file());
+    tmp.persist(path).map_err(|e| Error::Io {
+        action: "cannot rename the finished file to",
+        path: path.display().to_string(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
 /// Called with the number of bytes written so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 

@@ -23,28 +23,36 @@ pub fn safetensors_header(
     tensors: &[TensorSpec],
     metadata: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
+    let entries: Vec<(&str, DType, &[usize])> = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.dtype, t.shape.as_slice()))
+        .collect();
+    header_for(&entries, metadata)
+}
+
+/// The header for `(name, dtype, shape)` entries laid out in order.
+pub fn header_for(
+    entries: &[(&str, DType, &[usize])],
+    metadata: &BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
     let mut map = Map::new();
     if !metadata.is_empty() {
         map.insert("__metadata__".into(), json!(metadata));
     }
     let mut offset: u64 = 0;
-    for t in tensors {
-        if t.name.is_empty() || t.name == "__metadata__" {
-            return Err(Error::Unsupported(format!(
-                "invalid tensor name `{}`",
-                t.name
-            )));
+    for &(name, dtype, shape) in entries {
+        if name.is_empty() || name == "__metadata__" {
+            return Err(Error::Unsupported(format!("invalid tensor name `{name}`")));
         }
-        let bytes = t.numel()? * t.dtype.size() as u64;
+        let bytes = super::checked_numel(shape)? * dtype.size() as u64;
         let entry = json!({
-            "dtype": dtype_name(t.dtype),
-            "shape": t.shape,
+            "dtype": dtype_name(dtype),
+            "shape": shape,
             "data_offsets": [offset, offset + bytes],
         });
-        if map.insert(t.name.clone(), entry).is_some() {
+        if map.insert(name.to_string(), entry).is_some() {
             return Err(Error::Unsupported(format!(
-                "duplicate tensor name `{}`",
-                t.name
+                "duplicate tensor name `{name}`"
             )));
         }
         offset += bytes;
