@@ -88,9 +88,8 @@ pub fn batch(a: &ProbeArgs, cfg: &ProbeConfig) -> Result<(Array2<f32>, Vec<usize
     if a.data.eq_ignore_ascii_case("gaussian") {
         return Ok(gaussian_batch(a.batch, n0, classes, cfg.seed));
     }
-    let d = data::load(&a.data)?;
-    let (mut train, mut test) = data::split(&d, 0.25, cfg.seed);
-    data::standardize(&mut train, &mut test);
+    let (train, _) = data::load_split(&a.data, cfg.seed)?;
+    let d = &train;
     let b = data::sample_rows(&train, a.batch, cfg.seed);
     if b.x.ncols() != n0 || d.classes > classes {
         return Err(nninit::Error::BadShape {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct TrainArgs {
-    /// digits (bundled) or a .csv file (last column = label).
+    /// digits (bundled), fashion-mnist (Debian's dataset-fashion-mnist), a .csv (last column = label) or an .npz (x, y).
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// Layer sizes, e.g. 64,128x4,10.
@@ -45,12 +45,9 @@ pub struct TrainArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The bundled or given dataset, split 75/25 (stratified, seeded) and standardized.
+/// The dataset's train and test sets (see `nninit::data::load_split`).
 pub fn load_split(spec: &str, seed: u64) -> Result<(Dataset, Dataset), nninit::Error> {
-    let d = data::load(spec)?;
-    let (mut tr, mut te) = data::split(&d, 0.25, seed);
-    data::standardize(&mut tr, &mut te);
-    Ok((tr, te))
+    data::load_split(spec, seed)
 }
 
 pub fn default_lr(opt: OptimizerKind) -> f64 {

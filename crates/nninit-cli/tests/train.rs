@@ -297,3 +297,34 @@ fn experiment_unwritable_out_fails_cleanly() {
         "nothing written on bad input"
     );
 }
+
+#[test]
+fn fashion_mnist_when_installed() {
+    let dir = std::env::var("NNINIT_FASHION_MNIST")
+        .unwrap_or_else(|_| "/usr/share/datasets/fashion-mnist".into());
+    let cmd = || {
+        let mut c = nninit();
+        c.args([
+            "probe",
+            "--data",
+            "fashion-mnist",
+            "--layers",
+            "784,64x4,10",
+            "--batch",
+            "64",
+            "--json",
+        ]);
+        c
+    };
+    if !Path::new(&dir).join("train-images-idx3-ubyte.gz").exists() {
+        // absent: a clear message and exit 2
+        let a = cmd().assert().code(2);
+        assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("dataset-fashion-mnist"));
+        eprintln!("Fashion-MNIST not installed: checked the message only");
+        return;
+    }
+    let a = cmd().assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["layers"][0]["fan_in"], 784);
+    assert_eq!(v["verdict"], "healthy");
+}

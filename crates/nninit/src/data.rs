@@ -197,6 +197,107 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
     })
 }
 
+/// Where Debian's `dataset-fashion-mnist` package puts the IDX files.
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+fn read_gz(path: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(path).map_err(|source| Error::Io {
+        action: "cannot read",
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    GzDecoder::new(f).read_to_end(&mut out).map_err(|e| {
+        data_err(
+            &path.display().to_string(),
+            0,
+            format!("not valid gzip: {e}"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// An IDX file (LeCun's MNIST format): big-endian magic `0x0000_08_nd`
+/// (unsigned bytes, `nd` dimensions), the dimensions, then the data.
+fn parse_idx<'a>(bytes: &'a [u8], origin: &str) -> Result<(Vec<usize>, &'a [u8])> {
+    let fail = |r: String| data_err(origin, 0, r);
+    if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 {
+        return Err(fail("not an IDX file of unsigned bytes".into()));
+    }
+    let nd = bytes[3] as usize;
+    let head = 4 + 4 * nd;
+    if bytes.len() < head {
+        return Err(fail("truncated IDX header".into()));
+    }
+    let dims: Vec<usize> = (0..nd)
+        .map(|i| {
+            u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize
+        })
+        .collect();
+    let n: usize = dims.iter().product();
+    if bytes.len() < head + n {
+        return Err(fail(format!(
+            "truncated IDX data: {} of {n} bytes",
+            bytes.len() - head
+        )));
+    }
+    Ok((dims, &bytes[head..head + n]))
+}
+
+/// Fashion-MNIST (Xiao, Rasul, Vollgraf 2017; MIT licence, Zalando) from the IDX
+/// files in `dir`: (train 60,000, test 10,000), 784 pixels 0..255, 10 classes.
+pub fn fashion_mnist(dir: &Path) -> Result<(Dataset, Dataset)> {
+    if !dir.join("train-images-idx3-ubyte.gz").exists() {
+        return Err(Error::Unsupported(format!(
+            "Fashion-MNIST is not in `{}`: install Debian's package (apt-get install dataset-fashion-mnist) or set NNINIT_FASHION_MNIST to a directory with its four IDX .gz files",
+            dir.display()
+        )));
+    }
+    let part = |images: &str, labels: &str| -> Result<Dataset> {
+        let (ip, lp) = (dir.join(images), dir.join(labels));
+        let (ib, lb) = (read_gz(&ip)?, read_gz(&lp)?);
+        let (idims, ix) = parse_idx(&ib, &ip.display().to_string())?;
+        let (ldims, ly) = parse_idx(&lb, &lp.display().to_string())?;
+        if idims.len() != 3 || ldims.len() != 1 || idims[0] != ldims[0] {
+            return Err(data_err(
+                &ip.display().to_string(),
+                0,
+                format!("image dims {idims:?} and label dims {ldims:?} do not match"),
+            ));
+        }
+        let features = idims[1] * idims[2];
+        Ok(Dataset {
+            x: Array2::from_shape_vec((idims[0], features), ix.iter().map(|&v| v as f32).collect())
+                .expect("n*features"),
+            y: ly.iter().map(|&v| v as usize).collect(),
+            classes: 10,
+            name: "fashion-mnist".into(),
+        })
+    };
+    Ok((
+        part("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,
+        part("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")?,
+    ))
+}
+
+/// Train and test sets for `spec`, standardized with the training set's
+/// statistics: Fashion-MNIST keeps its official split; everything else gets
+/// a seeded, stratified 75/25 split ([`split`]).
+pub fn load_split(spec: &str, seed: u64) -> Result<(Dataset, Dataset)> {
+    let (mut tr, mut te) = if spec.eq_ignore_ascii_case("fashion-mnist")
+        || spec.eq_ignore_ascii_case("fashion_mnist")
+    {
+        let dir = std::env::var_os("NNINIT_FASHION_MNIST")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| FASHION_MNIST_DIR.into());
+        fashion_mnist(&dir)?
+    } else {
+        split(&load(spec)?, 0.25, seed)
+    };
+    standardize(&mut tr, &mut te);
+    Ok((tr, te))
+}
+
 /// Load a dataset by name (`digits`), from a `.csv` file (last column =
 /// label) or an `.npz` (arrays `x`, `y`).
 pub fn load(spec: &str) -> Result<Dataset> {
@@ -398,5 +499,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a valid .npz"));
+    }
+
+    #[test]
+    fn idx_files() {
+        let mut b = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3];
+        b.extend(0u8..12);
+        let (dims, data) = parse_idx(&b, "x").unwrap();
+        assert_eq!(dims, vec![2, 2, 3]);
+        assert_eq!(data.len(), 12);
+        assert!(parse_idx(&b[..20], "x")
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
+        assert!(parse_idx(&[0, 0, 9, 1], "x").is_err());
+        let e = fashion_mnist(Path::new("/nonexistent"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("apt-get install dataset-fashion-mnist"), "{e}");
     }
 }
