@@ -6,7 +6,7 @@ Times, in one run on this machine:
   2. torch.nn.init.orthogonal_ on 4096 x 4096 f32, vs nninit's orthogonal
      (`nninit bench --ortho 4096`);
   3. torch normal_ throughput into a preallocated 64 MiB buffer (1 thread).
-Medians of 3. Prints ratios; also checks numpy loads nninit's file.
+Medians of 5 (sample) and 3 (orthogonal). Prints ratios; also checks numpy loads nninit's file.
 """
 import os, subprocess, sys, tempfile, time, re
 import numpy as np
@@ -33,8 +33,8 @@ def nninit_sample():
     subprocess.run([NNINIT, "sample", "normal", "--shape=16384,16384",
                     "--out", os.path.join(TMP, "nninit_x.npy")], check=True)
 
-t_torch = median(torch_sample, clean=[os.path.join(TMP, "torch_x.npy")])
-t_ours = median(nninit_sample, clean=[os.path.join(TMP, "nninit_x.npy")])
+t_torch = median(torch_sample, reps=5, clean=[os.path.join(TMP, "torch_x.npy")])
+t_ours = median(nninit_sample, reps=5, clean=[os.path.join(TMP, "nninit_x.npy")])
 a = np.load(os.path.join(TMP, "nninit_x.npy"), mmap_mode="r")
 assert a.shape == (16384, 16384) and a.dtype == np.float32
 print(f"sample 16384x16384 normal -> .npy: torch {t_torch:.3f} s, nninit {t_ours:.3f} s, "

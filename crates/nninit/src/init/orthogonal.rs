@@ -51,39 +51,50 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
         std: 1.0,
     }
     .fill(stream, 0, &mut vt);
-    let mut tau = vec![F::zero(); m];
+    use rayon::prelude::*;
     let mut q = vec![F::zero(); n * m];
     // Touch every page now, in parallel: otherwise the first trailing update
     // to reach each page faults it in from inside the GEMM, serially (about
     // 0.1 s of a 4096 x 4096 orthogonal).
-    {
-        use rayon::prelude::*;
-        q.par_chunks_mut(1 << 14)
-            .for_each(|c| c.fill(std::hint::black_box(F::zero())));
-    }
+    q.par_chunks_mut(1 << 14)
+        .for_each(|c| c.fill(std::hint::black_box(F::zero())));
     let two = F::one() + F::one();
-    for k in 0..m {
-        let row = &mut vt[k * n..(k + 1) * n];
-        row[..k].fill(F::zero());
-        let x = &mut row[k..];
-        let norm = x.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
-        let x0 = x[0];
-        let alpha = if x0 >= F::zero() { -norm } else { norm };
-        x[0] = x0 - alpha;
-        let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
-        tau[k] = if uu > F::zero() { two / uu } else { F::zero() };
-        // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
-        q[k * m + k] = if alpha >= F::zero() {
-            F::one()
-        } else {
-            -F::one()
-        };
+    // Each Householder vector is its own row: (tau_k, sign(alpha_k)) in parallel.
+    let coef: Vec<(F, F)> = vt
+        .par_chunks_mut(n)
+        .enumerate()
+        .map(|(k, row)| {
+            row[..k].fill(F::zero());
+            let x = &mut row[k..];
+            let norm = x.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
+            let x0 = x[0];
+            let alpha = if x0 >= F::zero() { -norm } else { norm };
+            x[0] = x0 - alpha;
+            let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
+            let tau = if uu > F::zero() { two / uu } else { F::zero() };
+            // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
+            (
+                tau,
+                if alpha >= F::zero() {
+                    F::one()
+                } else {
+                    -F::one()
+                },
+            )
+        })
+        .collect();
+    let tau: Vec<F> = coef.iter().map(|c| c.0).collect();
+    for (k, c) in coef.iter().enumerate() {
+        q[k * m + k] = c.1;
     }
     // Apply blocks right to left: Q = (H_0..H_{b-1}) ... (H_j..H_{j+b-1}) ... D.
     // Block j only touches rows j.. and columns j.. of Q.
     let vt_all = MatRef::from_row_major_slice(&vt, m, n);
     let mut q_all = MatMut::from_row_major_slice_mut(&mut q, n, m);
     let starts: Vec<usize> = (0..m).step_by(BLOCK).collect();
+    // work buffers for V^T Q and T V^T Q, reused by every block
+    let mut w_buf = Mat::<F>::zeros(BLOCK.min(m), m);
+    let mut w2_buf = Mat::<F>::zeros(BLOCK.min(m), m);
     for &j in starts.iter().rev() {
         let jb = BLOCK.min(m - j);
         // rows j..j+jb of V^T, columns j..: V_b^T, jb x (n - j)
@@ -100,21 +111,21 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
         let t = wy_t(&gram, &tau[j..j + jb]);
         let mut sub = q_all.rb_mut().submatrix_mut(j, j, n - j, m - j);
         let cols = m - j;
-        let mut w = Mat::<F>::zeros(jb, cols);
+        let mut w = w_buf.as_mut().submatrix_mut(0, 0, jb, cols);
         matmul(
-            w.as_mut(),
+            w.rb_mut(),
             Accum::Replace,
             vbt,
             sub.rb(),
             F::one(),
             par(jb, cols, n - j),
         );
-        let mut w2 = Mat::<F>::zeros(jb, cols);
+        let mut w2 = w2_buf.as_mut().submatrix_mut(0, 0, jb, cols);
         matmul(
-            w2.as_mut(),
+            w2.rb_mut(),
             Accum::Replace,
             t.as_ref(),
-            w.as_ref(),
+            w.rb(),
             F::one(),
             par(jb, cols, jb),
         );
@@ -122,7 +133,7 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
             sub.rb_mut(),
             Accum::Add,
             vbt.transpose(),
-            w2.as_ref(),
+            w2.rb(),
             -F::one(),
             par(n - j, cols, jb),
         );
