@@ -123,21 +123,7 @@ pub(crate) fn other(e: anyhow::Error) -> Failure {
 
 /// Write `bytes` to `path` through a temporary file in the same directory.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let fail = |e: std::io::Error| other(anyhow::anyhow!("cannot write `{}`: {e}", path.display()));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nninit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    nninit::io::set_default_permissions(tmp.as_file());
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    nninit::io::write_atomic(path, bytes).map_err(|e| other(e.into()))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

@@ -142,6 +142,42 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Erro
     }
 }
 
+/// Write `path` atomically: `fill` writes a temporary file in the same
+/// directory, which is renamed into place (0644) only if it succeeds; on any
+/// error the temporary file is removed and `path` is untouched.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".nninit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err("cannot create a temporary file in", dir))?;
+    fill(tmp.as_file_mut())?;
+    // No fsync: the rename makes the file appear whole or not at all if the
+    // process is interrupted (as safetensors' and NumPy's own writers, which do
+    // not sync either); an fsync of a multi-GB checkpoint costs seconds.
+    set_default_permissions(tmp.as_file());
+    tmp.persist(path).map_err(|e| Error::Io {
+        action: "cannot rename the finished file to",
+        path: path.display().to_string(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically (see [`write_atomic_with`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| {
+        f.write_all(bytes).map_err(io_err("cannot write", path))
+    })
+}
+
 /// Write existing f32 arrays (e.g. trained weights) to a `.safetensors` file,
 /// through a temporary file renamed into place.
 pub fn save_f32_safetensors(
@@ -160,31 +196,15 @@ pub fn save_f32_safetensors(
         }
     }
     let header = safetensors::header_for(&entries, metadata)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nninit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err("cannot create a temporary file in", dir))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+    write_atomic_with(path, |f| {
+        let mut w = std::io::BufWriter::new(f);
         w.write_all(&header).map_err(io_err("cannot write", path))?;
         for &(_, _, data) in arrays {
             w.write_all(bytemuck::cast_slice(data))
                 .map_err(io_err("cannot write", path))?;
         }
-        w.flush().map_err(io_err("cannot write", path))?;
-    }
-    set_default_permissions(tmp.as_file());
-    tmp.persist(path).map_err(|e| Error::Io {
-        action: "cannot rename the finished file to",
-        path: path.display().to_string(),
-        source: e.error,
-    })?;
-    Ok(())
+        w.flush().map_err(io_err("cannot write", path))
+    })
 }
 
 /// Called with the number of bytes written so far.
@@ -290,11 +310,6 @@ pub fn save_as(
         }
         return Ok(());
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nninit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err("cannot create a temporary file in", dir))?;
     let werr = |e: StreamErr| match e {
         StreamErr::Io(source) => Error::Io {
             action: "cannot write",
@@ -303,44 +318,38 @@ pub fn save_as(
         },
         StreamErr::Init(e) => e,
     };
-    let mut written = 0u64;
-    if format == Format::Npz {
-        let mut zip = zip::ZipWriter::new(tmp.as_file_mut());
-        for t in tensors {
-            let bytes = t.numel()? * t.dtype.size() as u64;
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored)
-                .large_file(bytes > u32::MAX as u64 / 2);
-            zip.start_file(format!("{}.npy", t.name), opts)
-                .map_err(|e| io_err("cannot write", path)(std::io::Error::other(e)))?;
-            zip.write_all(&npy_header(t.dtype, &t.shape)?)
-                .map_err(io_err("cannot write", path))?;
-            written += stream_counted(t, seed, &mut zip, written, progress).map_err(werr)?;
+    write_atomic_with(path, |file| {
+        let mut written = 0u64;
+        if format == Format::Npz {
+            let zerr =
+                |e: zip::result::ZipError| io_err("cannot write", path)(std::io::Error::other(e));
+            let mut zip = zip::ZipWriter::new(file);
+            for t in tensors {
+                let bytes = t.numel()? * t.dtype.size() as u64;
+                let opts = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored)
+                    .large_file(bytes > u32::MAX as u64 / 2);
+                zip.start_file(format!("{}.npy", t.name), opts)
+                    .map_err(zerr)?;
+                zip.write_all(&npy_header(t.dtype, &t.shape)?)
+                    .map_err(io_err("cannot write", path))?;
+                written += stream_counted(t, seed, &mut zip, written, progress).map_err(werr)?;
+            }
+            zip.finish().map_err(zerr)?;
+        } else {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            w.write_all(&header).map_err(io_err("cannot write", path))?;
+            for t in tensors {
+                written += stream_counted(t, seed, &mut w, written, progress).map_err(werr)?;
+            }
+            w.flush().map_err(io_err("cannot write", path))?;
         }
-        zip.finish()
-            .map_err(|e| io_err("cannot write", path)(std::io::Error::other(e)))?;
-    } else {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        w.write_all(&header).map_err(io_err("cannot write", path))?;
-        for t in tensors {
-            written += stream_counted(t, seed, &mut w, written, progress).map_err(werr)?;
-        }
-        w.flush().map_err(io_err("cannot write", path))?;
-    }
-    // No fsync: the rename makes the file appear whole or not at all if the
-    // process is interrupted (as safetensors' and NumPy's own writers, which do
-    // not sync either); an fsync of a multi-GB checkpoint costs seconds.
-    set_default_permissions(tmp.as_file());
-    tmp.persist(path).map_err(|e| Error::Io {
-        action: "cannot rename the finished file to",
-        path: path.display().to_string(),
-        source: e.error,
-    })?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Temporary files are created 0600; a finished output gets the usual 0644.
-pub fn set_default_permissions(f: &std::fs::File) {
+fn set_default_permissions(f: &std::fs::File) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
