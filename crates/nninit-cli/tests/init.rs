@@ -49,57 +49,35 @@ fn layers_seed_naming_provenance_and_stability() {
     assert_eq!(meta["seed"], "5");
     assert!(meta["init.w1"].starts_with("xavier_normal"));
     assert!(meta["init_reason"].contains("tanh"));
-    // same seed, same bytes; one more layer leaves w1 unchanged
-    let b = dir.path().join("b.safetensors");
-    nninit()
-        .args([
+    // same seed, same bytes; one more layer leaves w1 unchanged; the thread
+    // count never changes a byte
+    let run = |layers: &str, file: &str, threads: Option<&str>| {
+        let out = dir.path().join(file);
+        let mut cmd = nninit();
+        if let Some(t) = threads {
+            cmd.env("RAYON_NUM_THREADS", t);
+        }
+        cmd.args([
             "init",
             "--layers",
-            "784,256,256,10",
+            layers,
             "--activation",
             "tanh",
             "--seed",
             "5",
             "--out",
         ])
-        .arg(&b)
+        .arg(&out)
         .assert()
         .success();
-    assert_eq!(bytes, load(&b));
-    let c = dir.path().join("c.safetensors");
-    nninit()
-        .args([
-            "init",
-            "--layers",
-            "784,256,256,10,10",
-            "--activation",
-            "tanh",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&c)
-        .assert()
-        .success();
-    assert_eq!(tensor(&bytes, "w1"), tensor(&load(&c), "w1"));
-    // thread count never changes a byte
-    let d = dir.path().join("d.safetensors");
-    nninit()
-        .env("RAYON_NUM_THREADS", "1")
-        .args([
-            "init",
-            "--layers",
-            "784,256,256,10",
-            "--activation",
-            "tanh",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&d)
-        .assert()
-        .success();
-    assert_eq!(bytes, load(&d));
+        load(&out)
+    };
+    assert_eq!(bytes, run("784,256,256,10", "b.safetensors", None));
+    assert_eq!(
+        tensor(&bytes, "w1"),
+        tensor(&run("784,256,256,10,10", "c.safetensors", None), "w1")
+    );
+    assert_eq!(bytes, run("784,256,256,10", "d.safetensors", Some("1")));
 }
 
 #[test]
