@@ -130,7 +130,7 @@ fn dirac_matches_torch() {
     assert_eq!(ones, expect);
 }
 
-fn gram_error(w: &[f32], rows: usize, cols: usize, gain: f64) -> f64 {
+fn gram_error<T: Copy + Into<f64>>(w: &[T], rows: usize, cols: usize, gain: f64) -> f64 {
     // max |W W^T - gain^2 I| (rows <= cols) or |W^T W - gain^2 I|, in f64
     let (a, b, by_rows) = if rows <= cols {
         (rows, cols, true)
@@ -139,9 +139,9 @@ fn gram_error(w: &[f32], rows: usize, cols: usize, gain: f64) -> f64 {
     };
     let at = |i: usize, k: usize| {
         if by_rows {
-            w[i * cols + k] as f64
+            w[i * cols + k].into()
         } else {
-            w[k * cols + i] as f64
+            w[k * cols + i].into()
         }
     };
     let mut worst: f64 = 0.0;
@@ -157,7 +157,17 @@ fn gram_error(w: &[f32], rows: usize, cols: usize, gain: f64) -> f64 {
 
 #[test]
 fn orthogonal_rows_or_columns_are_orthonormal() {
-    for (rows, cols) in [(64, 64), (50, 130), (130, 50), (1, 7), (7, 1), (200, 200)] {
+    // 300 and 260 span three blocks of reflections, the last one partial
+    for (rows, cols) in [
+        (64, 64),
+        (50, 130),
+        (130, 50),
+        (1, 7),
+        (7, 1),
+        (200, 200),
+        (300, 260),
+        (260, 300),
+    ] {
         let w = sample::<f32>("orthogonal", &[rows, cols], 3, "w");
         let e = gram_error(&w, rows, cols, 1.0);
         assert!(
@@ -167,6 +177,10 @@ fn orthogonal_rows_or_columns_are_orthonormal() {
     }
     let w = sample::<f32>("orthogonal(gain=2)", &[30, 40], 3, "w");
     assert!(gram_error(&w, 30, 40, 2.0) < 1e-5);
+    let w = sample::<f32>("orthogonal(gain=2)", &[40, 30], 3, "w");
+    assert!(gram_error(&w, 40, 30, 2.0) < 1e-5);
+    let w = sample::<f64>("orthogonal(gain=0.5)", &[300, 300], 3, "w");
+    assert!(gram_error(&w, 300, 300, 0.5) < 1e-12);
     // 4-D: rows = 8, cols = 3*3*3 = 27
     let w = sample::<f32>("orthogonal", &[8, 3, 3, 3], 3, "w");
     assert!(gram_error(&w, 8, 27, 1.0) < 1e-6);

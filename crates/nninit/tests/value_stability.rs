@@ -196,7 +196,7 @@ fn distributions_and_initializers() {
 
 #[test]
 fn orthogonal_pinned_to_rounding() {
-    // Orthogonal goes through matrix multiplication (matrixmultiply), whose
+    // Orthogonal goes through matrix multiplication (faer), whose
     // kernels use FMA where the CPU has it: bit-identical across runs and
     // thread counts on one machine, equal to ~1e-7 across CPUs. Pinned to 1e-6.
     let pins: [(&[f64], &[f64]); 1] = [(

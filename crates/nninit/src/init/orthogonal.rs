@@ -18,7 +18,12 @@
 //! vector `v_k` (length n - k) onto `alpha_k e_1`, `D = diag(sign(alpha_k))`.
 //! The reflections are accumulated in blocks in compact WY form
 //! (`H_j ... H_{j+b-1} = I - V T V^T`, Schreiber & Van Loan 1989), so the work
-//! is matrix multiplication.
+//! is matrix multiplication. Block j (reflections j..j+b) is applied to Q
+//! after the blocks to its right, when Q is still `[[D_b, 0], [0, Q']]` in
+//! rows and columns j..: `V^T Q` needs a product with Q' only, and Q is built
+//! from the bottom-right corner up, so all the work is about (4/3) n^3 flops
+//! for a square matrix (LAPACK's `orgqr`), against (8/3) n^3 for a Gaussian
+//! matrix's QR factorization and its `orgqr`, what PyTorch does.
 //!
 //! Not shardable: every entry depends on every Gaussian draw.
 
@@ -28,7 +33,7 @@ use crate::linalg::{par, Real};
 use crate::rng::Stream;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, MatRef};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use num_traits::Float;
 
 /// Reflections per compact-WY block.
@@ -40,95 +45,126 @@ impl OrthoFloat for f32 {}
 impl OrthoFloat for f64 {}
 
 /// The first `m` columns of a Haar-random `n x n` orthogonal matrix, `m <= n`,
-/// as an `n x m` row-major vector.
-pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -> Vec<F> {
-    assert!(m <= n);
-    // v_k = g[k, k..] of an m x n standard normal matrix (row k holds the
-    // k-th Householder vector, contiguous)
-    let mut vt = vec![F::zero(); n * m];
-    Dist::Normal {
+/// written into `q` (`n x m`, row-major; any prior contents are overwritten).
+pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize, q: &mut [F]) {
+    use rayon::prelude::*;
+    assert!(m <= n && q.len() == n * m);
+    // v_k = g[k, k..] of an m x n standard normal matrix g. Block j (rows
+    // j..j+jb of g) is stored as its own jb x (n - j) row-major matrix V_b^T,
+    // zero left of the diagonal; only the entries used are drawn (each is a
+    // pure function of its index in g).
+    let starts: Vec<usize> = (0..m).step_by(BLOCK).collect();
+    let mut blocks: Vec<Vec<F>> = starts
+        .iter()
+        .map(|&j| vec![F::zero(); BLOCK.min(m - j) * (n - j)])
+        .collect();
+    let rows: Vec<(usize, &mut [F])> = starts
+        .iter()
+        .zip(blocks.iter_mut())
+        .flat_map(|(&j, b)| {
+            b.chunks_mut(n - j)
+                .enumerate()
+                .map(move |(i, row)| (j + i, &mut row[i..]))
+        })
+        .collect();
+    let normal = Dist::Normal {
         mean: 0.0,
         std: 1.0,
-    }
-    .fill(stream, 0, &mut vt);
-    use rayon::prelude::*;
-    let mut q = vec![F::zero(); n * m];
-    // Touch every page now, in parallel: otherwise the first trailing update
-    // to reach each page faults it in from inside the GEMM, serially (about
-    // 0.1 s of a 4096 x 4096 orthogonal).
-    q.par_chunks_mut(1 << 14)
-        .for_each(|c| c.fill(std::hint::black_box(F::zero())));
+    };
     let two = F::one() + F::one();
-    // Each Householder vector is its own row: (tau_k, sign(alpha_k)) in parallel.
-    let coef: Vec<(F, F)> = vt
-        .par_chunks_mut(n)
-        .enumerate()
-        .map(|(k, row)| {
-            row[..k].fill(F::zero());
-            let x = &mut row[k..];
+    // Each Householder vector: (tau_k, sign(alpha_k)), in parallel.
+    let coef: Vec<(F, F)> = rows
+        .into_par_iter()
+        .map(|(k, x)| {
+            normal.fill_serial(stream, (k * n + k) as u64, x);
             let norm = x.iter().fold(F::zero(), |acc, &x| acc + x * x).sqrt();
             let x0 = x[0];
             let alpha = if x0 >= F::zero() { -norm } else { norm };
             x[0] = x0 - alpha;
-            let uu = x.iter().fold(F::zero(), |acc, &x| acc + x * x);
+            // u^T u = |x|^2 - x0^2 + (x0 - alpha)^2 = 2 |x| (|x| + |x0|)
+            let uu = two * norm * (norm + x0.abs());
             let tau = if uu > F::zero() { two / uu } else { F::zero() };
             // Mezzadri's sign correction: D_kk = sign(R_kk) = sign(alpha)
-            (
-                tau,
-                if alpha >= F::zero() {
-                    F::one()
-                } else {
-                    -F::one()
-                },
-            )
+            let sign = if alpha >= F::zero() {
+                F::one()
+            } else {
+                -F::one()
+            };
+            (tau, sign)
         })
         .collect();
-    let tau: Vec<F> = coef.iter().map(|c| c.0).collect();
-    for (k, c) in coef.iter().enumerate() {
-        q[k * m + k] = c.1;
-    }
+    let vbts: Vec<MatRef<'_, F>> = starts
+        .iter()
+        .zip(&blocks)
+        .map(|(&j, b)| MatRef::from_row_major_slice(b, b.len() / (n - j), n - j))
+        .collect();
+    // T of each block's compact WY form depends on V only: all at once.
+    let ts: Vec<Mat<F>> = starts
+        .par_iter()
+        .zip(vbts.par_iter())
+        .map(|(&j, &vbt)| {
+            let jb = vbt.nrows();
+            let mut gram = Mat::<F>::zeros(jb, jb);
+            matmul(
+                gram.as_mut(),
+                Accum::Replace,
+                vbt,
+                vbt.transpose(),
+                F::one(),
+                Par::Seq,
+            );
+            let tau: Vec<F> = coef[j..j + jb].iter().map(|c| c.0).collect();
+            wy_t(&gram, &tau)
+        })
+        .collect();
+    // Q starts as D (also touches every page in parallel, rather than from
+    // inside the first GEMM to reach it).
+    q.par_chunks_mut(m).enumerate().for_each(|(r, row)| {
+        row.fill(F::zero());
+        if r < m {
+            row[r] = coef[r].1;
+        }
+    });
     // Apply blocks right to left: Q = (H_0..H_{b-1}) ... (H_j..H_{j+b-1}) ... D.
     // Block j only touches rows j.. and columns j.. of Q.
-    let vt_all = MatRef::from_row_major_slice(&vt, m, n);
-    let mut q_all = MatMut::from_row_major_slice_mut(&mut q, n, m);
-    let starts: Vec<usize> = (0..m).step_by(BLOCK).collect();
+    let mut q_all = MatMut::from_row_major_slice_mut(q, n, m);
     // work buffers for V^T Q and T V^T Q, reused by every block
     let mut w_buf = Mat::<F>::zeros(BLOCK.min(m), m);
     let mut w2_buf = Mat::<F>::zeros(BLOCK.min(m), m);
-    for &j in starts.iter().rev() {
-        let jb = BLOCK.min(m - j);
-        // rows j..j+jb of V^T, columns j..: V_b^T, jb x (n - j)
-        let vbt = vt_all.submatrix(j, j, jb, n - j);
-        let mut gram = Mat::<F>::zeros(jb, jb);
-        matmul(
-            gram.as_mut(),
-            Accum::Replace,
-            vbt,
-            vbt.transpose(),
-            F::one(),
-            par(jb, jb, n - j),
-        );
-        let t = wy_t(&gram, &tau[j..j + jb]);
+    for (b, &j) in starts.iter().enumerate().rev() {
+        let vbt = vbts[b];
+        let jb = vbt.nrows();
         let mut sub = q_all.rb_mut().submatrix_mut(j, j, n - j, m - j);
         let cols = m - j;
         let mut w = w_buf.as_mut().submatrix_mut(0, 0, jb, cols);
+        // W = V_b^T Q. The blocks applied so far act on rows and columns
+        // >= j + jb only, so Q here is [[D_b, 0], [0, Q']]: W = [V_b1^T D_b,
+        // V_b2^T Q'] with V_b = [V_b1; V_b2] split after jb rows.
+        let (mut w_d, w_q) = w.rb_mut().split_at_col_mut(jb);
         matmul(
-            w.rb_mut(),
+            w_q,
             Accum::Replace,
-            vbt,
-            sub.rb(),
+            vbt.subcols(jb, n - j - jb),
+            sub.rb().submatrix(jb, jb, n - j - jb, cols - jb),
             F::one(),
-            par(jb, cols, n - j),
+            par(jb, cols - jb, n - j - jb),
         );
+        for t in 0..jb {
+            let d = coef[j + t].1;
+            for r in 0..jb {
+                w_d[(r, t)] = vbt[(r, t)] * d;
+            }
+        }
         let mut w2 = w2_buf.as_mut().submatrix_mut(0, 0, jb, cols);
         matmul(
             w2.rb_mut(),
             Accum::Replace,
-            t.as_ref(),
+            ts[b].as_ref(),
             w.rb(),
             F::one(),
             par(jb, cols, jb),
         );
+        // Q -= V_b (T W)
         matmul(
             sub.rb_mut(),
             Accum::Add,
@@ -138,26 +174,33 @@ pub(crate) fn haar_columns<F: OrthoFloat>(stream: &Stream, n: usize, m: usize) -
             par(n - j, cols, jb),
         );
     }
-    q
 }
 
 /// The upper-triangular T of the compact WY form (LAPACK `larft`, forward,
 /// columnwise) from the Gram matrix V^T V and the reflection coefficients.
 fn wy_t<F: OrthoFloat>(gram: &Mat<F>, tau: &[F]) -> Mat<F> {
     let b = tau.len();
-    let mut t = Mat::<F>::zeros(b, b);
+    // column-major: column i holds T[0..=i, i]
+    let mut t = vec![F::zero(); b * b];
+    let mut z = vec![F::zero(); b];
     for i in 0..b {
-        t[(i, i)] = tau[i];
-        for r in 0..i {
-            // T[r, i] = -tau_i * sum_{c=r}^{i-1} T[r, c] * gram[c, i]
-            let mut acc = F::zero();
-            for c in r..i {
-                acc += t[(r, c)] * gram[(c, i)];
+        // T[0..i, i] = -tau_i * T[0..i, 0..i] * gram[0..i, i], as a sum of
+        // columns (each z[r] still adds its terms in order of c)
+        let z = &mut z[..i];
+        z.fill(F::zero());
+        for c in 0..i {
+            let g = gram[(c, i)];
+            for (z, &t) in z[..=c].iter_mut().zip(&t[c * b..=c * b + c]) {
+                *z += t * g;
             }
-            t[(r, i)] = -tau[i] * acc;
         }
+        let col = &mut t[i * b..i * b + i + 1];
+        for (o, &z) in col.iter_mut().zip(z.iter()) {
+            *o = -tau[i] * z;
+        }
+        col[i] = tau[i];
     }
-    t
+    Mat::from_fn(b, b, |r, c| t[c * b + r])
 }
 
 /// An orthogonal `rows x cols` matrix (row-major) times `gain`, written into `out`.
@@ -183,9 +226,23 @@ fn write<F: OrthoFloat, T: Element>(
     out: &mut [T],
 ) {
     let (n, m) = (rows.max(cols), rows.min(cols));
-    let q = haar_columns::<F>(stream, n, m);
     let g = gain;
     use rayon::prelude::*;
+    if rows >= cols && T::DTYPE == F::DTYPE {
+        // out has Q's layout and type: build Q in place
+        let q: &mut [F] = bytemuck::cast_slice_mut(out);
+        haar_columns::<F>(stream, n, m, q);
+        if g != 1.0 {
+            q.par_chunks_mut(1 << 14).for_each(|c| {
+                for x in c {
+                    *x = F::from_f64(Element::to_f64(*x) * g);
+                }
+            });
+        }
+        return;
+    }
+    let mut q = vec![F::zero(); n * m];
+    haar_columns::<F>(stream, n, m, &mut q);
     if rows >= cols {
         out.par_chunks_mut(1 << 14)
             .zip(q.par_chunks(1 << 14))
@@ -195,10 +252,15 @@ fn write<F: OrthoFloat, T: Element>(
                 }
             });
     } else {
-        // out (m x n) = q^T
-        out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-            for (k, o) in row.iter_mut().enumerate() {
-                *o = T::from_f64(Element::to_f64(q[k * m + i]) * g);
+        // out (m x n) = q^T, TILE rows of out (one cache line of each q row) at a time
+        const TILE: usize = 16;
+        out.par_chunks_mut(TILE * n).enumerate().for_each(|(t, o)| {
+            let i0 = t * TILE;
+            let h = o.len() / n;
+            for k in 0..n {
+                for (i, x) in q[k * m + i0..k * m + i0 + h].iter().enumerate() {
+                    o[i * n + k] = T::from_f64(Element::to_f64(*x) * g);
+                }
             }
         });
     }
