@@ -85,8 +85,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let mut buf = vec![0f32; a.size];
         let n = a.size as f64;
         let stream = Stream::new(0, "bench");
+        // the baseline: a plain fill of the same buffer on the same threads
+        // (ordinary stores, in the same fixed blocks the generators use)
         let fill = time(a.reps, || {
-            buf.fill(std::hint::black_box(1.0));
+            use rayon::prelude::*;
+            buf.par_chunks_mut(nninit::dist::BLOCK)
+                .for_each(|c| c.fill(std::hint::black_box(1.0)));
             std::hint::black_box(&buf);
         });
         println!(

@@ -1,5 +1,6 @@
 //! Criterion benchmark: f32 uniform and normal fills of a warm 64 MiB buffer
-//! against a plain `fill` of the same buffer (the baseline, same run), and
+//! against a plain `fill` of the same buffer (the baseline, same run), on one
+//! thread and on all of them, and
 //! orthogonal at 512 x 512. `nninit bench` prints the same comparison per
 //! SIMD level as a table.
 
@@ -14,15 +15,30 @@ fn fills(c: &mut Criterion) {
     let mut g = c.benchmark_group("fill_64MiB_f32");
     g.throughput(Throughput::Elements(n as u64));
     g.sample_size(10);
+    // one thread: a plain fill against the generators on the calling thread
     g.bench_function("baseline_fill", |b| {
         b.iter(|| buf.fill(std::hint::black_box(1.0)))
     });
     let uniform = Dist::Uniform { lo: -1.0, hi: 1.0 };
-    g.bench_function("uniform", |b| b.iter(|| uniform.fill(&stream, 0, &mut buf)));
     let normal = Dist::Normal {
         mean: 0.0,
         std: 1.0,
     };
+    g.bench_function("uniform_1thread", |b| {
+        b.iter(|| uniform.fill_serial(&stream, 0, &mut buf))
+    });
+    g.bench_function("normal_1thread", |b| {
+        b.iter(|| normal.fill_serial(&stream, 0, &mut buf))
+    });
+    // all threads: the same fill over rayon's blocks against the parallel generators
+    g.bench_function("baseline_fill_parallel", |b| {
+        use rayon::prelude::*;
+        b.iter(|| {
+            buf.par_chunks_mut(nninit::dist::BLOCK)
+                .for_each(|c| c.fill(std::hint::black_box(1.0)))
+        })
+    });
+    g.bench_function("uniform", |b| b.iter(|| uniform.fill(&stream, 0, &mut buf)));
     g.bench_function("normal", |b| b.iter(|| normal.fill(&stream, 0, &mut buf)));
     g.finish();
     let mut m = vec![0f32; 512 * 512];
