@@ -43,4 +43,6 @@ pub use error::{Error, Result};
 pub use init::fan::{fans, FanMode, Fans, Layout};
 pub use init::gain::calculate_gain;
 pub use init::Init;
+#[cfg(feature = "rand_core")]
+pub use rng::PhiloxRng;
 pub use rng::Stream;

@@ -4,7 +4,7 @@
 //! field theory of CNNs").
 //!
 //! `orthogonal(gain=1)` matches `torch.nn.init.orthogonal_` in distribution:
-//! rows = shape[0], cols = numel / rows (torch layout; under the keras layout
+//! rows = `shape[0]`, cols = numel / rows (torch layout; under the keras layout
 //! cols = shape[-1] and rows = numel / cols, as Keras' `Orthogonal`); the result
 //! has orthonormal rows (rows <= cols) or columns (rows > cols), times gain, and
 //! is Haar-distributed (uniform over the orthogonal group), which is what

@@ -8,8 +8,12 @@
 //! bits as generating the whole tensor serially.
 
 mod philox;
+#[cfg(feature = "rand_core")]
+mod philox_rng;
 mod stream;
 
 pub(crate) use philox::philox_lanes;
 pub use philox::{philox4x32_10, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
+#[cfg(feature = "rand_core")]
+pub use philox_rng::PhiloxRng;
 pub use stream::{Stream, Tag};

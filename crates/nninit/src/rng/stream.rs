@@ -22,6 +22,8 @@ pub enum Tag {
     TruncNormal = 2,
     /// Selection keys of `sparse`.
     Sparse = 3,
+    /// Words of [`Stream::rng`] (feature `rand_core`); no initializer uses it.
+    Raw = 4,
 }
 
 /// A keyed random stream: the Philox key for one (seed, tensor name).
