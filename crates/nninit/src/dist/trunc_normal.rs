@@ -150,17 +150,6 @@ impl TruncNormal {
         self.sample_from(stream, e, 0)
     }
 
-    /// Whether `z` (standardized) is accepted as is, as a `T`.
-    #[inline]
-    fn accept_normal<T: Element>(&self, z: f64) -> Option<T> {
-        if !(self.alpha <= z && z <= self.beta) {
-            return None;
-        }
-        let t = T::from_f64(self.mean + self.std * z);
-        let r = t.to_f64();
-        (self.a <= r && r <= self.b).then_some(t)
-    }
-
     fn sample_from<T: Element>(&self, stream: &Stream, e: u64, first_attempt: u32) -> T {
         let mut last = self.mean;
         for k in first_attempt..MAX_ATTEMPTS {
@@ -190,15 +179,23 @@ impl TruncNormal {
                 mean: 0.0,
                 std: 1.0,
             };
+            let mut ok = [false; 4096];
             for (c, chunk) in out.chunks_mut(tmp.len()).enumerate() {
                 let e0 = first + (c * tmp.len()) as u64;
                 let z = &mut tmp[..chunk.len()];
                 normal.fill_serial(stream, e0, z);
-                for (i, (o, &z)) in chunk.iter_mut().zip(z.iter()).enumerate() {
-                    *o = match self.accept_normal(z as f64) {
-                        Some(t) => t,
-                        None => self.sample_from(stream, e0 + i as u64, 1),
-                    };
+                // accept z if it lies in [alpha, beta] and, rounded to T, in
+                // [a, b]: branch-free so that it vectorizes; then the rare
+                // rejected elements one by one
+                for ((o, ok), &z) in chunk.iter_mut().zip(ok.iter_mut()).zip(z.iter()) {
+                    let z = z as f64;
+                    let t = T::from_f64(self.mean + self.std * z);
+                    let r = t.to_f64();
+                    *ok = (self.alpha <= z) & (z <= self.beta) & (self.a <= r) & (r <= self.b);
+                    *o = t;
+                }
+                for (i, _) in ok[..chunk.len()].iter().enumerate().filter(|(_, &ok)| !ok) {
+                    chunk[i] = self.sample_from(stream, e0 + i as u64, 1);
                 }
             }
             return;
