@@ -375,6 +375,12 @@ fn error_bad_values() {
 fn error_unknown_mode_nonlinearity_distribution() {
     let e = perr("kaiming_normal(mode=fan_avg)");
     assert!(matches!(e, Error::UnknownName { what: "mode", .. }), "{e}");
+    // a typo lists what kaiming takes (fan_in, fan_out), not every fan mode
+    let e = perr("kaiming_normal(mode=fan_inn)").to_string();
+    assert!(
+        e.contains("fan_in") && e.contains("did you mean") && !e.contains("fan_avg"),
+        "{e}"
+    );
     let e = perr("kaiming_normal(nonlinearity=rleu)");
     assert!(
         matches!(&e, Error::UnknownName { what: "nonlinearity", suggestion: Some(s), .. } if s == "relu"),

@@ -303,10 +303,11 @@ fn gain(args: &mut Args, key: &str) -> Result<f64> {
 fn kaiming(args: &mut Args) -> Result<(f64, FanMode, String)> {
     let a = args.num("a", 0.0)?;
     let mode_s = args.word("mode", "fan_in")?;
-    let mode = FanMode::parse(&mode_s)?;
-    if !matches!(mode, FanMode::FanIn | FanMode::FanOut) {
-        return Err(unknown_name("mode", &mode_s, &FAN_MODES[..2]));
-    }
+    // PyTorch's kaiming takes fan_in or fan_out only
+    let mode = match FanMode::parse(&mode_s) {
+        Ok(m @ (FanMode::FanIn | FanMode::FanOut)) => m,
+        _ => return Err(unknown_name("mode", &mode_s, &FAN_MODES[..2])),
+    };
     let nl = args
         .word("nonlinearity", "leaky_relu")?
         .to_ascii_lowercase();
