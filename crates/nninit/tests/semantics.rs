@@ -167,6 +167,11 @@ fn orthogonal_rows_or_columns_are_orthonormal() {
         (200, 200),
         (300, 260),
         (260, 300),
+        (128, 128),
+        (129, 129),
+        (256, 257),
+        (1000, 3),
+        (3, 1000),
     ] {
         let w = sample::<f32>("orthogonal", &[rows, cols], 3, "w");
         let e = gram_error(&w, rows, cols, 1.0);
