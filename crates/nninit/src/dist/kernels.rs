@@ -135,9 +135,10 @@ pub(crate) fn uniform_f64(key: [u32; 2], first: u64, out: &mut [f64], lo: f64, w
     });
 }
 
-/// Normal f64 by Box-Muller on two 53-bit uniforms (std's `ln`, `sqrt`,
-/// `sin_cos`: bit-identical across threads and shards; across platforms only
-/// as far as their libm agrees, which is why the f32 paths avoid libm).
+/// Normal f64 by Box-Muller on two 53-bit uniforms, with the pure-Rust `libm`
+/// crate's `log` and `sincos` (musl's algorithms in plain IEEE arithmetic) and
+/// the correctly rounded `sqrt`: the same bits on every platform, unlike the
+/// system libm behind std's `ln`/`sin_cos`.
 pub(crate) fn normal_f64(key: [u32; 2], first: u64, out: &mut [f64], mean: f64, std: f64) {
     drive_f64(first, out, |c| {
         let w = block(key, Tag::Normal, c);
@@ -151,7 +152,7 @@ pub(crate) fn normal_f64(key: [u32; 2], first: u64, out: &mut [f64], mean: f64, 
 pub(crate) fn box_muller_f64(w: &[u32; 4]) -> (f64, f64) {
     let u = unit_open0_f64(w[0], w[1]);
     let t = unit_f64(w[2], w[3]);
-    let r = (-2.0 * u.ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * t).sin_cos();
+    let r = (-2.0 * libm::log(u)).sqrt();
+    let (s, c) = libm::sincos(std::f64::consts::TAU * t);
     (r * c, r * s)
 }

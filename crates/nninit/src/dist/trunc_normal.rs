@@ -18,7 +18,9 @@
 //!
 //! Element `e`'s attempt `k` uses Philox counter `[e, k, TruncNormal]`, so each
 //! element is a pure function of its index however many attempts its
-//! neighbours needed. Arithmetic is f64 with std's `exp`/`ln`/`sqrt`/`cos`.
+//! neighbours needed. Arithmetic is f64 with the pure-Rust `libm` crate's
+//! `exp`/`log`/`sincos` and the correctly rounded `sqrt`, so the values are the
+//! same on every platform (a system libm may differ in the last bit).
 
 use super::kernels::box_muller_f64;
 use super::math::{unit_f64, unit_open0_f64};
@@ -75,7 +77,7 @@ impl TruncNormal {
             let root = (alpha * alpha + 4.0).sqrt();
             // Robert's criterion: uniform beats the exponential proposal on narrow intervals.
             let width_limit =
-                2.0 / (alpha + root) * ((alpha * alpha - alpha * root) / 4.0 + 0.5).exp();
+                2.0 / (alpha + root) * libm::exp((alpha * alpha - alpha * root) / 4.0 + 0.5);
             if beta - alpha < width_limit {
                 Proposal::Uniform { m2: alpha * alpha }
             } else {
@@ -108,7 +110,7 @@ impl TruncNormal {
             (self.a - self.mean) / self.std,
             (self.b - self.mean) / self.std,
         );
-        let pdf = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let pdf = |x: f64| libm::exp(-0.5 * x * x) / (2.0 * std::f64::consts::PI).sqrt();
         let cdf = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
         let z = cdf(b) - cdf(a);
         if z <= 0.0 {
@@ -132,13 +134,13 @@ impl TruncNormal {
             Proposal::Uniform { m2 } => {
                 let z = self.alpha + (self.beta - self.alpha) * unit_f64(w[0], w[1]);
                 let u = unit_f64(w[2], w[3]);
-                (u <= ((m2 - z * z) / 2.0).exp()).then_some(z)?
+                (u <= libm::exp((m2 - z * z) / 2.0)).then_some(z)?
             }
             Proposal::Exponential { lambda } => {
-                let z = self.alpha - unit_open0_f64(w[0], w[1]).ln() / lambda;
+                let z = self.alpha - libm::log(unit_open0_f64(w[0], w[1])) / lambda;
                 let u = unit_f64(w[2], w[3]);
                 let d = z - lambda;
-                (z <= self.beta && u <= (-d * d / 2.0).exp()).then_some(z)?
+                (z <= self.beta && u <= libm::exp(-d * d / 2.0)).then_some(z)?
             }
         };
         Some(if self.mirrored { -z } else { z })
