@@ -23,7 +23,7 @@ pub const BLOCK: usize = 1 << 16;
 pub enum Dist {
     /// U(lo, hi): `lo + (hi - lo) * u`, `u` uniform in [0, 1) with 24 (f32) or 53 (f64) bits.
     Uniform { lo: f64, hi: f64 },
-    /// N(mean, std^2) by Box-Muller (f32: libm-free polynomials; f64: std math).
+    /// N(mean, std^2) by Box-Muller (f32: libm-free polynomials; f64: the pure-Rust `libm` crate).
     Normal { mean: f64, std: f64 },
     /// N(mean, std^2) restricted to [a, b]: see [`TruncNormal`].
     TruncNormal(TruncNormal),
