@@ -5,7 +5,8 @@ Times, in one run on this machine:
      `nninit sample normal --shape=16384,16384 --out x.npy` (end to end);
   2. torch.nn.init.orthogonal_ on 4096 x 4096 f32, vs nninit's orthogonal
      (`nninit bench --ortho 4096`);
-  3. torch normal_ throughput into a preallocated 64 MiB buffer (1 thread).
+  3. uniform_, normal_ and trunc_normal_ throughput into a preallocated 64 MiB
+     buffer on 1 thread, against `nninit bench --threads 1` (best SIMD level).
 Medians of 5 (sample; orthogonal, alternating the two). Prints ratios; also checks numpy loads nninit's file.
 """
 import os, subprocess, sys, tempfile, time, re
@@ -59,5 +60,12 @@ print(f"orthogonal 4096x4096 f32: torch {t_torch:.3f} s ({torch.get_num_threads(
 
 torch.set_num_threads(1)
 buf = torch.empty(1 << 24)
-t = median(lambda: buf.normal_(), reps=5)
-print(f"torch normal_ 1 thread, 64 MiB f32: {(1 << 24) / t / 1e9:.3f} G elements/s")
+out = subprocess.run([NNINIT, "bench", "--threads", "1", "--reps", "5"],
+                     check=True, capture_output=True, text=True).stdout
+ours = {k: float(re.search(k + r" f32(?: \[Avx512\]| \[Avx2\]| \[Portable\])?\s+([0-9.]+)", out).group(1))
+        for k in ("uniform", "normal", "trunc_normal")}
+for name, f in (("uniform", lambda: buf.uniform_(-1, 1)), ("normal", lambda: buf.normal_()),
+                ("trunc_normal", lambda: torch.nn.init.trunc_normal_(buf))):
+    g = (1 << 24) / median(f, reps=5) / 1e9
+    print(f"{name} f32, 1 thread, 64 MiB: torch {g:.3f} G/s, nninit {ours[name]:.3f} G/s, "
+          f"{ours[name] / g:.1f}x")
