@@ -35,7 +35,7 @@ pub mod probe;
 pub mod rng;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]
-mod simd_avx512;
+mod simd_x86;
 pub mod train;
 
 pub use dtype::{DType, Element};

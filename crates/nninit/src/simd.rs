@@ -1,6 +1,7 @@
-//! Run-time CPU dispatch for the f32 kernels: the same generic body compiled
-//! for AVX-512, AVX2 and a portable baseline, picked with
-//! `is_x86_feature_detected!`. No special build flags are needed.
+//! Run-time CPU dispatch for the f32 kernels: hand-written AVX-512 and AVX2
+//! kernels (`simd_x86`, one generic body for both widths) and a portable
+//! baseline, picked with `is_x86_feature_detected!`. No special build flags
+//! are needed.
 //!
 //! The only `unsafe` in the crate lives here: calling a `#[target_feature]`
 //! function is unsafe because running it on a CPU without the feature is
@@ -77,22 +78,16 @@ fn usable(level: SimdLevel) -> SimdLevel {
 }
 
 macro_rules! dispatch {
-    ($name:ident, $body:ident, $avx512:path) => {
+    ($name:ident, $body:ident, $avx512:path, $avx2:path) => {
         pub(crate) fn $name(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
             #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn avx2(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
-                    $body(key, c0, out, p, q)
-                }
-                match usable(active()) {
-                    // SAFETY: `usable` only returns Avx512 when the CPU reports all four
-                    // features; callers pass a multiple of 64 elements (`drive_f32`).
-                    SimdLevel::Avx512 => return unsafe { $avx512(key, c0, out, p, q) },
-                    // SAFETY: `usable` only returns Avx2 when the CPU reports AVX2.
-                    SimdLevel::Avx2 => return unsafe { avx2(key, c0, out, p, q) },
-                    SimdLevel::Portable => {}
-                }
+            match usable(active()) {
+                // SAFETY: `usable` only returns Avx512 when the CPU reports all four
+                // features; callers pass a multiple of 64 elements (`drive_f32`).
+                SimdLevel::Avx512 => return unsafe { $avx512(key, c0, out, p, q) },
+                // SAFETY: `usable` only returns Avx2 when the CPU reports AVX2; as above.
+                SimdLevel::Avx2 => return unsafe { $avx2(key, c0, out, p, q) },
+                SimdLevel::Portable => {}
             }
             $body(key, c0, out, p, q)
         }
@@ -102,10 +97,12 @@ macro_rules! dispatch {
 dispatch!(
     uniform_f32_body,
     uniform_body,
-    crate::simd_avx512::uniform_body
+    crate::simd_x86::uniform_avx512,
+    crate::simd_x86::uniform_avx2
 );
 dispatch!(
     normal_f32_body,
     normal_body,
-    crate::simd_avx512::normal_body
+    crate::simd_x86::normal_avx512,
+    crate::simd_x86::normal_avx2
 );
