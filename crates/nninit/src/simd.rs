@@ -67,6 +67,7 @@ pub fn force(level: Option<SimdLevel>) {
     FORCED.store(v, Ordering::Relaxed);
 }
 
+#[cfg(target_arch = "x86_64")]
 fn usable(level: SimdLevel) -> SimdLevel {
     let d = detected();
     match (level, d) {
