@@ -372,6 +372,8 @@ unsafe fn philox<V: Vector, const G: usize>(base: u64, tag: u32, key: [u32; 2]) 
             k1 = k1.wrapping_add(PHILOX_W1);
         }
         let (kv0, kv1) = (V::splat(k0), V::splat(k1));
+        // two nested loops, not `.flatten()`: through `flatten` LLVM kept the
+        // state on the stack (uniform at half speed)
         for halves in s.iter_mut() {
             for st in halves.iter_mut() {
                 let p0 = V::mul_epu32(st[0], m0);
