@@ -236,8 +236,26 @@ fn sample_unwritable_directory_exits_1() {
         .arg(&out)
         .assert()
         .code(1);
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("missing"));
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("missing") && stderr.contains("no such directory"),
+        "{stderr}"
+    );
     assert!(!out.exists());
+}
+
+#[test]
+fn io_errors_say_the_reason_once() {
+    // the OS reason is part of the message, not repeated by the error chain
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("absent.npy");
+    let a = nninit().arg("inspect").arg(&missing).assert().code(1);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("absent.npy"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
 }
 
 #[test]

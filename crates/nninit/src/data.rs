@@ -204,7 +204,7 @@ fn read_gz(path: &Path) -> Result<Vec<u8>> {
     let f = std::fs::File::open(path).map_err(|source| Error::Io {
         action: "cannot read",
         path: path.display().to_string(),
-        source,
+        reason: source,
     })?;
     let mut out = Vec::new();
     GzDecoder::new(f).read_to_end(&mut out).map_err(|e| {
@@ -314,7 +314,7 @@ pub fn load(spec: &str) -> Result<Dataset> {
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
                 action: "cannot read",
                 path: spec.to_string(),
-                source,
+                reason: source,
             })?;
             parse_csv(&text, spec)
         }
@@ -322,7 +322,7 @@ pub fn load(spec: &str) -> Result<Dataset> {
             let bytes = std::fs::read(path).map_err(|source| Error::Io {
                 action: "cannot read",
                 path: spec.to_string(),
-                source,
+                reason: source,
             })?;
             parse_npz(&bytes, spec)
         }

@@ -80,13 +80,14 @@ pub enum Error {
         need: u64,
         available: u64,
     },
-    /// An I/O failure, with the path involved.
-    #[error("{action} `{path}`: {source}")]
+    /// An I/O failure, with the path involved. (`reason` is part of the
+    /// message rather than the error's `source()`, so that printing the
+    /// error chain does not repeat it.)
+    #[error("{action} `{path}`: {reason}")]
     Io {
         action: &'static str,
         path: String,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 }
 

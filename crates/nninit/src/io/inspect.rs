@@ -64,7 +64,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         action: "cannot read",
         path: path.display().to_string(),
-        source,
+        reason: source,
     }
 }
 

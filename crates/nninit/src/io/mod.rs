@@ -138,7 +138,7 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Erro
     move |source| Error::Io {
         action,
         path: path.display().to_string(),
-        source,
+        reason: source,
     }
 }
 
@@ -153,6 +153,18 @@ pub fn write_atomic_with(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        let why = if dir.exists() {
+            "not a directory"
+        } else {
+            "no such directory (create it first)"
+        };
+        return Err(Error::Io {
+            action: "cannot write into",
+            path: dir.display().to_string(),
+            reason: std::io::Error::new(std::io::ErrorKind::NotFound, why),
+        });
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".nninit-")
         .suffix(".tmp")
@@ -166,7 +178,7 @@ pub fn write_atomic_with(
     tmp.persist(path).map_err(|e| Error::Io {
         action: "cannot rename the finished file to",
         path: path.display().to_string(),
-        source: e.error,
+        reason: e.error,
     })?;
     Ok(())
 }
@@ -314,7 +326,7 @@ pub fn save_as(
         StreamErr::Io(source) => Error::Io {
             action: "cannot write",
             path: path.display().to_string(),
-            source,
+            reason: source,
         },
         StreamErr::Init(e) => e,
     };

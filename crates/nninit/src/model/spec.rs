@@ -170,7 +170,7 @@ pub fn load_spec(path: &Path) -> Result<Spec> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         action: "cannot read",
         path: path.display().to_string(),
-        source,
+        reason: source,
     })?;
     parse_spec(&text, &path.display().to_string())
 }
