@@ -96,6 +96,11 @@ fn slices_equal_the_whole_tensor() {
         slices_match::<bf16>(e, &[300, 1000]);
         slices_match::<f16>(e, &[300, 1000]);
     }
+    // dirac's ones are sparse: slices that hold some, one, or none of them
+    for e in ["dirac", "dirac(groups=3)"] {
+        slices_match::<f32>(e, &[300, 1000, 3, 3]);
+        slices_match::<bf16>(e, &[300, 1000, 3, 3]);
+    }
 }
 
 #[test]

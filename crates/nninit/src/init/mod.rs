@@ -391,16 +391,8 @@ fn fill_shardable<T: Element>(
 ) {
     match plan {
         Plan::Elementwise(d) => d.fill(stream, start, out),
-        Plan::Eye { cols, gain } => {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = T::from_f64(structured::eye_value(start + i as u64, *cols, *gain));
-            }
-        }
-        Plan::Dirac { groups } => {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = T::from_f64(structured::dirac_value(start + i as u64, shape, *groups));
-            }
-        }
+        Plan::Eye { cols, gain } => structured::fill_eye(out, start, *cols, *gain),
+        Plan::Dirac { groups } => structured::fill_dirac(out, start, shape, *groups),
         _ => unreachable!("not a shardable plan"),
     }
 }
