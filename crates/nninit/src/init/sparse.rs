@@ -80,7 +80,7 @@ fn words(stream: &Stream, tag: Tag, first: u64, out: &mut [u32]) {
     let mut i = first;
     let mut rest = out;
     while !rest.is_empty() {
-        if i % 4 == 0 && rest.len() >= 4 * LANES {
+        if i.is_multiple_of(4) && rest.len() >= 4 * LANES {
             let w = philox_lanes::<LANES>(i / 4, 0, tag as u32, key);
             for (l, chunk) in rest[..4 * LANES].chunks_exact_mut(4).enumerate() {
                 for (j, o) in chunk.iter_mut().enumerate() {
