@@ -25,7 +25,7 @@
 use super::kernels::box_muller_f64;
 use super::math::{unit_f64, unit_open0_f64};
 use crate::dtype::Element;
-use crate::rng::{Stream, Tag};
+use crate::rng::{philox_lanes, Stream, Tag};
 
 /// Attempts per element before the fallback (never reached in practice: the
 /// worst acceptance rate of the three proposals is about 0.3, so 0.7^256 < 1e-39).
@@ -152,17 +152,22 @@ impl TruncNormal {
         self.sample_from(stream, e, 0)
     }
 
+    /// A standardized proposal as a `T`, if it lies in [a, b] after rounding.
+    #[inline]
+    fn rounded_in_bounds<T: Element>(&self, z: f64) -> Option<T> {
+        let t = T::from_f64(self.mean + self.std * z);
+        let r = t.to_f64();
+        (self.a <= r && r <= self.b).then_some(t)
+    }
+
     fn sample_from<T: Element>(&self, stream: &Stream, e: u64, first_attempt: u32) -> T {
         let mut last = self.mean;
         for k in first_attempt..MAX_ATTEMPTS {
             if let Some(z) = self.propose(&stream.block(Tag::TruncNormal, e, k)) {
-                let x = self.mean + self.std * z;
-                let t = T::from_f64(x);
-                let r = t.to_f64();
-                if self.a <= r && r <= self.b {
+                if let Some(t) = self.rounded_in_bounds(z) {
                     return t;
                 }
-                last = x;
+                last = self.mean + self.std * z;
             }
         }
         // Unreachable in practice (see MAX_ATTEMPTS); stay inside [a, b] regardless.
@@ -202,8 +207,20 @@ impl TruncNormal {
             }
             return;
         }
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = self.sample(stream, first + i as u64);
+        // Attempt 0 of 16 consecutive elements is 16 consecutive Philox
+        // counters: computed side by side, the rest one by one as above.
+        const LANES: usize = 16;
+        let mut e = first;
+        for chunk in out.chunks_mut(LANES) {
+            let w = philox_lanes::<LANES>(e, 0, Tag::TruncNormal as u32, stream.key());
+            for (l, o) in chunk.iter_mut().enumerate() {
+                let words = [w[0][l], w[1][l], w[2][l], w[3][l]];
+                *o = match self.propose(&words).and_then(|z| self.rounded_in_bounds(z)) {
+                    Some(t) => t,
+                    None => self.sample_from(stream, e + l as u64, 1),
+                };
+            }
+            e += chunk.len() as u64;
         }
     }
 }
