@@ -52,11 +52,11 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
 /// Forward+backward GFLOP/s of an MLP against ndarray's GEMM on the
 /// largest layer's shapes, in the same run.
 fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
-    use nninit::nn::{loss::softmax_cross_entropy, parse_layers, Activation, Mlp};
+    use nninit_lab::nn::{loss::softmax_cross_entropy, parse_layers, Mlp};
     let sizes = parse_layers(spec)?;
     let init = Init::parse("kaiming_normal(nonlinearity=relu)")?;
-    let net = Mlp::<f32>::new(&sizes, Activation::Relu, &init, &Init::Zeros, 0)?;
-    let (x, y) = nninit::probe::gaussian_batch(batch, sizes[0], *sizes.last().unwrap(), 0);
+    let net = Mlp::<f32>::new(&sizes, nninit::Activation::Relu, &init, &Init::zeros(), 0)?;
+    let (x, y) = nninit_lab::probe::gaussian_batch(batch, sizes[0], *sizes.last().unwrap(), 0);
     let flops: f64 = sizes
         .windows(2)
         .map(|w| 3.0 * 2.0 * (batch * w[0] * w[1]) as f64)
@@ -86,10 +86,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let n = a.size as f64;
         let stream = Stream::new(0, "bench");
         // the baseline: a plain fill of the same buffer on the same threads
-        // (ordinary stores, in the same fixed blocks the generators use)
+        // (ordinary stores, in blocks of 65536 elements as the generators use)
         let fill = time(a.reps, || {
             use rayon::prelude::*;
-            buf.par_chunks_mut(nninit::dist::BLOCK)
+            buf.par_chunks_mut(1 << 16)
                 .for_each(|c| c.fill(std::hint::black_box(1.0)));
             std::hint::black_box(&buf);
         });
@@ -120,16 +120,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             }
             simd::force(Some(level));
             for (label, dist) in [
-                ("uniform f32", Dist::Uniform { lo: -1.0, hi: 1.0 }),
-                (
-                    "normal f32",
-                    Dist::Normal {
-                        mean: 0.0,
-                        std: 1.0,
-                    },
-                ),
+                ("uniform f32", Dist::uniform(-1.0, 1.0)?),
+                ("normal f32", Dist::normal(0.0, 1.0)?),
             ] {
-                let t = time(a.reps, || dist.fill(&stream, 0, &mut buf));
+                let t = time(a.reps, || {
+                    dist.fill(&stream, 0, &mut buf).expect("in range")
+                });
                 println!(
                     "{:<28} {:>10.3} {:>11.2}x",
                     format!("{label} [{level:?}]"),
@@ -140,14 +136,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         }
         simd::force(None);
         let t = time(a.reps.min(3), || {
-            Init::TruncNormal {
-                mean: 0.0,
-                std: 1.0,
-                a: -2.0,
-                b: 2.0,
-            }
-            .fill(&[a.size], Layout::Torch, &stream, &mut buf)
-            .expect("valid")
+            Init::trunc_normal(0.0, 1.0, -2.0, 2.0)
+                .expect("valid")
+                .fill(&[a.size], Layout::Torch, &stream, &mut buf)
+                .expect("valid")
         });
         println!(
             "{:<28} {:>10.3} {:>11.2}x",
@@ -159,7 +151,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             let k = a.ortho;
             let mut m = vec![0f32; k * k];
             let t = time(a.reps.min(3), || {
-                Init::Orthogonal { gain: 1.0 }
+                Init::orthogonal(1.0)
+                    .expect("valid")
                     .fill(&[k, k], Layout::Torch, &stream, &mut m)
                     .expect("valid")
             });

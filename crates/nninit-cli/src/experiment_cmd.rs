@@ -1,5 +1,5 @@
 //! `nninit experiment`: the README's main job. Runs the grid of
-//! `nninit::experiment`, prints a summary table, writes `results.json` and a
+//! `nninit_lab::experiment`, prints a summary table, writes `results.json` and a
 //! self-contained `index.html` (see `report.rs`).
 
 use crate::report;
@@ -7,8 +7,8 @@ use crate::train_cmd::{default_lr, load_split};
 use crate::{lib, other, Failure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nninit::experiment::{self, Cell, ExperimentConfig};
-use nninit::train::OptimizerKind;
+use nninit_lab::experiment::{self, Cell, ExperimentConfig};
+use nninit_lab::train::OptimizerKind;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -73,7 +73,7 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
             "leaky_relu(0.01)".into(),
         ],
     };
-    nninit::train::TrainConfig {
+    nninit_lab::train::TrainConfig {
         optimizer,
         lr: cfg.lr,
         epochs,
@@ -146,8 +146,8 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
 fn print_summary(
     cfg: &ExperimentConfig,
     cells: &[Cell],
-    tr: &nninit::data::Dataset,
-    te: &nninit::data::Dataset,
+    tr: &nninit_lab::data::Dataset,
+    te: &nninit_lab::data::Dataset,
 ) {
     println!(
         "{} ({} train / {} test), MLP {},{}x{},{}, {} lr {}, {} epochs of batch {}",
@@ -181,7 +181,7 @@ fn print_summary(
     for label in labels {
         print!("{label:<16}");
         for act in &cfg.activations {
-            let act = nninit::nn::Activation::parse(act)
+            let act = nninit::Activation::parse(act)
                 .map(|a| a.name())
                 .unwrap_or_default();
             match cells.iter().find(|c| {

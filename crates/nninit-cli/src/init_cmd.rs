@@ -4,10 +4,11 @@
 use crate::{lib, other, Failure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nninit::io::{data_bytes, inspect::inspect, save_as, Format, TensorSpec};
-use nninit::model::{hf, init_for_activation, mlp_tensors, spec, Naming};
-use nninit::nn::{parse_layers, Activation};
+use nninit::Activation;
 use nninit::{DType, Init};
+use nninit_io::model::{hf, init_for_activation, mlp_tensors, spec, Naming};
+use nninit_io::{data_bytes, inspect::inspect, save_as, Format, TensorSpec};
+use nninit_lab::nn::parse_layers;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -115,7 +116,8 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
                 &bias,
                 naming,
                 dtype_flag.unwrap_or(DType::F32),
-            );
+            )
+            .map_err(lib)?;
             (
                 t,
                 a.seed.unwrap_or(0),

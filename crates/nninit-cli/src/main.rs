@@ -15,8 +15,8 @@ mod train_cmd;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nninit::io::{save, TensorSpec};
 use nninit::{calculate_gain, fans, DType, Error, Init, Layout};
+use nninit_io::{save, TensorSpec};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,7 +123,7 @@ pub(crate) fn other(e: anyhow::Error) -> Failure {
 
 /// Write `bytes` to `path` through a temporary file in the same directory.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    nninit::io::write_atomic(path, bytes).map_err(|e| other(e.into()))
+    nninit_io::write_atomic(path, bytes).map_err(|e| other(e.into()))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

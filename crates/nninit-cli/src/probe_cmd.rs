@@ -4,10 +4,11 @@ use crate::plot::{line_chart, Series};
 use crate::{lib, other, Failure};
 use clap::Args;
 use ndarray::Array2;
-use nninit::data;
-use nninit::nn::{parse_layers, Activation};
-use nninit::probe::{self, gaussian_batch, ProbeConfig, ProbeReport, WeightInit};
+use nninit::Activation;
 use nninit::Init;
+use nninit_lab::data;
+use nninit_lab::nn::parse_layers;
+use nninit_lab::probe::{self, gaussian_batch, ProbeConfig, ProbeReport, Verdict, WeightInit};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -178,9 +179,9 @@ pub fn print_table(r: &ProbeReport) {
         fmt(r.backward_growth),
         fmt(r.loss)
     );
-    println!("verdict: {}", r.verdicts.join(", "));
+    println!("verdict: {}", Verdict::join(&r.verdicts));
     println!("{}", r.reason);
-    if r.verdict != "healthy" {
+    if r.verdict != Verdict::Healthy {
         println!("recommendation: --init \"{}\"", r.recommendation);
     }
 }
@@ -207,7 +208,12 @@ pub fn plot_svg(r: &ProbeReport) -> anyhow::Result<String> {
         .map(|l| (l.index as f64, l.backward_norm))
         .collect();
     line_chart(
-        &format!("{} / {}: {}", r.init, r.activation, r.verdicts.join(", ")),
+        &format!(
+            "{} / {}: {}",
+            r.init,
+            r.activation,
+            Verdict::join(&r.verdicts)
+        ),
         "layer",
         "value (log scale)",
         &[

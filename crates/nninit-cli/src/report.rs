@@ -4,8 +4,9 @@
 //! comparison, and the explanations.
 
 use crate::plot::{line_chart, Series};
-use nninit::experiment::{Cell, ExperimentConfig, ADAM_LABEL};
-use nninit::nn::Activation;
+use nninit::Activation;
+use nninit_lab::experiment::{Cell, ExperimentConfig, ADAM_LABEL};
+use nninit_lab::probe::Verdict;
 use std::fmt::Write;
 
 fn esc(s: &str) -> String {
@@ -116,7 +117,7 @@ pub fn render(
                         colour(c.history.test_accuracy, d),
                         esc(&c.init),
                         acc,
-                        esc(&c.at_init.verdicts.join(", "))
+                        esc(&Verdict::join(&c.at_init.verdicts))
                     )?;
                 }
                 None => write!(h, "<td>-</td>")?,
@@ -213,7 +214,7 @@ pub fn render(
             let pick = |adam: bool| {
                 cmp.iter().find(|d| {
                     d.activation == c.activation
-                        && (d.optimizer == nninit::train::OptimizerKind::Adam) == adam
+                        && (d.optimizer == nninit_lab::train::OptimizerKind::Adam) == adam
                 })
             };
             let fmt = |c: &Cell| {
@@ -227,7 +228,7 @@ pub fn render(
                 h,
                 "<tr><th>{}</th><td>{}</td>",
                 esc(&c.activation),
-                esc(&c.at_init.verdicts.join(", "))
+                esc(&Verdict::join(&c.at_init.verdicts))
             )?;
             for adam in [false, true] {
                 match pick(adam) {

@@ -1,7 +1,7 @@
 //! Parsing `--shape=D0,D1,...` (empty: a 0-d scalar).
 
-use nninit::io::checked_numel;
 use nninit::Error;
+use nninit_io::checked_numel;
 
 pub fn parse(s: &str) -> Result<Vec<usize>, Error> {
     let t = s.trim();

@@ -3,11 +3,12 @@
 use crate::{lib, other, Failure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nninit::data::{self, Dataset};
-use nninit::nn::{parse_layers, Activation};
-use nninit::probe::{self, ProbeConfig, WeightInit};
-use nninit::train::{train, OptimizerKind, TrainConfig};
+use nninit::Activation;
 use nninit::Init;
+use nninit_lab::data::{self, Dataset};
+use nninit_lab::nn::parse_layers;
+use nninit_lab::probe::{self, ProbeConfig, WeightInit};
+use nninit_lab::train::{train, OptimizerKind, TrainConfig};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -45,7 +46,7 @@ pub struct TrainArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The dataset's train and test sets (see `nninit::data::load_split`).
+/// The dataset's train and test sets (see `nninit_lab::data::load_split`).
 pub fn load_split(spec: &str, seed: u64) -> Result<(Dataset, Dataset), nninit::Error> {
     data::load_split(spec, seed)
 }
@@ -168,7 +169,7 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
                 pcfg.init.expr()
             ),
         );
-        nninit::io::save_f32_safetensors(&dir.join("model.safetensors"), &arrays, &meta)
+        nninit_io::save_f32_safetensors(&dir.join("model.safetensors"), &arrays, &meta)
             .map_err(lib)?;
     }
     if a.json {

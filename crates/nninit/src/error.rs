@@ -1,12 +1,19 @@
-//! The library's one error type. Every variant carries the offending value and,
-//! where there is a closed set of valid choices, the allowed set, so that a
-//! message can be acted upon without reading the source.
+//! The one error type of nninit and its companion crates (`nninit-io`,
+//! `nninit-lab`). Every variant carries the offending value and, where there
+//! is a closed set of valid choices, the allowed set, so that a message can be
+//! acted upon without reading the source.
+//!
+//! The core crate produces the input variants (`Syntax` to `Range`); the file
+//! variants (`Unsupported`, `DiskSpace`, `Io`), `Data` and `Memory` come from
+//! the companion crates, which share this type so that one `match` (or one
+//! exit-status rule) covers every layer.
 
 use thiserror::Error;
 
 /// Everything that can go wrong in nninit. Variants are grouped by cause:
-/// bad user input (an expression, a shape, a parameter) and I/O.
+/// bad user input (an expression, a shape, a parameter), data, resources, I/O.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The init expression could not be parsed at all.
     #[error("malformed init expression `{expr}` at column {column}: {reason}")]
@@ -71,6 +78,13 @@ pub enum Error {
         line: usize,
         reason: String,
     },
+    /// Not enough memory for the work asked for.
+    #[error("`{what}` needs about {need} bytes of memory, {available} are available")]
+    Memory {
+        what: String,
+        need: u64,
+        available: u64,
+    },
     /// Not enough free disk space for the output.
     #[error(
         "not enough disk space in `{path}`: the output needs {need} bytes, {available} are free"
@@ -113,13 +127,22 @@ pub(crate) fn closest<'a, I: IntoIterator<Item = &'a str>>(
         .map(|(_, c)| c.to_string())
 }
 
-pub(crate) fn unknown_name(what: &'static str, name: &str, allowed: &[&str]) -> Error {
-    Error::UnknownName {
-        what,
-        name: name.to_string(),
-        suggestion: closest(name, allowed.iter().copied()),
-        allowed: allowed.iter().map(|s| s.to_string()).collect(),
+impl Error {
+    /// [`Error::UnknownName`] for `name` with the closest of `allowed` as the
+    /// suggestion: `unknown_name("optimizer", "adma", &["sgd", "adam"])`
+    /// reads "unknown optimizer `adma` (did you mean `adam`?); allowed: sgd, adam".
+    pub fn unknown_name(what: &'static str, name: &str, allowed: &[&str]) -> Error {
+        Error::UnknownName {
+            what,
+            name: name.to_string(),
+            suggestion: closest(name, allowed.iter().copied()),
+            allowed: allowed.iter().map(|s| s.to_string()).collect(),
+        }
     }
+}
+
+pub(crate) fn unknown_name(what: &'static str, name: &str, allowed: &[&str]) -> Error {
+    Error::unknown_name(what, name, allowed)
 }
 
 /// Shorthand for results in this crate.

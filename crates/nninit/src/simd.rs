@@ -56,7 +56,9 @@ pub fn active() -> SimdLevel {
 
 /// Force a level (for benchmarks and the cross-path identity tests); levels the
 /// CPU lacks fall back to [`detected`]. `None` restores automatic choice.
-/// Output values never depend on the level: only speed does.
+/// Output values never depend on the level: only speed does. A benchmark
+/// hook behind the `internals` feature, not part of the stable API.
+#[cfg(feature = "internals")]
 pub fn force(level: Option<SimdLevel>) {
     let v = match level {
         None => AUTO,

@@ -420,7 +420,8 @@ fn error_shape() {
         .unwrap_err();
     assert!(matches!(e, Error::Shape { .. }));
     let mut v = vec![0f32; 3 * 2 * 3];
-    let e = Init::Dirac { groups: 2 }
+    let e = Init::dirac(2)
+        .unwrap()
         .fill(&[3, 2, 3], Layout::Torch, &Stream::new(0, "b"), &mut v)
         .unwrap_err();
     assert!(e.to_string().contains("divisible by groups"), "{e}");
@@ -438,7 +439,8 @@ fn error_bad_buffer_length() {
 #[test]
 fn error_range_not_shardable_or_out_of_bounds() {
     let mut v = vec![0f32; 4];
-    let e = Init::Orthogonal { gain: 1.0 }
+    let e = Init::orthogonal(1.0)
+        .unwrap()
         .fill_range(&[4, 4], Layout::Torch, &Stream::new(0, "w"), 0, &mut v)
         .unwrap_err();
     assert!(matches!(e, Error::Range { .. }));

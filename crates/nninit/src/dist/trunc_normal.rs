@@ -58,8 +58,28 @@ pub struct TruncNormal {
 }
 
 impl TruncNormal {
+    /// Whether the sampler can work on these (finite, `std >= 0`, `a <= b`)
+    /// parameters: the standardized bounds must be finite and within 1e100
+    /// standard deviations of the mean (beyond that the proposals' arithmetic
+    /// overflows). The reason when not.
+    pub(crate) fn check(mean: f64, std: f64, a: f64, b: f64) -> Result<(), String> {
+        if std == 0.0 {
+            return Ok(());
+        }
+        let (alpha, beta) = ((a - mean) / std, (b - mean) / std);
+        const FAR: f64 = 1e100;
+        if alpha.is_finite() && beta.is_finite() && alpha.abs() <= FAR && beta.abs() <= FAR {
+            Ok(())
+        } else {
+            Err(format!(
+                "a std for which the bounds lie within 1e100 standard deviations of the mean \
+                 (they lie at {alpha:e} and {beta:e}); for practically unbounded values use normal"
+            ))
+        }
+    }
+
     /// `mean`, `std` of the parent normal and absolute bounds `a <= b`.
-    /// The caller validates finiteness, `std > 0` and `a <= b`.
+    /// The caller validates finiteness, `std > 0`, `a <= b` and [`TruncNormal::check`].
     pub(crate) fn new(mean: f64, std: f64, a: f64, b: f64) -> Self {
         let (mut alpha, mut beta) = ((a - mean) / std, (b - mean) / std);
         let mirrored = beta <= 0.0 && alpha < 0.0;

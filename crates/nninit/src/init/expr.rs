@@ -19,8 +19,8 @@
 //! with the closest valid name when there is a plausible typo.
 
 use super::fan::{FanMode, FAN_MODES};
-use super::gain::calculate_gain;
-use super::variance_scaling::{VsDistribution, PRESETS};
+use super::gain::Nonlinearity;
+use super::variance_scaling::VsDistribution;
 use super::Init;
 use crate::error::{closest, unknown_name, Error, Result};
 use std::fmt;
@@ -300,7 +300,7 @@ fn gain(args: &mut Args, key: &str) -> Result<f64> {
     args.num(key, 1.0)
 }
 
-fn kaiming(args: &mut Args) -> Result<(f64, FanMode, String)> {
+fn kaiming(args: &mut Args) -> Result<(f64, FanMode, Nonlinearity)> {
     let a = args.num("a", 0.0)?;
     let mode_s = args.word("mode", "fan_in")?;
     // PyTorch's kaiming takes fan_in or fan_out only
@@ -308,153 +308,82 @@ fn kaiming(args: &mut Args) -> Result<(f64, FanMode, String)> {
         Ok(m @ (FanMode::FanIn | FanMode::FanOut)) => m,
         _ => return Err(unknown_name("mode", &mode_s, &FAN_MODES[..2])),
     };
-    let nl = args
-        .word("nonlinearity", "leaky_relu")?
-        .to_ascii_lowercase();
-    calculate_gain(&nl, Some(a))?;
+    let nl = Nonlinearity::parse(&args.word("nonlinearity", "leaky_relu")?, Some(a))?;
     Ok((a, mode, nl))
 }
 
+/// Whether the call spelled out `key` (for parameters without a default).
+fn required(args: &Args, key: &str, what: &str) -> Result<()> {
+    if args.items.iter().any(|(k, _)| k == key) {
+        Ok(())
+    } else {
+        Err(args.bad(key, "(missing)", what))
+    }
+}
+
+/// The validated `Init` of `name`: the arguments' syntax (numbers, names,
+/// whole numbers) is checked here, their values by the constructors.
 fn build(name: &str, args: &mut Args) -> Result<Init> {
-    Ok(match name {
-        "uniform" => {
-            let (a, b) = (args.num("a", 0.0)?, args.num("b", 1.0)?);
-            if a > b {
-                return Err(args.bad("a", &a.to_string(), format!("a <= b (b is {b})")));
-            }
-            Init::Uniform { a, b }
-        }
-        "normal" => Init::Normal {
-            mean: args.num("mean", 0.0)?,
-            std: args.nonneg("std", 1.0)?,
-        },
+    match name {
+        "uniform" => Init::uniform(args.num("a", 0.0)?, args.num("b", 1.0)?),
+        "normal" => Init::normal(args.num("mean", 0.0)?, args.nonneg("std", 1.0)?),
         "trunc_normal" => {
             let mean = args.num("mean", 0.0)?;
             let std = args.nonneg("std", 1.0)?;
-            let (a, b) = (args.num("a", -2.0)?, args.num("b", 2.0)?);
-            if a > b {
-                return Err(args.bad(
-                    "a",
-                    &a.to_string(),
-                    format!("a <= b (b is {b}); a and b are absolute bounds, not multiples of std"),
-                ));
-            }
-            if std == 0.0 && !(a <= mean && mean <= b) {
-                return Err(args.bad(
-                    "mean",
-                    &mean.to_string(),
-                    format!("with std=0 the mean must lie in [a, b] = [{a}, {b}]"),
-                ));
-            }
-            Init::TruncNormal { mean, std, a, b }
+            Init::trunc_normal(mean, std, args.num("a", -2.0)?, args.num("b", 2.0)?)
         }
         "constant" => {
-            if !args.items.iter().any(|(k, _)| k == "val") {
-                return Err(args.bad(
-                    "val",
-                    "(missing)",
-                    "constant needs a value, e.g. constant(val=0.1)",
-                ));
-            }
-            Init::Constant {
-                val: args.num("val", 0.0)?,
-            }
+            required(
+                args,
+                "val",
+                "constant needs a value, e.g. constant(val=0.1)",
+            )?;
+            Init::constant(args.num("val", 0.0)?)
         }
-        "zeros" => Init::Zeros,
-        "ones" => Init::Ones,
-        "eye" => Init::Eye,
-        "identity" => Init::Identity {
-            gain: gain(args, "gain")?,
-        },
-        "dirac" => Init::Dirac {
-            groups: args.int("groups", 1, 1)? as usize,
-        },
-        "xavier_uniform" => Init::XavierUniform {
-            gain: gain(args, "gain")?,
-        },
-        "xavier_normal" => Init::XavierNormal {
-            gain: gain(args, "gain")?,
-        },
+        "zeros" => Ok(Init::zeros()),
+        "ones" => Ok(Init::ones()),
+        "eye" => Ok(Init::eye()),
+        "identity" => Init::identity(args.num("gain", 1.0)?),
+        "dirac" => Init::dirac(args.int("groups", 1, 1)? as usize),
+        "xavier_uniform" => Init::xavier_uniform(args.num("gain", 1.0)?),
+        "xavier_normal" => Init::xavier_normal(args.num("gain", 1.0)?),
         "kaiming_uniform" => {
             let (a, mode, nonlinearity) = kaiming(args)?;
-            Init::KaimingUniform {
-                a,
-                mode,
-                nonlinearity,
-            }
+            Init::kaiming_uniform(a, mode, nonlinearity)
         }
         "kaiming_normal" => {
             let (a, mode, nonlinearity) = kaiming(args)?;
-            Init::KaimingNormal {
-                a,
-                mode,
-                nonlinearity,
-            }
+            Init::kaiming_normal(a, mode, nonlinearity)
         }
-        "orthogonal" => Init::Orthogonal {
-            gain: gain(args, "gain")?,
-        },
-        "delta_orthogonal" => Init::DeltaOrthogonal {
-            scale: gain(args, "scale")?,
-        },
+        "orthogonal" => Init::orthogonal(args.num("gain", 1.0)?),
+        "delta_orthogonal" => Init::delta_orthogonal(args.num("scale", 1.0)?),
         "sparse" => {
-            if !args.items.iter().any(|(k, _)| k == "sparsity") {
-                return Err(args.bad(
-                    "sparsity",
-                    "(missing)",
-                    "sparse needs the fraction of zeros per column, e.g. sparse(sparsity=0.9)",
-                ));
-            }
+            required(
+                args,
+                "sparsity",
+                "sparse needs the fraction of zeros per column, e.g. sparse(sparsity=0.9)",
+            )?;
             let s = args.num("sparsity", 0.0)?;
-            if !(0.0..=1.0).contains(&s) {
-                return Err(args.bad("sparsity", &s.to_string(), "a fraction in [0, 1]"));
-            }
-            Init::Sparse {
-                sparsity: s,
-                std: args.nonneg("std", 0.01)?,
-            }
+            Init::sparse(s, args.num("std", 0.01)?)
         }
-        "torch_default" => Init::TorchDefault,
+        "torch_default" => Ok(Init::torch_default()),
         "torch_default_bias" => {
-            if !args.items.iter().any(|(k, _)| k == "fan_in") {
-                return Err(args.bad(
-                    "fan_in",
-                    "(missing)",
-                    "the weight's fan_in, e.g. torch_default_bias(fan_in=784)",
-                ));
-            }
-            Init::TorchDefaultBias {
-                fan_in: args.int("fan_in", 0, 0)?,
-            }
+            required(
+                args,
+                "fan_in",
+                "the weight's fan_in, e.g. torch_default_bias(fan_in=784)",
+            )?;
+            Init::torch_default_bias(args.int("fan_in", 0, 0)?)
         }
         "variance_scaling" => {
             let scale = args.num("scale", 1.0)?;
-            if scale <= 0.0 {
-                return Err(args.bad("scale", &scale.to_string(), "a number > 0"));
-            }
             let mode = FanMode::parse(&args.word("mode", "fan_in")?)?;
             let distribution =
                 VsDistribution::parse(&args.word("distribution", "truncated_normal")?)?;
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-                preset: None,
-            }
+            Init::variance_scaling(scale, mode, distribution)
         }
-        preset => {
-            let &(n, scale, mode, distribution) = PRESETS
-                .iter()
-                .find(|p| p.0 == preset)
-                .expect("every name is handled");
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-                preset: Some(n),
-            }
-        }
-    })
+        preset => Init::preset(preset),
+    }
 }
 
 /// Shortest round-trip decimal, with `.0` dropped for integers.
@@ -501,9 +430,10 @@ impl fmt::Display for Init {
             } => {
                 write!(
                     f,
-                    "{n}(a={}, mode={}, nonlinearity={nonlinearity})",
+                    "{n}(a={}, mode={}, nonlinearity={})",
                     num(*a),
-                    mode.name()
+                    mode.name(),
+                    nonlinearity.name()
                 )
             }
             Init::Sparse { sparsity, std } => {

@@ -13,11 +13,11 @@
 //! and grouped convolutions' fan_out ignores `groups`.
 
 use crate::error::{unknown_name, Error, Result};
-use serde::Serialize;
 
 /// Where `in` and `out` sit in a weight's shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Layout {
     /// `[out, in, *kernel]` (PyTorch).
     #[default]
@@ -46,7 +46,8 @@ impl Layout {
 }
 
 /// A weight's fans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Fans {
     pub fan_in: u64,
     pub fan_out: u64,

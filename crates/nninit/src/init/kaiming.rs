@@ -6,33 +6,32 @@
 //! Leaky ReLU with slope `a` needs 2 / ((1 + a^2) fan_in).
 
 use super::fan::{FanMode, Fans};
-use super::gain::calculate_gain;
+use super::gain::Nonlinearity;
 use crate::dist::Dist;
-use crate::error::Result;
 
-fn std(f: Fans, a: f64, mode: FanMode, nonlinearity: &str) -> Result<f64> {
-    let gain = calculate_gain(nonlinearity, Some(a))?;
-    Ok(gain / mode.of(f).sqrt())
+/// `nonlinearity` carries `a` as its slope when it is leaky_relu (see `Init::kaiming_normal`).
+fn std(f: Fans, mode: FanMode, nonlinearity: Nonlinearity) -> f64 {
+    nonlinearity.gain() / mode.of(f).sqrt()
 }
 
 /// `kaiming_uniform(a=0, mode=fan_in, nonlinearity=leaky_relu)`:
 /// gain = calculate_gain(nonlinearity, a), std = gain / sqrt(fan_mode),
 /// U(-b, b) with b = sqrt(3) * std. Matches `torch.nn.init.kaiming_uniform_`.
 /// With the defaults the gain is sqrt(2) (leaky_relu with slope 0 is ReLU).
-pub(crate) fn kaiming_uniform(f: Fans, a: f64, mode: FanMode, nonlinearity: &str) -> Result<Dist> {
-    let b = 3.0f64.sqrt() * std(f, a, mode, nonlinearity)?;
-    Ok(Dist::Uniform { lo: -b, hi: b })
+pub(crate) fn kaiming_uniform(f: Fans, mode: FanMode, nonlinearity: Nonlinearity) -> Dist {
+    let b = 3.0f64.sqrt() * std(f, mode, nonlinearity);
+    Dist::Uniform { lo: -b, hi: b }
 }
 
 /// `kaiming_normal(a=0, mode=fan_in, nonlinearity=leaky_relu)`: N(0, std^2),
 /// std = gain / sqrt(fan_mode), untruncated. Matches
 /// `torch.nn.init.kaiming_normal_`. (Keras/JAX `he_normal` is truncated and
 /// corrected instead.) He for ReLU: `kaiming_normal(nonlinearity=relu)`.
-pub(crate) fn kaiming_normal(f: Fans, a: f64, mode: FanMode, nonlinearity: &str) -> Result<Dist> {
-    Ok(Dist::Normal {
+pub(crate) fn kaiming_normal(f: Fans, mode: FanMode, nonlinearity: Nonlinearity) -> Dist {
+    Dist::Normal {
         mean: 0.0,
-        std: std(f, a, mode, nonlinearity)?,
-    })
+        std: std(f, mode, nonlinearity),
+    }
 }
 
 /// `torch_default`: what `nn.Linear` and `nn.Conv*d` do to their weight,

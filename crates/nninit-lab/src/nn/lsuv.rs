@@ -6,8 +6,8 @@
 //! not with the tensor initializers.
 
 use super::mlp::{Mlp, Scalar};
-use crate::dtype::Element;
 use ndarray::ArrayView2;
+use nninit::dtype::Element;
 use serde::Serialize;
 
 /// What LSUV did to one layer.

@@ -22,11 +22,11 @@
 //! A tensor's own `init` wins over the rules. Errors name the tensor and,
 //! where the text shows it, the line.
 
-use crate::dtype::DType;
-use crate::error::{Error, Result};
-use crate::init::fan::Layout;
-use crate::init::Init;
-use crate::io::{checked_numel, TensorSpec};
+use crate::{checked_numel, TensorSpec};
+use nninit::dtype::DType;
+use nninit::error::{Error, Result};
+use nninit::Init;
+use nninit::Layout;
 use serde::Deserialize;
 use std::path::Path;
 

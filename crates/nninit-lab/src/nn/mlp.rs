@@ -10,14 +10,14 @@
 //!
 //! Matrix products go through `ndarray` (its `matrixmultiply` backend).
 
-use super::activation::Activation;
-use crate::dtype::Element;
-use crate::error::Result;
-use crate::init::fan::Layout;
-use crate::init::Init;
 use crate::linalg::{gemm, Real};
-use crate::rng::Stream;
 use ndarray::{Array1, Array2, ArrayView2, Axis, LinalgScalar};
+use nninit::dtype::Element;
+use nninit::error::Result;
+use nninit::rng::Stream;
+use nninit::Activation;
+use nninit::Init;
+use nninit::Layout;
 use num_traits::Float;
 
 /// Scalars the engine runs in (f32 for probing and training, f64 for gradient checks).

@@ -2,7 +2,7 @@
 //! `initialize_parameters(layers_dims)`, with a shorthand for deep nets:
 //! `64,256x20,10` is an input of 64, twenty hidden layers of 256, and 10 outputs.
 
-use crate::error::{Error, Result};
+use nninit::error::{Error, Result};
 
 /// Largest width we accept for one layer (2^24).
 pub const MAX_WIDTH: usize = 1 << 24;

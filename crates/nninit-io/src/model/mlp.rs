@@ -8,12 +8,13 @@
 //! Each tensor's values depend only on (seed, its name), so adding a layer at
 //! the end leaves the earlier ones unchanged.
 
-use crate::dtype::DType;
-use crate::error::{unknown_name, Result};
-use crate::init::fan::Layout;
-use crate::init::Init;
-use crate::io::TensorSpec;
-use crate::nn::Activation;
+use crate::TensorSpec;
+use nninit::dtype::DType;
+use nninit::error::Result;
+use nninit::Activation;
+use nninit::Error;
+use nninit::Init;
+use nninit::Layout;
 
 /// How tensors are named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ impl Naming {
         match s.to_ascii_lowercase().as_str() {
             "seed" => Ok(Naming::Seed),
             "torch" | "pytorch" => Ok(Naming::Torch),
-            _ => Err(unknown_name("naming", s, &["seed", "torch"])),
+            _ => Err(Error::unknown_name("naming", s, &["seed", "torch"])),
         }
     }
 }
@@ -58,7 +59,7 @@ pub fn mlp_tensors(
     bias: &Init,
     naming: Naming,
     dtype: DType,
-) -> Vec<TensorSpec> {
+) -> Result<Vec<TensorSpec>> {
     let mut out = Vec::with_capacity(2 * sizes.len());
     for l in 1..sizes.len() {
         let (o, i) = (sizes[l], sizes[l - 1]);
@@ -72,7 +73,7 @@ pub fn mlp_tensors(
         };
         // a bias rule that needs the weight's fan_in gets it
         let bias = match bias {
-            Init::TorchDefault => Init::TorchDefaultBias { fan_in: i as u64 },
+            Init::TorchDefault => Init::torch_default_bias(i as u64)?,
             b => b.clone(),
         };
         out.push(TensorSpec::new(
@@ -84,5 +85,5 @@ pub fn mlp_tensors(
         ));
         out.push(TensorSpec::new(bn, bshape, dtype, Layout::Torch, bias));
     }
-    out
+    Ok(out)
 }

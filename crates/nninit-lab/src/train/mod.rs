@@ -8,11 +8,11 @@
 pub mod optimizer;
 
 use crate::data::Dataset;
-use crate::error::{Error, Result};
 use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::Mlp;
-use crate::rng::{Stream, Tag};
 use ndarray::Axis;
+use nninit::error::{Error, Result};
+use nninit::rng::{Stream, Tag};
 pub use optimizer::OptimizerKind;
 use optimizer::{LayerState, Optimizer};
 use serde::Serialize;

@@ -3,8 +3,8 @@
 //! bytes and ended by a newline). bf16 has no NumPy dtype: that is an error
 //! pointing to `.safetensors`.
 
-use crate::dtype::DType;
-use crate::error::{Error, Result};
+use nninit::dtype::DType;
+use nninit::error::{Error, Result};
 
 /// The header bytes of a C-order array of `dtype` and `shape`.
 pub fn npy_header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {

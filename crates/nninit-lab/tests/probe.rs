@@ -2,12 +2,12 @@
 //! and the engine's gradients against finite differences.
 
 use ndarray::Array2;
-use nninit::nn::loss::{mse, softmax_cross_entropy};
-use nninit::nn::{parse_layers, Activation, Mlp};
-use nninit::probe::{gaussian_batch, probe, ProbeConfig, WeightInit};
-use nninit::Init;
+use nninit::{Activation, Init};
+use nninit_lab::nn::loss::{mse, softmax_cross_entropy};
+use nninit_lab::nn::{parse_layers, Mlp};
+use nninit_lab::probe::{gaussian_batch, probe, ProbeConfig, Verdict, WeightInit};
 
-fn verdict(init: &str, act: &str, seed: u64) -> (String, Vec<String>) {
+fn verdict(init: &str, act: &str, seed: u64) -> (Verdict, Vec<Verdict>) {
     let cfg = ProbeConfig {
         sizes: parse_layers("64,256x20,10").unwrap(),
         activation: Activation::parse(act).unwrap(),
@@ -20,7 +20,7 @@ fn verdict(init: &str, act: &str, seed: u64) -> (String, Vec<String>) {
     (r.verdict, r.verdicts)
 }
 
-fn claim(init: &str, act: &str, expect: &str) {
+fn claim(init: &str, act: &str, expect: Verdict) {
     for seed in [0, 1, 2] {
         let (v, all) = verdict(init, act, seed);
         assert_eq!(v, expect, "{init} with {act}, seed {seed}: {all:?}");
@@ -30,38 +30,46 @@ fn claim(init: &str, act: &str, expect: &str) {
 #[test]
 fn constant_weights_are_symmetric() {
     for act in ["tanh", "relu", "sigmoid"] {
-        claim("zeros", act, "symmetric");
-        claim("constant(val=0.05)", act, "symmetric");
+        claim("zeros", act, Verdict::Symmetric);
+        claim("constant(val=0.05)", act, Verdict::Symmetric);
     }
 }
 
 #[test]
 fn small_weights_vanish_with_sigmoid_and_tanh() {
     for act in ["sigmoid", "tanh"] {
-        claim("normal(std=0.01)", act, "vanishing");
-        claim("uniform(a=-0.01, b=0.01)", act, "vanishing");
+        claim("normal(std=0.01)", act, Verdict::Vanishing);
+        claim("uniform(a=-0.01, b=0.01)", act, Verdict::Vanishing);
     }
 }
 
 #[test]
 fn unit_normal_weights_explode_with_relu() {
-    claim("normal(std=1)", "relu", "exploding");
+    claim("normal(std=1)", "relu", Verdict::Exploding);
 }
 
 #[test]
 fn fan_scaled_inits_are_healthy() {
-    claim("kaiming_normal(nonlinearity=relu)", "relu", "healthy");
-    claim("kaiming_uniform(nonlinearity=relu)", "relu", "healthy");
+    claim(
+        "kaiming_normal(nonlinearity=relu)",
+        "relu",
+        Verdict::Healthy,
+    );
+    claim(
+        "kaiming_uniform(nonlinearity=relu)",
+        "relu",
+        Verdict::Healthy,
+    );
     claim(
         "kaiming_normal(a=0.2, nonlinearity=leaky_relu)",
         "leaky_relu(0.2)",
-        "healthy",
+        Verdict::Healthy,
     );
-    claim("xavier_normal", "tanh", "healthy");
-    claim("xavier_uniform", "tanh", "healthy");
-    claim("orthogonal", "tanh", "healthy");
-    claim("lecun_normal", "selu", "healthy");
-    claim("lsuv", "tanh", "healthy");
+    claim("xavier_normal", "tanh", Verdict::Healthy);
+    claim("xavier_uniform", "tanh", Verdict::Healthy);
+    claim("orthogonal", "tanh", Verdict::Healthy);
+    claim("lecun_normal", "selu", Verdict::Healthy);
+    claim("lsuv", "tanh", Verdict::Healthy);
 }
 
 #[test]
@@ -75,7 +83,7 @@ fn overflow_is_exploding_with_its_layer_not_a_crash() {
     };
     let (x, y) = gaussian_batch(32, 64, 10, 0);
     let r = probe(&cfg, &x, &y).unwrap();
-    assert_eq!(r.verdict, "exploding");
+    assert_eq!(r.verdict, Verdict::Exploding);
     assert!(r.overflow_layer.is_some());
     serde_json::to_string(&r).expect("the report serializes even with overflow");
 }
@@ -213,12 +221,14 @@ fn the_recommendation_fixes_what_the_probe_found() {
                 seed,
             };
             let bad = probe(&cfg(init), &x, &y).unwrap();
-            assert_ne!(bad.verdict, "healthy", "{init} / {act}");
+            assert_ne!(bad.verdict, Verdict::Healthy, "{init} / {act}");
             let fixed = probe(&cfg(&bad.recommendation), &x, &y).unwrap();
             assert_eq!(
-                fixed.verdict, "healthy",
+                fixed.verdict,
+                Verdict::Healthy,
                 "{init} / {act}: recommended {} gave {:?}",
-                bad.recommendation, fixed.verdicts
+                bad.recommendation,
+                fixed.verdicts
             );
         }
     }

@@ -9,8 +9,9 @@
 //!   whatever its gradient's scale, which is why Adam can train through
 //!   gradients that plain SGD would find vanishingly small.
 
-use crate::error::{unknown_name, Result};
 use ndarray::{Array1, Array2, Zip};
+use nninit::error::Result;
+use nninit::Error;
 use serde::Serialize;
 
 /// Which optimizer.
@@ -29,7 +30,13 @@ impl OptimizerKind {
             "sgd" => OptimizerKind::Sgd,
             "momentum" | "sgd_momentum" => OptimizerKind::Momentum,
             "adam" => OptimizerKind::Adam,
-            _ => return Err(unknown_name("optimizer", s, &["sgd", "momentum", "adam"])),
+            _ => {
+                return Err(Error::unknown_name(
+                    "optimizer",
+                    s,
+                    &["sgd", "momentum", "adam"],
+                ))
+            }
         })
     }
 

@@ -13,11 +13,11 @@
 //!   N(0, (initializer_range / sqrt(2 n_layer))^2) (GPT-2 paper, section 2.3);
 //!   `lm_head.weight` is tied to `wte` (default) and not stored.
 
-use crate::dtype::DType;
-use crate::error::{unknown_name, Error, Result};
-use crate::init::fan::Layout;
-use crate::init::Init;
-use crate::io::TensorSpec;
+use crate::TensorSpec;
+use nninit::dtype::DType;
+use nninit::error::{Error, Result};
+use nninit::Init;
+use nninit::Layout;
 use serde_json::Value;
 
 /// Supported `model_type`s.
@@ -101,7 +101,7 @@ pub fn tensors(cfg: &Value, dtype: DType) -> Result<Vec<TensorSpec>> {
     match model_type {
         "llama" | "mistral" => llama(cfg, &mut b)?,
         "gpt2" => gpt2(cfg, &mut b)?,
-        other => return Err(unknown_name("model_type", other, &MODEL_TYPES)),
+        other => return Err(Error::unknown_name("model_type", other, &MODEL_TYPES)),
     }
     Ok(b.out)
 }
@@ -130,7 +130,7 @@ fn llama(cfg: &Value, b: &mut Builder) -> Result<()> {
         .and_then(Value::as_u64)
         .map(|p| p as usize)
         .filter(|&p| p < vocab);
-    let normal = Init::Normal { mean: 0.0, std };
+    let normal = Init::normal(0.0, std)?;
     b.push(
         "model.embed_tokens.weight".into(),
         vec![vocab, hidden],
@@ -194,11 +194,8 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
     let inner = get_u(cfg, "n_inner", Some(4 * d as u64))?;
     let std = get_f(cfg, "initializer_range", 0.02)?;
     let tie = get_b(cfg, "tie_word_embeddings", true);
-    let normal = Init::Normal { mean: 0.0, std };
-    let resid = Init::Normal {
-        mean: 0.0,
-        std: std / (2.0 * layers as f64).sqrt(),
-    };
+    let normal = Init::normal(0.0, std)?;
+    let resid = Init::normal(0.0, std / (2.0 * layers as f64).sqrt())?;
     b.push(
         "transformer.wte.weight".into(),
         vec![vocab, d],

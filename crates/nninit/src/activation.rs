@@ -13,24 +13,44 @@
 //! | linear | x | `xavier_normal` | variance preserving both ways |
 
 use crate::error::{unknown_name, Error, Result};
-use serde::Serialize;
 
 /// SELU constants (Klambauer et al. 2017).
 const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
 
-/// An element-wise activation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+/// An element-wise activation. Build one with [`Activation::parse`], a unit
+/// variant, or [`Activation::leaky_relu`] / [`Activation::elu`] (their
+/// parameters are validated: finite).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "name", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Activation {
+    /// 1 / (1 + e^-x)
     Sigmoid,
+    /// tanh x
     Tanh,
+    /// max(0, x)
     Relu,
-    LeakyRelu { slope: f64 },
-    Elu { alpha: f64 },
+    /// x > 0 ? x : slope x
+    #[non_exhaustive]
+    LeakyRelu {
+        /// Negative slope (finite).
+        slope: f64,
+    },
+    /// x > 0 ? x : alpha (e^x - 1)
+    #[non_exhaustive]
+    Elu {
+        /// alpha (finite).
+        alpha: f64,
+    },
+    /// lambda * elu_alpha(x) with Klambauer et al.'s constants
     Selu,
+    /// x Phi(x) (exact erf, PyTorch's default)
     Gelu,
+    /// x sigmoid(x)
     Silu,
+    /// x
     Linear,
 }
 
@@ -47,33 +67,89 @@ pub const ACTIVATIONS: [&str; 9] = [
     "linear",
 ];
 
+fn finite_param(act: &str, param: &str, value: &str, x: f64) -> Result<f64> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(Error::BadParam {
+            init: act.to_string(),
+            param: param.into(),
+            value: value.to_string(),
+            expected: "a finite number".into(),
+        })
+    }
+}
+
 impl Activation {
-    /// Parse `relu`, `leaky_relu` (slope 0.01), `leaky_relu(0.2)` / `leaky_relu(slope=0.2)`, `elu(alpha=1)`, ...
+    /// Leaky ReLU with a finite negative slope.
+    pub fn leaky_relu(slope: f64) -> Result<Activation> {
+        let slope = finite_param("leaky_relu", "slope", &slope.to_string(), slope)?;
+        Ok(Activation::LeakyRelu { slope })
+    }
+
+    /// ELU with a finite alpha.
+    pub fn elu(alpha: f64) -> Result<Activation> {
+        let alpha = finite_param("elu", "alpha", &alpha.to_string(), alpha)?;
+        Ok(Activation::Elu { alpha })
+    }
+
+    /// Parse `relu`, `leaky_relu` (slope 0.01), `leaky_relu(0.2)` /
+    /// `leaky_relu(slope=0.2)` (also `negative_slope=`, PyTorch's name),
+    /// `elu(alpha=1)`, ... A key the activation does not take, or a parameter
+    /// on one that takes none, is an error.
+    ///
+    /// ```
+    /// use nninit::Activation;
+    /// assert_eq!(Activation::parse("leaky_relu(0.2)")?, Activation::leaky_relu(0.2)?);
+    /// assert!(Activation::parse("leaky_relu(foo=0.2)").is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
     pub fn parse(s: &str) -> Result<Activation> {
         let t = s.trim().to_ascii_lowercase();
         let (name, arg) = match t.find('(') {
             Some(i) if t.ends_with(')') => {
+                let name = t[..i].trim().replace('-', "_");
                 let inner = t[i + 1..t.len() - 1].trim();
-                let v = inner.rsplit('=').next().unwrap_or("").trim();
-                let x: f64 = v.parse().map_err(|_| Error::BadParam {
-                    init: t[..i].to_string(),
-                    param: "slope".into(),
-                    value: inner.to_string(),
-                    expected: "a number, e.g. leaky_relu(0.2)".into(),
-                })?;
-                if !x.is_finite() {
-                    return Err(Error::BadParam {
-                        init: t[..i].to_string(),
-                        param: "slope".into(),
-                        value: inner.to_string(),
-                        expected: "a finite number".into(),
+                let keys: &[&str] = match name.as_str() {
+                    "leaky_relu" | "leakyrelu" => &["slope", "negative_slope"],
+                    "elu" => &["alpha"],
+                    _ => &[],
+                };
+                let param = keys.first().copied().unwrap_or("");
+                let (key, v) = match inner.split_once('=') {
+                    Some((k, v)) => (Some(k.trim()), v.trim()),
+                    None => (None, inner),
+                };
+                if inner.is_empty() {
+                    (name, None)
+                } else if keys.is_empty() && ACTIVATIONS.contains(&name.as_str()) {
+                    return Err(Error::UnknownParam {
+                        init: name.clone(),
+                        param: key.unwrap_or(inner).to_string(),
+                        suggestion: None,
+                        allowed: vec![],
                     });
+                } else if let Some(k) = key.filter(|k| !keys.contains(k)) {
+                    return Err(Error::UnknownParam {
+                        suggestion: crate::error::closest(k, keys.iter().copied()),
+                        init: name.clone(),
+                        param: k.to_string(),
+                        allowed: keys.to_vec(),
+                    });
+                } else {
+                    let x: f64 = v.parse().map_err(|_| Error::BadParam {
+                        init: name.clone(),
+                        param: param.into(),
+                        value: v.to_string(),
+                        expected: "a number, e.g. leaky_relu(0.2)".into(),
+                    })?;
+                    let x = finite_param(&name, param, v, x)?;
+                    (name, Some(x))
                 }
-                (&t[..i], Some(x))
             }
-            _ => (t.as_str(), None),
+            _ => (t.replace('-', "_"), None),
         };
-        Ok(match name.replace('-', "_").as_str() {
+        Ok(match name.as_str() {
             "sigmoid" => Activation::Sigmoid,
             "tanh" => Activation::Tanh,
             "relu" => Activation::Relu,
@@ -308,6 +384,19 @@ mod tests {
         assert_eq!(
             Activation::parse("leaky_relu").unwrap(),
             Activation::LeakyRelu { slope: 0.01 }
+        );
+        for bad in [
+            "leaky_relu(foo=0.2)",
+            "relu(0.2)",
+            "elu(slope=1)",
+            "leaky_relu(nan)",
+            "tanh(x=1)",
+        ] {
+            assert!(Activation::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Activation::parse("leaky_relu(negative_slope=0.3)").unwrap(),
+            Activation::LeakyRelu { slope: 0.3 }
         );
         assert!(Activation::parse("rleu")
             .unwrap_err()

@@ -31,14 +31,15 @@
 
 pub mod theory;
 
-use crate::error::{Error, Result};
-use crate::init::fan::Layout;
-use crate::init::Init;
 use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::lsuv::{lsuv, LsuvLayer};
-use crate::nn::{Activation, Mlp};
-use crate::rng::{Stream, Tag};
+use crate::nn::Mlp;
 use ndarray::Array2;
+use nninit::error::{Error, Result};
+use nninit::rng::{Stream, Tag};
+use nninit::Activation;
+use nninit::Init;
+use nninit::Layout;
 use rayon::prelude::*;
 use serde::Serialize;
 use theory::TheoryLayer;
@@ -120,11 +121,61 @@ pub struct LayerStats {
     pub weight_norm: f64,
 }
 
+/// A finding of the probe. The first four are the primary verdict (exactly
+/// one per report); `Saturated` and `Dead` are secondary findings listed after
+/// it. Serialized (and displayed) as its snake_case name: `"vanishing"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Units of some layer are identical: they compute and learn the same thing.
+    Symmetric,
+    /// The signal shrinks across the net (or no weight gets a usable gradient).
+    Vanishing,
+    /// The signal grows across the net, or overflowed to inf/NaN.
+    Exploding,
+    /// Neither: the signal stays within a factor of 100 across the net.
+    Healthy,
+    /// More than half of some hidden layer's activations are saturated.
+    Saturated,
+    /// More than half of some ReLU-family layer's units are never active.
+    Dead,
+}
+
+impl Verdict {
+    /// `"vanishing, saturated"`: the names joined as the CLI prints them.
+    pub fn join(verdicts: &[Verdict]) -> String {
+        verdicts
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The snake_case name (`"vanishing"`), as in the JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Symmetric => "symmetric",
+            Verdict::Vanishing => "vanishing",
+            Verdict::Exploding => "exploding",
+            Verdict::Healthy => "healthy",
+            Verdict::Saturated => "saturated",
+            Verdict::Dead => "dead",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The probe's answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    pub verdict: String,
-    pub verdicts: Vec<String>,
+    pub verdict: Verdict,
+    pub verdicts: Vec<Verdict>,
     pub recommendation: String,
     pub reason: String,
     pub init: String,
@@ -212,11 +263,9 @@ pub fn gaussian_batch(
     seed: u64,
 ) -> (Array2<f32>, Vec<usize>) {
     let mut x = vec![0f32; batch * n0];
-    crate::dist::Dist::Normal {
-        mean: 0.0,
-        std: 1.0,
-    }
-    .fill(&Stream::new(seed, "probe.x"), 0, &mut x);
+    nninit::Dist::normal(0.0, 1.0)
+        .and_then(|d| d.fill(&Stream::new(seed, "probe.x"), 0, &mut x))
+        .expect("N(0, 1) is valid and a Vec holds fewer than 2^62 elements");
     let ys = Stream::new(seed, "probe.y");
     let y = (0..batch)
         .map(|i| ys.block(Tag::Uniform, i as u64, 0)[0] as usize % classes)
@@ -243,7 +292,7 @@ pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec
         "network of {} weight layers with {params} parameters",
         cfg.sizes.len() - 1
     );
-    crate::io::check_memory(
+    nninit_io::check_memory(
         &what,
         params
             .saturating_mul(8)
@@ -258,7 +307,7 @@ pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec
             let mut net = Mlp::new(
                 &cfg.sizes,
                 cfg.activation,
-                &Init::Orthogonal { gain: 1.0 },
+                &Init::orthogonal(1.0)?,
                 &cfg.bias,
                 cfg.seed,
             )?;
@@ -460,34 +509,34 @@ fn decide(
         .iter()
         .all(|l| l.grad_rel.is_none_or(|g| g < GRAD_REL_MIN));
     let primary = if overflow_layer.is_some() {
-        "exploding"
+        Verdict::Exploding
     } else if symmetric {
-        "symmetric"
+        Verdict::Symmetric
     } else if forward_growth > GROWTH_MAX
         || backward_growth > GROWTH_MAX
         || !forward_growth.is_finite()
     {
-        "exploding"
+        Verdict::Exploding
     } else if forward_growth < 1.0 / GROWTH_MAX || backward_growth < 1.0 / GROWTH_MAX || no_grad {
-        "vanishing"
+        Verdict::Vanishing
     } else {
-        "healthy"
+        Verdict::Healthy
     };
-    let mut verdicts = vec![primary.to_string()];
+    let mut verdicts = vec![primary];
     if hidden.iter().any(|l| l.saturated_frac > FRACTION_FLAG) {
-        verdicts.push("saturated".into());
+        verdicts.push(Verdict::Saturated);
     }
     if hidden.iter().any(|l| l.dead_frac > FRACTION_FLAG) {
-        verdicts.push("dead".into());
+        verdicts.push(Verdict::Dead);
     }
     let act = cfg.activation;
     let init = cfg.init.expr();
-    let (recommendation, reason) = if primary == "healthy" {
+    let (recommendation, reason) = if primary == Verdict::Healthy {
         (init.clone(), format!("keep `{init}`: the forward signal changes {forward_growth:.2}x and the backward signal {backward_growth:.2}x across the net"))
     } else {
         let what = match primary {
-            "symmetric" => "every unit of a layer computes the same value and gets the same gradient, so they never differ: random weights break the symmetry".to_string(),
-            "exploding" => match overflow_layer {
+            Verdict::Symmetric => "every unit of a layer computes the same value and gets the same gradient, so they never differ: random weights break the symmetry".to_string(),
+            Verdict::Exploding => match overflow_layer {
                 Some(l) => format!("values overflowed to inf/NaN at layer {l}: the weights are too large for this depth"),
                 None => format!("the signal grows {:.1e}x forward and {:.1e}x backward across the net: the weights are too large", forward_growth, backward_growth),
             },
@@ -503,7 +552,7 @@ fn decide(
         )
     };
     ProbeReport {
-        verdict: primary.to_string(),
+        verdict: primary,
         verdicts,
         recommendation,
         reason,
@@ -526,7 +575,7 @@ fn decide(
 pub struct SweepPoint {
     pub depth: usize,
     pub first_grad_norm: f64,
-    pub verdict: String,
+    pub verdict: Verdict,
 }
 
 /// Probe `n0, width x d, classes` for each depth `d` in `depths`; reports the

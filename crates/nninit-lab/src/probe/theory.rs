@@ -13,7 +13,7 @@
 //!
 //! Expectations are Gauss-Hermite quadrature with [`NODES`] points.
 
-use crate::nn::Activation;
+use nninit::Activation;
 use serde::Serialize;
 
 /// Quadrature points.

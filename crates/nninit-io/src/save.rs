@@ -9,19 +9,15 @@
 //! keeps peak memory at a few chunks. The tests read every file back with the
 //! reference `safetensors` crate.
 
-pub mod inspect;
-mod npy;
-mod safetensors;
+use crate::npy::npy_header;
+use crate::resources::check_memory;
 
-pub use self::npy::{decode_npy, npy_header, parse_npy_header, NpyHeader};
-pub use self::safetensors::safetensors_header;
-
-use crate::dtype::{DType, Element};
-use crate::error::{Error, Result};
-use crate::init::fan::Layout;
-use crate::init::Init;
-use crate::rng::Stream;
 use half::{bf16, f16};
+use nninit::dtype::{DType, Element};
+use nninit::error::{Error, Result};
+use nninit::rng::Stream;
+use nninit::Init;
+use nninit::Layout;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -207,7 +203,7 @@ pub fn save_f32_safetensors(
             });
         }
     }
-    let header = safetensors::header_for(&entries, metadata)?;
+    let header = crate::safetensors::header_for(&entries, metadata)?;
     write_atomic_with(path, |f| {
         let mut w = std::io::BufWriter::new(f);
         w.write_all(&header).map_err(io_err("cannot write", path))?;
@@ -287,7 +283,7 @@ pub fn save_as(
             }
             npy_header(tensors[0].dtype, &tensors[0].shape)?
         }
-        Format::Safetensors => safetensors_header(tensors, metadata)?,
+        Format::Safetensors => crate::safetensors::safetensors_header(tensors, metadata)?,
         Format::Npz | Format::NpyDir => {
             for t in tensors {
                 npy_header(t.dtype, &t.shape)?; // bf16 has no NumPy dtype
@@ -428,29 +424,6 @@ fn check_space(dir: &Path, need: u64) -> Result<()> {
                 path: dir.display().to_string(),
                 need,
                 available: avail,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Bytes of memory available to this process, if the system says
-/// (`MemAvailable` of `/proc/meminfo` on Linux).
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// Fail early, with a message, when `need` bytes of working memory are not
-/// available (rather than being killed by the OOM killer half way).
-pub fn check_memory(what: &str, need: u64) -> Result<()> {
-    if let Some(avail) = available_memory() {
-        if need > avail {
-            return Err(Error::BadShape {
-                shape: what.to_string(),
-                reason: format!("needs about {need} bytes of memory, {avail} are available"),
             });
         }
     }

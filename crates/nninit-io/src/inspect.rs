@@ -4,8 +4,8 @@
 //! in memory), and the symmetry check of the seed document: a weight matrix
 //! whose rows are all equal (zero or constant init).
 
-use crate::error::{Error, Result};
 use half::{bf16, f16};
+use nninit::error::{Error, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};

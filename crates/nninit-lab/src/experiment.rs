@@ -3,11 +3,12 @@
 //! initialization and then trained. Returns plain data; the CLI renders it.
 
 use crate::data::Dataset;
-use crate::error::Result;
-use crate::init::Init;
-use crate::nn::{Activation, Mlp};
+use crate::nn::Mlp;
 use crate::probe::{probe, ProbeConfig, WeightInit};
 use crate::train::{train, History, OptimizerKind, TrainConfig};
+use nninit::error::Result;
+use nninit::Activation;
+use nninit::Init;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -31,7 +32,7 @@ pub struct ExperimentConfig {
 pub fn initializers(act: &Activation) -> Vec<(&'static str, String)> {
     let kaiming = match act {
         Activation::Relu => "kaiming_normal(nonlinearity=relu)".to_string(),
-        Activation::LeakyRelu { slope } => {
+        Activation::LeakyRelu { slope, .. } => {
             format!("kaiming_normal(a={slope}, nonlinearity=leaky_relu)")
         }
         Activation::Tanh => "kaiming_normal(nonlinearity=tanh)".into(),
@@ -53,8 +54,8 @@ pub fn initializers(act: &Activation) -> Vec<(&'static str, String)> {
 /// What the probe said at initialization.
 #[derive(Debug, Clone, Serialize)]
 pub struct InitSummary {
-    pub verdict: String,
-    pub verdicts: Vec<String>,
+    pub verdict: crate::probe::Verdict,
+    pub verdicts: Vec<crate::probe::Verdict>,
     pub forward_growth: f64,
     pub backward_growth: f64,
     /// ||dL/dW|| per layer at initialization (on one training batch)
@@ -114,7 +115,7 @@ pub fn run_cell(
         activation: act.name(),
         optimizer,
         at_init: InitSummary {
-            verdict: report.verdict.clone(),
+            verdict: report.verdict,
             verdicts: report.verdicts.clone(),
             forward_growth: report.forward_growth,
             backward_growth: report.backward_growth,

@@ -2,8 +2,8 @@
 //! `F.cross_entropy`, reduction mean) and mean squared error.
 
 use super::mlp::Scalar;
-use crate::dtype::Element;
 use ndarray::Array2;
+use nninit::dtype::Element;
 
 /// Mean cross-entropy of `logits` `[batch, classes]` against class indices,
 /// and its gradient `(softmax - onehot) / batch`. Computed stably (max

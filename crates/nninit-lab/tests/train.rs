@@ -2,12 +2,12 @@
 //! the seed document's claims as outcomes (fixed seeds; thresholds far from
 //! the observed values so that they test the claim, not the noise).
 
-use nninit::data::{digits, split, standardize};
-use nninit::nn::{Activation, Mlp};
-use nninit::train::{train, OptimizerKind, TrainConfig};
-use nninit::{Error, Init};
+use nninit::{Activation, Error, Init};
+use nninit_lab::data::{digits, split, standardize};
+use nninit_lab::nn::Mlp;
+use nninit_lab::train::{train, OptimizerKind, TrainConfig};
 
-fn data() -> (nninit::data::Dataset, nninit::data::Dataset) {
+fn data() -> (nninit_lab::data::Dataset, nninit_lab::data::Dataset) {
     let (mut tr, mut te) = split(&digits(), 0.25, 0);
     standardize(&mut tr, &mut te);
     (tr, te)
@@ -20,7 +20,7 @@ fn run(
     lr: f64,
     epochs: usize,
     seed: u64,
-) -> nninit::train::History {
+) -> nninit_lab::train::History {
     let (tr, te) = data();
     let sizes = [64, 64, 64, 64, 64, 10];
     let mut net = Mlp::<f32>::new(

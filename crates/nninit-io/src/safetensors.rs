@@ -4,8 +4,8 @@
 //! given, back to back. Same input, same bytes (metadata sorted by key).
 
 use super::TensorSpec;
-use crate::dtype::DType;
-use crate::error::{Error, Result};
+use nninit::dtype::DType;
+use nninit::error::{Error, Result};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

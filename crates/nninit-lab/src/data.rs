@@ -5,10 +5,10 @@
 //! shipped in scikit-learn) are embedded in the library, so nothing is read
 //! from outside the repository. `data/README.md` gives source and checksum.
 
-use crate::error::{Error, Result};
-use crate::rng::{Stream, Tag};
 use flate2::read::GzDecoder;
 use ndarray::Array2;
+use nninit::error::{Error, Result};
+use nninit::rng::{Stream, Tag};
 use std::io::Read;
 use std::path::Path;
 
@@ -145,13 +145,13 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
         f.read_to_end(&mut buf)
             .map_err(|e| fail(format!("cannot read array `{name}`: {e}")))?;
         let h =
-            crate::io::parse_npy_header(&buf).map_err(|e| fail(format!("array `{name}`: {e}")))?;
+            nninit_io::parse_npy_header(&buf).map_err(|e| fail(format!("array `{name}`: {e}")))?;
         if h.fortran_order {
             return Err(fail(format!(
                 "array `{name}` is Fortran-ordered; save it C-ordered (np.ascontiguousarray)"
             )));
         }
-        let vals = crate::io::decode_npy(&h.descr, &buf[h.data_offset..])
+        let vals = nninit_io::decode_npy(&h.descr, &buf[h.data_offset..])
             .map_err(|e| fail(format!("array `{name}`: {e}")))?;
         let n: usize = h.shape.iter().product();
         if vals.len() != n {
@@ -443,7 +443,7 @@ mod tests {
                     zip::write::SimpleFileOptions::default(),
                 )
                 .unwrap();
-                let mut h = crate::io::npy_header(crate::DType::F32, shape).unwrap();
+                let mut h = nninit_io::npy_header(nninit::DType::F32, shape).unwrap();
                 // patch the descr for integer arrays (same length as "<f4")
                 let pos = h.windows(3).position(|w| w == b"<f4").unwrap();
                 h[pos..pos + 3].copy_from_slice(descr.as_bytes());

@@ -1,0 +1,10 @@
+//! The neural-network engine used by the probe and the trainer: network
+//! shapes, a dense MLP with exact backward pass, losses, and LSUV.
+
+pub mod loss;
+pub mod lsuv;
+pub mod mlp;
+pub mod network;
+
+pub use mlp::{Dense, Forward, Grads, Mlp, Scalar};
+pub use network::parse_layers;
