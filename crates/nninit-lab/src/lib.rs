@@ -26,7 +26,7 @@
 
 pub mod data;
 pub mod experiment;
-mod linalg;
+pub mod linalg;
 pub mod nn;
 pub mod probe;
 pub mod train;

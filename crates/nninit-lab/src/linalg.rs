@@ -6,7 +6,7 @@
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// Scalars faer multiplies.
-pub(crate) trait Real: faer::traits::ComplexField + Copy + Send + Sync + 'static {}
+pub trait Real: faer::traits::ComplexField + Copy + Send + Sync + 'static {}
 impl Real for f32 {}
 impl Real for f64 {}
 

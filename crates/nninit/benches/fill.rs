@@ -19,32 +19,38 @@ fn fills(c: &mut Criterion) {
     g.bench_function("baseline_fill", |b| {
         b.iter(|| buf.fill(std::hint::black_box(1.0)))
     });
-    let uniform = Dist::Uniform { lo: -1.0, hi: 1.0 };
-    let normal = Dist::Normal {
-        mean: 0.0,
-        std: 1.0,
-    };
+    let uniform = Dist::uniform(-1.0, 1.0).unwrap();
+    let normal = Dist::normal(0.0, 1.0).unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     g.bench_function("uniform_1thread", |b| {
-        b.iter(|| uniform.fill_serial(&stream, 0, &mut buf))
+        b.iter(|| one.install(|| uniform.fill(&stream, 0, &mut buf).unwrap()))
     });
     g.bench_function("normal_1thread", |b| {
-        b.iter(|| normal.fill_serial(&stream, 0, &mut buf))
+        b.iter(|| one.install(|| normal.fill(&stream, 0, &mut buf).unwrap()))
     });
     // all threads: the same fill over rayon's blocks against the parallel generators
     g.bench_function("baseline_fill_parallel", |b| {
         use rayon::prelude::*;
         b.iter(|| {
-            buf.par_chunks_mut(nninit::dist::BLOCK)
+            buf.par_chunks_mut(1 << 16)
                 .for_each(|c| c.fill(std::hint::black_box(1.0)))
         })
     });
-    g.bench_function("uniform", |b| b.iter(|| uniform.fill(&stream, 0, &mut buf)));
-    g.bench_function("normal", |b| b.iter(|| normal.fill(&stream, 0, &mut buf)));
+    g.bench_function("uniform", |b| {
+        b.iter(|| uniform.fill(&stream, 0, &mut buf).unwrap())
+    });
+    g.bench_function("normal", |b| {
+        b.iter(|| normal.fill(&stream, 0, &mut buf).unwrap())
+    });
     g.finish();
     let mut m = vec![0f32; 512 * 512];
     c.bench_function("orthogonal_512", |b| {
         b.iter(|| {
-            Init::Orthogonal { gain: 1.0 }
+            Init::orthogonal(1.0)
+                .unwrap()
                 .fill(&[512, 512], Layout::Torch, &stream, &mut m)
                 .unwrap()
         })

@@ -7,9 +7,13 @@ use half::{bf16, f16};
 /// A storage dtype.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// IEEE binary32.
     F32,
+    /// IEEE binary64 (its own double-precision streams).
     F64,
+    /// bfloat16 (computed in f32, rounded to nearest even).
     BF16,
+    /// IEEE binary16 (computed in f32, rounded to nearest even).
     F16,
 }
 

@@ -14,6 +14,7 @@ use thiserror::Error;
 /// bad user input (an expression, a shape, a parameter), data, resources, I/O.
 #[derive(Debug, Error)]
 #[non_exhaustive]
+#[allow(missing_docs)] // fields are named for what they hold; each variant's doc and message say the rest
 pub enum Error {
     /// The init expression could not be parsed at all.
     #[error("malformed init expression `{expr}` at column {column}: {reason}")]

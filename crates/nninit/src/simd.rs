@@ -109,3 +109,91 @@ dispatch!(
     crate::simd_x86::normal_avx512,
     crate::simd_x86::normal_avx2
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::kernels::GROUP;
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Each level's kernel called directly (no global switch, so no race
+    /// with other tests, and no silent fallback: a level this CPU lacks is
+    /// reported as not run, never replaced by another).
+    #[test]
+    fn every_level_gives_the_portable_bits() {
+        let key = crate::Stream::new(1, "w").key();
+        let n = 64 * GROUP;
+        type Kernel = fn([u32; 2], u64, &mut [f32], f32, f32);
+        let cases: [(&str, Kernel, f32, f32); 3] = [
+            ("uniform", uniform_body, -1.0, 2.0),
+            ("normal", normal_body, 0.0, 1.0),
+            ("normal(0.1, 3)", normal_body, 0.1, 3.0),
+        ];
+        let mut ran = Vec::new();
+        for (name, portable, p, q) in cases {
+            // counters far from 0 too: the 64-bit counter's high word is used
+            for c0 in [0u64, (1 << 32) - 8] {
+                let mut want = vec![0f32; n];
+                portable(key, c0, &mut want, p, q);
+                #[cfg(target_arch = "x86_64")]
+                {
+                    let normal = name.starts_with("normal");
+                    if detected() == SimdLevel::Avx512 {
+                        let mut got = vec![0f32; n];
+                        // SAFETY: the CPU reports AVX-512 F/VL/DQ/BW; n is a multiple of 64.
+                        unsafe {
+                            if normal {
+                                crate::simd_x86::normal_avx512(key, c0, &mut got, p, q)
+                            } else {
+                                crate::simd_x86::uniform_avx512(key, c0, &mut got, p, q)
+                            }
+                        }
+                        assert_eq!(
+                            bits(&got),
+                            bits(&want),
+                            "{name} at {c0}: avx512 vs portable"
+                        );
+                        ran.push("avx512");
+                    }
+                    if detected() != SimdLevel::Portable {
+                        let mut got = vec![0f32; n];
+                        // SAFETY: the CPU reports AVX2; n is a multiple of 64.
+                        unsafe {
+                            if normal {
+                                crate::simd_x86::normal_avx2(key, c0, &mut got, p, q)
+                            } else {
+                                crate::simd_x86::uniform_avx2(key, c0, &mut got, p, q)
+                            }
+                        }
+                        assert_eq!(bits(&got), bits(&want), "{name} at {c0}: avx2 vs portable");
+                        ran.push("avx2");
+                    }
+                }
+            }
+        }
+        ran.dedup();
+        // say which levels were compared, so a CPU without them is visible in the log
+        println!(
+            "compared with the portable kernel: {ran:?} (detected {:?})",
+            detected()
+        );
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            assert!(
+                ran.contains(&"avx2"),
+                "AVX2 is available but its kernel did not run"
+            );
+        }
+    }
+
+    /// The dispatcher picks the best level the CPU has when nothing is forced.
+    #[test]
+    fn dispatch_uses_the_detected_level() {
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(usable(detected()), detected());
+        assert_eq!(FORCED.load(Ordering::Relaxed), AUTO);
+    }
+}

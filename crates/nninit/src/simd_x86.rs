@@ -361,6 +361,7 @@ unsafe fn philox<V: Vector, const G: usize>(base: u64, tag: u32, key: [u32; 2]) 
         let b = V::splat64(base + (g * V::LANES) as u64);
         for (h, st) in halves.iter_mut().enumerate() {
             let c = V::add64(b, if h == 0 { off_e } else { off_o });
+            // the layout of `rng::counter`: [index lo, index hi, sub = 0, tag]
             *st = [c, V::shr64_32(c), V::zero(), V::splat64(tag as u64)];
         }
     }
@@ -483,6 +484,7 @@ unsafe fn drive<V: Vector, const G: usize>(
     f: impl Fn([V::I; 4]) -> [V::F; 4],
 ) {
     let lanes = V::LANES;
+    debug_assert!(out.len().is_multiple_of(4 * lanes), "whole groups only");
     let groups = out.len() / (4 * lanes);
     let ptr = out.as_mut_ptr();
     let mut g = 0;

@@ -18,7 +18,7 @@ pub(crate) const GROUP: usize = LANES * 4;
 
 #[inline(always)]
 fn block(key: [u32; 2], tag: Tag, c: u64) -> [u32; 4] {
-    philox4x32_10([c as u32, (c >> 32) as u32, 0, tag as u32], key)
+    philox4x32_10(crate::rng::counter(c, 0, tag as u32), key)
 }
 
 /// The four f32 uniforms `lo + width * u` of counter `c`.

@@ -112,10 +112,15 @@ impl Dist {
                 reason: "element indices end at 2^62".into(),
             });
         }
+        self.fill_unchecked(stream, first, out);
+        Ok(())
+    }
+
+    /// [`Dist::fill`] for a range the caller knows to be in bounds.
+    pub(crate) fn fill_unchecked<T: Element>(&self, stream: &Stream, first: u64, out: &mut [T]) {
         out.par_chunks_mut(BLOCK)
             .enumerate()
             .for_each(|(i, chunk)| self.fill_serial(stream, first + (i * BLOCK) as u64, chunk));
-        Ok(())
     }
 
     /// [`Dist::fill`] on the calling thread only (the caller checks the range).

@@ -296,10 +296,6 @@ pub fn parse(src: &str) -> Result<Init> {
     Ok(init)
 }
 
-fn gain(args: &mut Args, key: &str) -> Result<f64> {
-    args.num(key, 1.0)
-}
-
 fn kaiming(args: &mut Args) -> Result<(f64, FanMode, Nonlinearity)> {
     let a = args.num("a", 0.0)?;
     let mode_s = args.word("mode", "fan_in")?;

@@ -18,6 +18,7 @@ use crate::error::{unknown_name, Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum Layout {
     /// `[out, in, *kernel]` (PyTorch).
     #[default]
@@ -49,14 +50,19 @@ impl Layout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Fans {
+    /// Inputs per output unit: `in * prod(kernel)`.
     pub fan_in: u64,
+    /// Outputs per input unit: `out * prod(kernel)`.
     pub fan_out: u64,
 }
 
 /// Which fan a variance-scaling rule divides by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FanMode {
+    /// fan_in
     FanIn,
+    /// fan_out
     FanOut,
     /// (fan_in + fan_out) / 2
     FanAvg,

@@ -23,8 +23,6 @@ pub(crate) struct Runs {
     outer: Vec<(u64, u64)>,
     /// Elements per run.
     run: u64,
-    /// Number of runs (the product of the outer extents).
-    count: u64,
 }
 
 impl Runs {
@@ -34,7 +32,6 @@ impl Runs {
             base: start,
             outer: Vec::new(),
             run: len,
-            count: 1,
         }
     }
 
@@ -81,7 +78,6 @@ impl Runs {
         let outer: Vec<(u64, u64)> = (0..k).map(|d| (block[d] as u64, stride[d])).collect();
         Ok(Runs {
             base: (0..shape.len()).map(|d| offset[d] as u64 * stride[d]).sum(),
-            count: outer.iter().map(|o| o.0).product(),
             outer,
             run,
         })

@@ -27,7 +27,7 @@ pub(crate) fn fill<T: Element>(
     out: &mut [T],
 ) {
     use rayon::prelude::*;
-    Dist::Normal { mean: 0.0, std }.fill(stream, 0, out);
+    Dist::Normal { mean: 0.0, std }.fill_unchecked(stream, 0, out);
     let num_zeros = ((sparsity * rows as f64).ceil() as usize).min(rows);
     if num_zeros == 0 || cols == 0 {
         return;

@@ -32,9 +32,13 @@ pub const TRUNC_STD_CORRECTION: f64 = 0.879_625_661_034_239_78;
 
 /// Which distribution `variance_scaling` draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VsDistribution {
+    /// N(0, s) truncated at +-2 std and corrected (Keras' and JAX's default).
     TruncatedNormal,
+    /// N(0, s).
     UntruncatedNormal,
+    /// U(-sqrt(3 s), sqrt(3 s)).
     Uniform,
 }
 

@@ -12,8 +12,10 @@ mod philox;
 mod philox_rng;
 mod stream;
 
+pub use philox::philox4x32_10;
 pub(crate) use philox::philox_lanes;
-pub use philox::{philox4x32_10, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
+pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 #[cfg(feature = "rand_core")]
 pub use philox_rng::PhiloxRng;
+pub(crate) use stream::counter;
 pub use stream::{Stream, Tag};

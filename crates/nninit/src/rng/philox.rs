@@ -8,13 +8,13 @@
 //! constants between rounds.
 
 /// First round multiplier.
-pub const PHILOX_M0: u32 = 0xD251_1F53;
+pub(crate) const PHILOX_M0: u32 = 0xD251_1F53;
 /// Second round multiplier.
-pub const PHILOX_M1: u32 = 0xCD9E_8D57;
+pub(crate) const PHILOX_M1: u32 = 0xCD9E_8D57;
 /// Weyl key increment, word 0 (golden ratio).
-pub const PHILOX_W0: u32 = 0x9E37_79B9;
+pub(crate) const PHILOX_W0: u32 = 0x9E37_79B9;
 /// Weyl key increment, word 1 (sqrt(3) - 1).
-pub const PHILOX_W1: u32 = 0xBB67_AE85;
+pub(crate) const PHILOX_W1: u32 = 0xBB67_AE85;
 
 #[inline(always)]
 fn mulhilo(a: u32, b: u32) -> (u32, u32) {
@@ -52,14 +52,10 @@ pub(crate) fn philox_lanes<const N: usize>(
     tag: u32,
     key: [u32; 2],
 ) -> [[u32; N]; 4] {
-    let mut c0 = [0u32; N];
-    let mut c1 = [0u32; N];
-    let mut c2 = [sub; N];
-    let mut c3 = [tag; N];
+    let (mut c0, mut c1, mut c2, mut c3) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
     for l in 0..N {
-        let i = base.wrapping_add(l as u64);
-        c0[l] = i as u32;
-        c1[l] = (i >> 32) as u32;
+        [c0[l], c1[l], c2[l], c3[l]] =
+            super::stream::counter(base.wrapping_add(l as u64), sub, tag);
     }
     let [mut k0, mut k1] = key;
     for round in 0..10 {

@@ -26,6 +26,17 @@ pub enum Tag {
     Raw = 4,
 }
 
+/// The Philox counter of block `index` of distribution `tag`, attempt `sub`:
+/// `[index lo, index hi, sub, tag]`. The one definition of the counter
+/// layout: the scalar path ([`Stream::block`]), the lane-array path
+/// (`philox_lanes`) and the hand-written SIMD kernels (`simd_x86::philox`,
+/// checked bit for bit against the lane-array path by the `simd` tests) all
+/// follow it. Part of the value-stability contract.
+#[inline(always)]
+pub(crate) const fn counter(index: u64, sub: u32, tag: u32) -> [u32; 4] {
+    [index as u32, (index >> 32) as u32, sub, tag]
+}
+
 /// A keyed random stream: the Philox key for one (seed, tensor name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stream {
@@ -72,9 +83,6 @@ impl Stream {
     /// The four words of block `index` of distribution `tag`, attempt `sub`.
     #[inline]
     pub fn block(&self, tag: Tag, index: u64, sub: u32) -> [u32; 4] {
-        philox4x32_10(
-            [index as u32, (index >> 32) as u32, sub, tag as u32],
-            self.key,
-        )
+        philox4x32_10(counter(index, sub, tag as u32), self.key)
     }
 }
