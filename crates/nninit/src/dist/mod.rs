@@ -78,6 +78,23 @@ impl Dist {
         Ok(Dist::Constant(v))
     }
 
+    /// Whether its parameters are finite in the precision `dtype` is
+    /// computed in (f32 for f32, bf16 and f16): bounds and their width, mean
+    /// and std (a fan-scaled initializer with a huge gain, or a mean near
+    /// f64::MAX, would otherwise give inf - inf = NaN).
+    pub(crate) fn is_finite_in(&self, dtype: DType) -> bool {
+        let ok = |x: f64| match dtype {
+            DType::F64 => x.is_finite(),
+            _ => (x as f32).is_finite(),
+        };
+        match self {
+            Dist::Uniform { lo, hi } => ok(hi - lo) && ok(*lo) && ok(*hi),
+            Dist::Normal { mean, std } => ok(*mean) && ok(*std),
+            Dist::Constant(v) => v.is_finite(),
+            Dist::TruncNormal(t) => t.is_finite(),
+        }
+    }
+
     /// E[x^2] of one element (before rounding to the dtype).
     pub fn second_moment(&self) -> f64 {
         match self {

@@ -118,6 +118,13 @@ impl TruncNormal {
         }
     }
 
+    /// Whether its parameters are finite (the standardized bounds too).
+    pub(crate) fn is_finite(&self) -> bool {
+        [self.mean, self.std, self.a, self.b, self.alpha, self.beta]
+            .iter()
+            .all(|x| x.is_finite())
+    }
+
     /// The bounds [a, b].
     pub fn bounds(&self) -> (f64, f64) {
         (self.a, self.b)

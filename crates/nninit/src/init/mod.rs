@@ -574,6 +574,15 @@ impl Init {
             Init::Normal { mean, std } => Plan::Elementwise(basic::normal(*mean, *std)),
             Init::TruncNormal { mean, std, a, b } => {
                 check_representable(self.name(), *a, *b, dtype)?;
+                if *std == 0.0 {
+                    // the constant `mean`, rounded, must still lie in [a, b]
+                    check_representable(self.name(), *mean, *mean, dtype)
+                        .and_then(|_| check_representable(self.name(), *a, *mean, dtype))?;
+                    let r = round_to(*mean, dtype);
+                    if !(*a <= r && r <= *b) {
+                        return Err(bad(self.name(), "mean", mean, format!("with std=0, a mean whose {dtype} rounding ({r}) lies in [a, b]")));
+                    }
+                }
                 Plan::Elementwise(basic::trunc_normal(*mean, *std, *a, *b))
             }
             Init::Constant { val } => Plan::Elementwise(basic::constant(*val)),
@@ -644,6 +653,16 @@ impl Init {
                 Plan::Sparse { rows: shape[0], cols: shape[1], sparsity: *sparsity, std: *std }
             }
         };
+        if let Plan::Elementwise(d) = &p {
+            if !d.is_finite_in(dtype) {
+                return Err(bad(
+                    self.name(),
+                    "(parameters)",
+                    self,
+                    format!("parameters that are finite in {dtype} on shape {shape:?} (they give {d:?}); use smaller values"),
+                ));
+            }
+        }
         Ok(p)
     }
 
@@ -873,18 +892,35 @@ fn delta_orthogonal<T: Element>(
     }
 }
 
-/// An interval must contain at least one value of the output dtype.
+/// `x` rounded to `dtype` (to nearest even), back in f64.
+fn round_to(x: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => x,
+        DType::F32 => x as f32 as f64,
+        DType::BF16 => half::bf16::from_f64(x).to_f64(),
+        DType::F16 => half::f16::from_f64(x).to_f64(),
+    }
+}
+
+/// An interval must lie within the output dtype's finite range and contain
+/// at least one of its values.
 fn check_representable(init: &str, a: f64, b: f64, dtype: DType) -> Result<()> {
-    let round = |x: f64| -> f64 {
-        match dtype {
-            DType::F64 => x,
-            DType::F32 => x as f32 as f64,
-            DType::BF16 => half::bf16::from_f64(x).to_f64(),
-            DType::F16 => half::f16::from_f64(x).to_f64(),
-        }
+    let max = match dtype {
+        DType::F64 => f64::MAX,
+        DType::F32 => f32::MAX as f64,
+        DType::BF16 => half::bf16::MAX.to_f64(),
+        DType::F16 => half::f16::MAX.to_f64(),
     };
-    let ok = [a, b, (a + b) / 2.0].iter().any(|&x| {
-        let r = round(x);
+    if a.abs() > max || b.abs() > max {
+        return Err(Error::BadParam {
+            init: init.to_string(),
+            param: "a, b".into(),
+            value: format!("[{a}, {b}]"),
+            expected: format!("bounds within the finite range of {dtype} (+-{max:e})"),
+        });
+    }
+    let ok = [a, b, a / 2.0 + b / 2.0].iter().any(|&x| {
+        let r = round_to(x, dtype);
         a <= r && r <= b
     });
     if ok {
