@@ -8,7 +8,7 @@
 //! - `backward` takes dL/d(output) `[batch, out]` and returns, per layer,
 //!   dL/dz (the backward signal), dL/dW `[out, in]` and dL/db `[out]`.
 //!
-//! Matrix products go through `ndarray` (its `matrixmultiply` backend).
+//! Matrix products go through faer (`crate::linalg::gemm`); ndarray holds the arrays.
 
 use crate::linalg::{gemm, Real};
 use ndarray::{Array1, Array2, ArrayView2, Axis, LinalgScalar};

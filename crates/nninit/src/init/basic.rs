@@ -1,7 +1,7 @@
 //! The distribution initializers that need no fans: `uniform`, `normal`,
 //! `trunc_normal`, and the fills `constant`, `zeros`, `ones`.
 //!
-//! The seed document's recipes are spelled with these:
+//! The classic textbook recipes are spelled with these:
 //! - `normal(std=0.01)`: `np.random.randn(n_l, n_{l-1}) * 0.01`;
 //! - `uniform(a=-0.12, b=0.12)`: every weight in [-epsilon, epsilon] (pick epsilon).
 
@@ -33,7 +33,7 @@ pub(crate) fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> Dist {
 
 /// `constant(val)`, `zeros`, `ones`: every element equal to `val`; any rank.
 /// Matches `torch.nn.init.constant_` / `zeros_` / `ones_`. On a weight matrix
-/// this is the seed document's *symmetry problem*: every unit computes the same
+/// this is the *symmetry problem*: every unit computes the same
 /// function and receives the same gradient forever.
 pub(crate) fn constant(val: f64) -> Dist {
     Dist::Constant(val)

@@ -8,7 +8,7 @@
 //! number := [+-] digits [. digits] [e [+-] digits] | inf | nan
 //! ```
 //!
-//! Examples (the seed document's recipes first):
+//! Examples (the classic textbook recipes first):
 //! - `normal(std=0.01)`: `np.random.randn(...) * 0.01`
 //! - `uniform(a=-0.12, b=0.12)`: every weight in [-epsilon, epsilon]
 //! - `kaiming_normal(nonlinearity=relu)`: He for ReLU, std = sqrt(2 / fan_in)

@@ -2,7 +2,7 @@
 //! rectifiers"), PyTorch flavour, and PyTorch's module default built on it.
 //!
 //! For ReLU, half the units are zero, so keeping the forward variance needs
-//! Var(W) = 2 / fan_in: the seed document's `sqrt(2 / size[l-1])` factor.
+//! Var(W) = 2 / fan_in: the classic `sqrt(2 / size[l-1])` factor of `initialize_parameters` recipes.
 //! Leaky ReLU with slope `a` needs 2 / ((1 + a^2) fan_in).
 
 use super::fan::{FanMode, Fans};

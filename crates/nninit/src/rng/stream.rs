@@ -22,7 +22,7 @@ pub enum Tag {
     TruncNormal = 2,
     /// Selection keys of `sparse`.
     Sparse = 3,
-    /// Words of [`Stream::rng`] (feature `rand_core`); no initializer uses it.
+    /// Words of `Stream::rng` (feature `rand_core`); no initializer uses it.
     Raw = 4,
 }
 
