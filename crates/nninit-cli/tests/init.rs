@@ -345,3 +345,66 @@ fn init_bad_input() {
         .assert()
         .code(1);
 }
+
+/// A safetensors file with the given header JSON and `data` bytes.
+fn raw_safetensors(path: &Path, header: &str, data: usize) {
+    let mut b = (header.len() as u64).to_le_bytes().to_vec();
+    b.extend_from_slice(header.as_bytes());
+    b.extend(std::iter::repeat_n(0u8, data));
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn inspect_refuses_tensors_that_do_not_tile_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("h.safetensors");
+    for (header, data, needle) in [
+        (
+            r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}"#,
+            24,
+            "tensor `b` (data bytes 8..24) overlaps",
+        ),
+        (
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}"#,
+            20,
+            "a gap of 4 bytes before tensor `b`",
+        ),
+        (
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+            12,
+            "4 bytes after the last tensor",
+        ),
+        (
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551615,18446744073709551615]}}"#,
+            8,
+            "0 bytes for 2 elements",
+        ),
+        (
+            r#"{"a":{"dtype":"F32","shape":[0],"data_offsets":[18446744073709551615,18446744073709551615]}}"#,
+            8,
+            "truncated",
+        ),
+    ] {
+        raw_safetensors(&p, header, data);
+        let a = nninit().arg("inspect").arg(&p).assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(needle), "{header}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn inspect_reads_npy_headers_as_literals() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.npy");
+    // Fortran order written without spaces must not be taken for C order
+    let dict = "{'descr':'<f4','fortran_order':True,'shape':(2,2)}\n";
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    b.extend_from_slice(dict.as_bytes());
+    b.extend(std::iter::repeat_n(0u8, 16));
+    std::fs::write(&p, b).unwrap();
+    let a = nninit().arg("inspect").arg(&p).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("Fortran"), "{err}");
+}

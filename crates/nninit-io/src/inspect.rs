@@ -142,8 +142,8 @@ fn safetensors_entries(
                 ),
             ));
         }
-        let (start, end) = (8 + n + offs[0], 8 + n + offs[1]);
-        if end > file_len {
+        let (start, end) = (8 + n + offs[0].min(file_len), 8 + n + offs[1].min(file_len));
+        if offs[1] > file_len || end > file_len {
             return Err(bad(
                 path,
                 format!("tensor `{k}` ends at byte {end} but the file has {file_len}: truncated"),
@@ -158,7 +158,22 @@ fn safetensors_entries(
             end,
         });
     }
-    entries.sort_by_key(|e| e.start);
+    entries.sort_by_key(|e| (e.start, e.end));
+    // The format's rule (as the safetensors crate enforces it): the tensors
+    // tile the data region exactly, with no overlap, no gap and nothing after.
+    let mut at = 8 + n;
+    for e in &entries {
+        if e.start < at {
+            return Err(bad(path, format!("tensor `{}` (data bytes {}..{}) overlaps the tensor before it, which ends at {}: the tensors of a safetensors file may not overlap", e.name, e.start - 8 - n, e.end - 8 - n, at - 8 - n)));
+        }
+        if e.start > at {
+            return Err(bad(path, format!("a gap of {} bytes before tensor `{}` (data bytes {}..{}): the tensors of a safetensors file must tile its data without gaps", e.start - at, e.name, e.start - 8 - n, e.end - 8 - n)));
+        }
+        at = e.end;
+    }
+    if at != file_len {
+        return Err(bad(path, format!("{} bytes after the last tensor: the tensors of a safetensors file must end where the file ends", file_len - at)));
+    }
     Ok((entries, meta))
 }
 
@@ -168,17 +183,22 @@ fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry>
     f.read_exact(&mut prefix).map_err(io(path))?;
     let h = match super::parse_npy_header(&prefix) {
         Ok(h) => h,
-        Err(e)
-            if e.contains("truncated")
-                && file_len > prefix.len() as u64
-                && file_len <= MAX_HEADER =>
+        // a version 2/3 header longer than the prefix: read exactly that much
+        Err(super::NpyHeaderError::Truncated { need, .. })
+            if need as u64 <= file_len && need as u64 <= MAX_HEADER =>
         {
-            let mut all = Vec::new();
+            let mut all = vec![0u8; need];
             f.seek(SeekFrom::Start(0)).map_err(io(path))?;
-            f.read_to_end(&mut all).map_err(io(path))?;
-            super::parse_npy_header(&all).map_err(|e| bad(path, e))?
+            f.read_exact(&mut all).map_err(io(path))?;
+            super::parse_npy_header(&all).map_err(|e| bad(path, e.to_string()))?
         }
-        Err(e) => return Err(bad(path, e)),
+        Err(super::NpyHeaderError::Truncated { need, .. }) => {
+            return Err(bad(
+                path,
+                format!("the .npy header needs {need} bytes but the file has {file_len} (at most {MAX_HEADER} are read): truncated or not a .npy file"),
+            ))
+        }
+        Err(e) => return Err(bad(path, e.to_string())),
     };
     let size = dtype_size(&h.descr).ok_or_else(|| {
         bad(

@@ -24,7 +24,7 @@ mod resources;
 mod safetensors;
 mod save;
 
-pub use npy::{decode_npy, npy_header, parse_npy_header, NpyHeader};
+pub use npy::{decode_npy, npy_header, parse_npy_header, NpyHeader, NpyHeaderError};
 pub use resources::{available_memory, check_memory};
 pub use safetensors::safetensors_header;
 pub use save::*;

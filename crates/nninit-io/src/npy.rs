@@ -65,57 +65,230 @@ pub struct NpyHeader {
     pub data_offset: usize,
 }
 
-/// Parse the header at the start of `bytes` (versions 1 to 3).
-pub fn parse_npy_header(bytes: &[u8]) -> std::result::Result<NpyHeader, String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a .npy array (bad magic or truncated)".into());
+/// Why a `.npy` header could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NpyHeaderError {
+    /// The bytes end before the header does: read at least `need` bytes and retry.
+    #[error("truncated .npy header: it needs {need} bytes, {have} are there")]
+    Truncated { need: usize, have: usize },
+    /// Not a `.npy` header, or one nninit does not read.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Parse the header at the start of `bytes` (versions 1 to 3). The dict is
+/// read by a small parser of the Python literals NumPy writes (strings,
+/// `True`/`False`, integers, tuples), with the keys NumPy requires
+/// (`descr`, `fortran_order`, `shape`) and no others, so spacing, key order
+/// and quoting do not matter.
+pub fn parse_npy_header(bytes: &[u8]) -> std::result::Result<NpyHeader, NpyHeaderError> {
+    let invalid = |s: String| NpyHeaderError::Invalid(s);
+    let truncated = |need: usize| NpyHeaderError::Truncated {
+        need,
+        have: bytes.len(),
+    };
+    if bytes.len() < 6 || &bytes[..6] != b"\x93NUMPY" {
+        if bytes.len() < 6 && b"\x93NUMPY".starts_with(bytes) {
+            return Err(truncated(10));
+        }
+        return Err(invalid("not a .npy array (bad magic)".into()));
+    }
+    if bytes.len() < 10 {
+        return Err(truncated(10));
     }
     let (hlen, skip): (usize, usize) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         2 | 3 => {
             if bytes.len() < 12 {
-                return Err("truncated .npy header".into());
+                return Err(truncated(12));
             }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
+            let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+            (n, 12)
         }
-        v => return Err(format!("unsupported .npy version {v}")),
+        v => {
+            return Err(invalid(format!(
+                "unsupported .npy version {v} (1, 2 and 3 are)"
+            )))
+        }
     };
-    let end = skip
-        .checked_add(hlen)
-        .filter(|&e| e <= bytes.len())
-        .ok_or("truncated .npy header")?;
-    let h = String::from_utf8_lossy(&bytes[skip..end]);
-    let descr = h
-        .split("'descr':")
-        .nth(1)
-        .and_then(|s| s.split('\'').nth(1))
-        .ok_or("no descr in .npy header")?
-        .to_string();
-    let fortran_order = h.contains("'fortran_order': True");
-    let shape_s = h
-        .split("'shape':")
-        .nth(1)
-        .and_then(|s| s.split(['(', ')']).nth(1))
-        .ok_or("no shape in .npy header")?;
-    let shape = shape_s
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.trim_end_matches('L')
-                .parse::<usize>()
-                .map_err(|_| format!("bad dimension `{s}` in .npy header"))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let end = skip + hlen;
+    if end > bytes.len() {
+        return Err(truncated(end));
+    }
+    let text = std::str::from_utf8(&bytes[skip..end])
+        .map_err(|_| invalid("the .npy header is not UTF-8 text".into()))?;
+    let dict = literal::parse_dict(text)
+        .map_err(|e| invalid(format!("bad .npy header `{}`: {e}", text.trim_end())))?;
+    let mut descr = None;
+    let mut fortran_order = None;
+    let mut shape = None;
+    for (k, v) in dict {
+        match (k.as_str(), v) {
+            ("descr", literal::Value::Str(s)) => descr = Some(s),
+            ("descr", _) => return Err(invalid("structured .npy dtypes are not supported (descr must be a type string such as '<f4')".into())),
+            ("fortran_order", literal::Value::Bool(b)) => fortran_order = Some(b),
+            ("shape", literal::Value::Tuple(dims)) => shape = Some(dims),
+            (k @ ("fortran_order" | "shape"), v) => {
+                return Err(invalid(format!("bad .npy header: `{k}` is {v:?}")))
+            }
+            (k, _) => return Err(invalid(format!("bad .npy header: unexpected key `{k}` (NumPy writes descr, fortran_order, shape)"))),
+        }
+    }
+    let missing = |k: &str| invalid(format!("bad .npy header: no `{k}`"));
     Ok(NpyHeader {
-        descr,
-        fortran_order,
-        shape,
+        descr: descr.ok_or_else(|| missing("descr"))?,
+        fortran_order: fortran_order.ok_or_else(|| missing("fortran_order"))?,
+        shape: shape.ok_or_else(|| missing("shape"))?,
         data_offset: end,
     })
+}
+
+/// The Python literals of a `.npy` header dict.
+mod literal {
+    /// A value in the header dict.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(super) enum Value {
+        Str(String),
+        Bool(bool),
+        Tuple(Vec<usize>),
+    }
+
+    struct P<'a> {
+        s: &'a [u8],
+        i: usize,
+    }
+
+    impl P<'_> {
+        fn ws(&mut self) {
+            while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+                self.i += 1;
+            }
+        }
+        fn peek(&mut self) -> Option<u8> {
+            self.ws();
+            self.s.get(self.i).copied()
+        }
+        fn eat(&mut self, c: u8) -> Result<(), String> {
+            match self.peek() {
+                Some(x) if x == c => {
+                    self.i += 1;
+                    Ok(())
+                }
+                Some(x) => Err(format!(
+                    "expected `{}` at byte {}, found `{}`",
+                    c as char, self.i, x as char
+                )),
+                None => Err(format!("expected `{}`, found the end", c as char)),
+            }
+        }
+        fn string(&mut self) -> Result<String, String> {
+            let q = self.peek().ok_or("expected a string, found the end")?;
+            if q != b'\'' && q != b'"' {
+                return Err(format!("expected a quoted string at byte {}", self.i));
+            }
+            self.i += 1;
+            let start = self.i;
+            while self.i < self.s.len() && self.s[self.i] != q {
+                if self.s[self.i] == b'\\' {
+                    return Err("escapes are not supported in header strings".into());
+                }
+                self.i += 1;
+            }
+            if self.i >= self.s.len() {
+                return Err("unterminated string".into());
+            }
+            let v = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+            self.i += 1;
+            Ok(v)
+        }
+        fn word(&mut self) -> &[u8] {
+            self.ws();
+            let start = self.i;
+            while self.i < self.s.len()
+                && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+            {
+                self.i += 1;
+            }
+            &self.s[start..self.i]
+        }
+        /// Everything up to the next separator (a dimension, however malformed).
+        fn token(&mut self) -> &[u8] {
+            self.ws();
+            let start = self.i;
+            while self.i < self.s.len()
+                && !matches!(self.s[self.i], b',' | b')' | b'}')
+                && !self.s[self.i].is_ascii_whitespace()
+            {
+                self.i += 1;
+            }
+            &self.s[start..self.i]
+        }
+        fn value(&mut self) -> Result<Value, String> {
+            match self.peek() {
+                Some(b'\'' | b'"') => self.string().map(Value::Str),
+                Some(b'(') => {
+                    self.i += 1;
+                    let mut dims = Vec::new();
+                    loop {
+                        if self.peek() == Some(b')') {
+                            self.i += 1;
+                            return Ok(Value::Tuple(dims));
+                        }
+                        let w = self.token();
+                        let t = std::str::from_utf8(w).unwrap_or("");
+                        let t = t.strip_suffix('L').unwrap_or(t);
+                        let d = t.parse::<usize>().map_err(|_| {
+                            format!("bad dimension `{}`", String::from_utf8_lossy(w))
+                        })?;
+                        dims.push(d);
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b')') => {}
+                            _ => return Err("expected `,` or `)` in the shape".into()),
+                        }
+                    }
+                }
+                Some(b'[') => Err("a list (structured dtype)".into()),
+                _ => match self.word() {
+                    b"True" => Ok(Value::Bool(true)),
+                    b"False" => Ok(Value::Bool(false)),
+                    w => Err(format!("unexpected `{}`", String::from_utf8_lossy(w))),
+                },
+            }
+        }
+    }
+
+    /// `{'key': value, ...}` with an optional trailing comma and nothing after but spaces.
+    pub(super) fn parse_dict(text: &str) -> Result<Vec<(String, Value)>, String> {
+        let mut p = P {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        p.eat(b'{')?;
+        let mut out: Vec<(String, Value)> = Vec::new();
+        loop {
+            if p.peek() == Some(b'}') {
+                p.i += 1;
+                break;
+            }
+            let k = p.string()?;
+            p.eat(b':')?;
+            let v = p.value()?;
+            if out.iter().any(|(o, _)| *o == k) {
+                return Err(format!("key `{k}` given twice"));
+            }
+            out.push((k, v));
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {}
+                _ => return Err("expected `,` or `}`".into()),
+            }
+        }
+        if p.peek().is_some() {
+            return Err(format!("text after the dict at byte {}", p.i));
+        }
+        Ok(out)
+    }
 }
 
 /// Decode little-endian numeric `.npy` data of type `descr` into f64.
@@ -175,8 +348,70 @@ mod tests {
                 ("<f4", shape, h.len(), false)
             );
         }
-        assert!(parse_npy_header(b"\x93NUMPY\x01\x00\xff\x00{")
-            .unwrap_err()
-            .contains("truncated"));
+        assert!(matches!(
+            parse_npy_header(b"\x93NUMPY\x01\x00\xff\x00{"),
+            Err(NpyHeaderError::Truncated {
+                need: 265,
+                have: 11
+            })
+        ));
+    }
+
+    fn header_of(dict: &str) -> Vec<u8> {
+        let mut h = b"\x93NUMPY\x01\x00".to_vec();
+        h.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        h.extend_from_slice(dict.as_bytes());
+        h
+    }
+
+    #[test]
+    fn header_literals_are_parsed_not_searched() {
+        // no spaces, other key order, double quotes: still Fortran order
+        let p = parse_npy_header(&header_of(
+            "{'fortran_order':True,\"shape\":(2,3),'descr':'<f8'}\n",
+        ))
+        .unwrap();
+        assert!(p.fortran_order);
+        assert_eq!((p.descr.as_str(), p.shape), ("<f8", vec![2, 3]));
+        let p = parse_npy_header(&header_of(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }  \n",
+        ))
+        .unwrap();
+        assert_eq!(p.shape, vec![5]);
+        for (dict, why) in [
+            ("{'descr': '<f4', 'fortran_order': False}", "no `shape`"),
+            (
+                "{'descr': '<f4', 'fortran_order': 0, 'shape': ()}",
+                "fortran_order",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}",
+                "bad dimension `-1`",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}",
+                "bad dimension",
+            ),
+            (
+                "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}",
+                "structured",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': True}",
+                "unexpected key `x`",
+            ),
+            (
+                "{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': ()}",
+                "twice",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': ()} x",
+                "text after",
+            ),
+            ("{'descr': '<f4", "unterminated"),
+        ] {
+            let e = parse_npy_header(&header_of(dict)).unwrap_err().to_string();
+            assert!(e.contains(why), "{dict}: {e}");
+        }
     }
 }

@@ -146,6 +146,8 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
             .map_err(|e| fail(format!("cannot read array `{name}`: {e}")))?;
         let h =
             nninit_io::parse_npy_header(&buf).map_err(|e| fail(format!("array `{name}`: {e}")))?;
+        let n = nninit::init::checked_numel(&h.shape)
+            .map_err(|e| fail(format!("array `{name}`: {e}")))? as usize;
         if h.fortran_order {
             return Err(fail(format!(
                 "array `{name}` is Fortran-ordered; save it C-ordered (np.ascontiguousarray)"
@@ -153,7 +155,6 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
         }
         let vals = nninit_io::decode_npy(&h.descr, &buf[h.data_offset..])
             .map_err(|e| fail(format!("array `{name}`: {e}")))?;
-        let n: usize = h.shape.iter().product();
         if vals.len() != n {
             return Err(fail(format!(
                 "array `{name}` is truncated: {} of {n} values",

@@ -69,6 +69,16 @@ pub enum Error {
         numel: u64,
         reason: String,
     },
+    /// A sequential generator family (`numpy`, `torch`) cannot reproduce what
+    /// was asked: a distribution the framework does not have, an initializer
+    /// that goes through LAPACK, a seed the framework rejects, or a slice of
+    /// a tensor (sequential streams fill whole tensors in order).
+    #[error("rng `{rng}` cannot do {what}: {reason}")]
+    Rng {
+        rng: &'static str,
+        what: String,
+        reason: String,
+    },
     /// The dtype cannot be stored in the requested format.
     #[error("{0}")]
     Unsupported(String),

@@ -85,11 +85,20 @@ macro_rules! dispatch {
         pub(crate) fn $name(key: [u32; 2], c0: u64, out: &mut [f32], p: f32, q: f32) {
             #[cfg(target_arch = "x86_64")]
             match usable(active()) {
-                // SAFETY: `usable` only returns Avx512 when the CPU reports all four
-                // features; callers pass a multiple of 64 elements (`drive_f32`).
-                SimdLevel::Avx512 => return unsafe { $avx512(key, c0, out, p, q) },
-                // SAFETY: `usable` only returns Avx2 when the CPU reports AVX2; as above.
-                SimdLevel::Avx2 => return unsafe { $avx2(key, c0, out, p, q) },
+                // SAFETY: the one precondition that matters for soundness is the
+                // CPU feature set: `usable` returns Avx512 only when `detected()`
+                // (std's runtime detection) reported AVX-512 F, VL, DQ and BW.
+                // The kernels' stores stay inside `out` for any length.
+                SimdLevel::Avx512 => {
+                    debug_assert_eq!(detected(), SimdLevel::Avx512);
+                    return unsafe { $avx512(key, c0, out, p, q) };
+                }
+                // SAFETY: `usable` returns Avx2 only when `detected()` reported
+                // at least AVX2; stores as above.
+                SimdLevel::Avx2 => {
+                    debug_assert_ne!(detected(), SimdLevel::Portable);
+                    return unsafe { $avx2(key, c0, out, p, q) };
+                }
                 SimdLevel::Portable => {}
             }
             $body(key, c0, out, p, q)

@@ -492,6 +492,10 @@ unsafe fn drive<V: Vector, const G: usize>(
         let s = philox::<V, G>(c0 + (g * lanes) as u64, tag, key);
         let take = G.min(groups - g);
         for (i, words) in s.iter().enumerate().take(take) {
+            // SAFETY: the store writes `4 * lanes` floats from element
+            // `(g + i) * 4 * lanes`; `g + i < groups = out.len() / (4 * lanes)`
+            // (rounded down), so they end at or before `out.len()`, inside
+            // the exclusively borrowed `out`, whatever its length.
             V::store4(ptr.add((g + i) * 4 * lanes), f(*words));
         }
         g += take;
@@ -533,7 +537,10 @@ unsafe fn normal_group<V: Vector>(w: [V::I; 4], mean: V::F, std: V::F) -> [V::F;
 /// The CPU must support AVX-512 F, VL, DQ and BW; `out.len()` must be a multiple of 64.
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
 pub(crate) unsafe fn uniform_avx512(key: [u32; 2], c0: u64, out: &mut [f32], lo: f32, w: f32) {
-    // SAFETY: the features are enabled; out.len() is a multiple of 64 = 4 x 16 lanes.
+    debug_assert!(out.len().is_multiple_of(64), "whole groups only");
+    // SAFETY: the intrinsics need AVX-512 F/VL/DQ/BW, which this function's
+    // `#[target_feature]` enables and its caller guarantees the CPU has;
+    // `drive` keeps every store inside `out` (see there).
     unsafe {
         let (lo, w) = (Avx512::fsplat(lo), Avx512::fsplat(w));
         drive::<Avx512, 2>(key, Tag::Uniform as u32, c0, out, |x| {
@@ -548,6 +555,7 @@ pub(crate) unsafe fn uniform_avx512(key: [u32; 2], c0: u64, out: &mut [f32], lo:
 /// As [`uniform_avx512`].
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
 pub(crate) unsafe fn normal_avx512(key: [u32; 2], c0: u64, out: &mut [f32], mean: f32, std: f32) {
+    debug_assert!(out.len().is_multiple_of(64), "whole groups only");
     // SAFETY: as in `uniform_avx512`.
     unsafe {
         let (m, s) = (Avx512::fsplat(mean), Avx512::fsplat(std));
@@ -563,7 +571,10 @@ pub(crate) unsafe fn normal_avx512(key: [u32; 2], c0: u64, out: &mut [f32], mean
 /// The CPU must support AVX2; `out.len()` must be a multiple of 64.
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn uniform_avx2(key: [u32; 2], c0: u64, out: &mut [f32], lo: f32, w: f32) {
-    // SAFETY: AVX2 is enabled; out.len() is a multiple of 64, so of 32 = 4 x 8 lanes.
+    debug_assert!(out.len().is_multiple_of(64), "whole groups only");
+    // SAFETY: the intrinsics need AVX2, which this function's
+    // `#[target_feature]` enables and its caller guarantees the CPU has;
+    // `drive` keeps every store inside `out` (see there).
     unsafe {
         let (lo, w) = (Avx2::fsplat(lo), Avx2::fsplat(w));
         drive::<Avx2, 1>(key, Tag::Uniform as u32, c0, out, |x| {
@@ -578,6 +589,7 @@ pub(crate) unsafe fn uniform_avx2(key: [u32; 2], c0: u64, out: &mut [f32], lo: f
 /// As [`uniform_avx2`].
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn normal_avx2(key: [u32; 2], c0: u64, out: &mut [f32], mean: f32, std: f32) {
+    debug_assert!(out.len().is_multiple_of(64), "whole groups only");
     // SAFETY: as in `uniform_avx2`.
     unsafe {
         let (m, s) = (Avx2::fsplat(mean), Avx2::fsplat(std));

@@ -377,11 +377,13 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
     }
     let classes = *cfg.sizes.last().expect("sizes");
     if let Some(&bad) = y.iter().find(|&&c| c >= classes) {
-        return Err(Error::BadShape {
-            shape: format!("{:?}", cfg.sizes),
+        return Err(Error::Data {
+            origin: "labels".into(),
+            line: 0,
             reason: format!(
-                "label {bad} needs at least {} outputs, the network has {classes}",
-                bad + 1
+                "label {bad} needs at least {} outputs, the network {:?} has {classes}",
+                bad + 1,
+                cfg.sizes
             ),
         });
     }

@@ -137,9 +137,13 @@ pub fn train(
         });
     }
     if let Some(&bad) = train.y.iter().chain(&test.y).find(|&&y| y >= classes) {
-        return Err(Error::BadShape {
-            shape: format!("{:?}", net.sizes()),
-            reason: format!("label {bad} is out of range for {classes} outputs"),
+        return Err(Error::Data {
+            origin: "labels".into(),
+            line: 0,
+            reason: format!(
+                "label {bad} is out of range for the {classes} outputs of the network {:?}",
+                net.sizes()
+            ),
         });
     }
     let opt = Optimizer {

@@ -842,6 +842,61 @@ impl Init {
     }
 }
 
+impl Init {
+    /// Fill `out` (row-major, `prod(shape)` elements) from a sequential
+    /// generator (see [`crate::rng::Sequential`]): the initializer's
+    /// distribution, with its parameters computed by the same formulas as
+    /// [`Init::fill`], drawn in row-major order, advancing `rng`. Constants,
+    /// `eye`, `identity` and `dirac` draw nothing. `orthogonal`,
+    /// `delta_orthogonal` and `sparse` are refused ([`Error::Rng`]): the
+    /// frameworks compute them through LAPACK or their own selection, which
+    /// cannot be reproduced bit for bit. On any error `out` and `rng` are
+    /// untouched. Sequential fills have no range or region form: the values
+    /// of a slice depend on everything drawn before it.
+    ///
+    /// ```
+    /// use nninit::{rng::NumpyLegacy, Init, Layout};
+    /// // np.random.seed(1); W1 = np.random.randn(4, 5) * 0.01
+    /// let mut g = NumpyLegacy::new(1)?;
+    /// let mut w1 = vec![0f64; 4 * 5];
+    /// Init::normal(0.0, 0.01)?.fill_sequential(&[4, 5], Layout::Torch, &mut g, &mut w1)?;
+    /// assert_eq!(w1[0], 1.6243453636632417 * 0.01);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn fill_sequential<T: Element, R: crate::rng::Sequential>(
+        &self,
+        shape: &[usize],
+        layout: Layout,
+        rng: &mut R,
+        out: &mut [T],
+    ) -> Result<()> {
+        let plan = self.plan(shape, layout, T::DTYPE)?;
+        let n = checked_numel(shape)?;
+        if out.len() as u64 != n {
+            return Err(Error::BadShape {
+                shape: format!("{shape:?}"),
+                reason: format!("output buffer holds {} elements, the shape {n}", out.len()),
+            });
+        }
+        match plan {
+            Plan::Elementwise(d) => rng.sample(&d, out),
+            // structured plans read no random numbers: any stream will do
+            p @ (Plan::Eye { .. } | Plan::Dirac { .. }) => {
+                let none = Stream::from_key([0, 0]);
+                region::fill_runs(&p, shape, &none, &region::Runs::flat(0, n), out);
+                Ok(())
+            }
+            Plan::Orthogonal { .. } | Plan::DeltaOrthogonal { .. } | Plan::Sparse { .. } => {
+                Err(Error::Rng {
+                    rng: rng.name(),
+                    what: self.name().to_string(),
+                    reason: "the framework computes it through LAPACK or its own selection, which cannot be reproduced bit for bit; use the default rng (nninit)".into(),
+                })
+            }
+        }
+    }
+}
+
 /// (in, out) channels of a convolution kernel.
 fn io_channels(shape: &[usize], layout: Layout) -> (usize, usize) {
     match layout {

@@ -6,10 +6,17 @@
 //! generator state to advance, so any block of a tensor can be generated
 //! independently, in any order, on any number of threads, and gives the same
 //! bits as generating the whole tensor serially.
+//!
+//! Beside them, the sequential family ([`Sequential`]): generators with one
+//! advancing state, as the frameworks' global generators have, for
+//! reproducing their numbers ([`NumpyLegacy`]).
 
+mod mt19937;
+mod numpy;
 mod philox;
 #[cfg(feature = "rand_core")]
 mod philox_rng;
+mod sequential;
 mod stream;
 
 pub use philox::philox4x32_10;
@@ -17,5 +24,6 @@ pub(crate) use philox::philox_lanes;
 pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 #[cfg(feature = "rand_core")]
 pub use philox_rng::PhiloxRng;
+pub use sequential::{NumpyLegacy, Sequential};
 pub(crate) use stream::counter;
 pub use stream::{Stream, Tag};
