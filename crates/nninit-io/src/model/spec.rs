@@ -37,6 +37,7 @@ struct RawSpec {
     seed: u64,
     dtype: Option<String>,
     layout: Option<String>,
+    #[serde(default)]
     tensors: Vec<RawTensor>,
     #[serde(default)]
     rules: Vec<RawRule>,
@@ -83,13 +84,62 @@ fn line_of(text: &str, needle: &str) -> usize {
         .map_or(0, |i| i + 1)
 }
 
-/// Parse a spec from `text`; `file` names it in errors and its extension picks the syntax.
-pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
+/// Ordered init rules: globs over tensor names, the first match wins (the
+/// `[[rules]]` of a spec file; the glob syntax of the `glob` crate: `*`, `?`,
+/// `[abc]`, and `*` also matches dots).
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    rules: Vec<(glob::Pattern, Init)>,
+}
+
+impl Rules {
+    /// Rules from `(glob, init expression)` pairs; an error names the bad pair.
+    pub fn new<S: AsRef<str>>(pairs: &[(S, S)]) -> Result<Rules> {
+        let mut rules = Vec::with_capacity(pairs.len());
+        for (pat, expr) in pairs {
+            let (pat, expr) = (pat.as_ref(), expr.as_ref());
+            let p = glob::Pattern::new(pat).map_err(|e| Error::BadParam {
+                init: "rules".into(),
+                param: "match".into(),
+                value: pat.to_string(),
+                expected: format!("a glob over tensor names ({e})"),
+            })?;
+            rules.push((p, Init::parse(expr)?));
+        }
+        Ok(Rules { rules })
+    }
+
+    /// The index and initializer of the first rule whose glob matches `name`.
+    pub fn first_match(&self, name: &str) -> Option<(usize, &Init)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .find(|(_, (p, _))| p.matches(name))
+            .map(|(i, (_, init))| (i, init))
+    }
+
+    /// The glob of rule `i`.
+    pub fn pattern(&self, i: usize) -> Option<&str> {
+        self.rules.get(i).map(|(p, _)| p.as_str())
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn parse_raw(text: &str, file: &str) -> Result<RawSpec> {
     let ext = Path::new(file)
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    let raw: RawSpec = match ext.as_deref() {
+    Ok(match ext.as_deref() {
         Some("json") => serde_json::from_str(text)
             .map_err(|e| spec_err(file, e.line(), format!("invalid JSON spec: {e}")))?,
         Some("toml") => toml::from_str(text).map_err(|e| {
@@ -105,11 +155,10 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
                 "a spec file must end in .json or .toml".into(),
             ))
         }
-    };
-    let dtype = DType::parse(raw.dtype.as_deref().unwrap_or("f32"))
-        .map_err(|e| spec_err(file, line_of(text, "dtype"), e.to_string()))?;
-    let layout = Layout::parse(raw.layout.as_deref().unwrap_or("torch"))
-        .map_err(|e| spec_err(file, line_of(text, "layout"), e.to_string()))?;
+    })
+}
+
+fn compile_rules(raw: &RawSpec, text: &str, file: &str) -> Result<Rules> {
     let mut rules = Vec::new();
     for r in &raw.rules {
         let at = line_of(text, &r.pattern);
@@ -124,6 +173,28 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
         })?;
         rules.push((pat, init));
     }
+    Ok(Rules { rules })
+}
+
+/// The `[[rules]]` of a spec file (its tensors, if any, are not read).
+pub fn load_rules(path: &Path) -> Result<Rules> {
+    let text = read_text(path)?;
+    let file = path.display().to_string();
+    let raw = parse_raw(&text, &file)?;
+    if raw.rules.is_empty() {
+        return Err(spec_err(&file, 0, "the spec has no [[rules]]".into()));
+    }
+    compile_rules(&raw, &text, &file)
+}
+
+/// Parse a spec from `text`; `file` names it in errors and its extension picks the syntax.
+pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
+    let raw = parse_raw(text, file)?;
+    let dtype = DType::parse(raw.dtype.as_deref().unwrap_or("f32"))
+        .map_err(|e| spec_err(file, line_of(text, "dtype"), e.to_string()))?;
+    let layout = Layout::parse(raw.layout.as_deref().unwrap_or("torch"))
+        .map_err(|e| spec_err(file, line_of(text, "layout"), e.to_string()))?;
+    let rules = compile_rules(&raw, text, file)?;
     if raw.tensors.is_empty() {
         return Err(spec_err(file, 0, "the spec lists no tensors".into()));
     }
@@ -142,8 +213,7 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
         let init = match &t.init {
             Some(e) => Init::parse(e).map_err(|e| fail(e.to_string()))?,
             None => rules
-                .iter()
-                .find(|(p, _)| p.matches(&t.name))
+                .first_match(&t.name)
                 .map(|(_, i)| i.clone())
                 .ok_or_else(|| fail("no `init` and no rule matches its name".into()))?,
         };
@@ -167,12 +237,16 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
 
 /// Read and parse a spec file.
 pub fn load_spec(path: &Path) -> Result<Spec> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = read_text(path)?;
+    parse_spec(&text, &path.display().to_string())
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
         action: "cannot read",
         path: path.display().to_string(),
         reason: source,
-    })?;
-    parse_spec(&text, &path.display().to_string())
+    })
 }
 
 #[cfg(test)]

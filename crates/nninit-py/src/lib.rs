@@ -1,0 +1,437 @@
+//! `nninit._nninit`: the native half of the Python package. Everything that
+//! decides a value lives in the Rust crates (initializers, their validation,
+//! fans, gains, the expression language, streams, the rules of
+//! `init_module`); the Python half only finds the buffer of a tensor and its
+//! place in a sharded tensor.
+//!
+//! Every fill works on a C-contiguous, writeable NumPy array (a CPU torch
+//! tensor's `.numpy()` view shares its memory, so nothing is copied), checks
+//! everything before writing a byte, and releases the GIL while generating.
+//! Errors are `ValueError` (or `TypeError` for the wrong kind of array) with
+//! the library's message, the same text the CLI prints. A Rust panic would
+//! reach Python as pyo3's `PanicException`; the library is built so that no
+//! input makes it panic (property-tested in the core crate).
+
+use half::{bf16, f16};
+use nninit::{Element, Error, FanMode, Init, Layout, Nonlinearity, Stream};
+use numpy::{
+    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+fn value_err(e: Error) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// An initializer: what to put in a tensor, validated when built. Build one
+/// with `Init.parse(expr)` or the named constructors; `repr` gives its
+/// expression.
+#[pyclass(frozen, name = "Init", module = "nninit")]
+#[derive(Clone)]
+struct PyInit(Init);
+
+fn layout(s: &str) -> PyResult<Layout> {
+    Layout::parse(s).map_err(value_err)
+}
+
+fn nonlinearity(name: &str, param: Option<f64>) -> PyResult<Nonlinearity> {
+    Nonlinearity::parse(name, param).map_err(value_err)
+}
+
+#[pymethods]
+impl PyInit {
+    /// Parse an init expression (`"kaiming_normal(nonlinearity=relu)"`).
+    #[staticmethod]
+    fn parse(expr: &str) -> PyResult<Self> {
+        Init::parse(expr).map(PyInit).map_err(value_err)
+    }
+
+    /// U(a, b).
+    #[staticmethod]
+    fn uniform(a: f64, b: f64) -> PyResult<Self> {
+        Init::uniform(a, b).map(PyInit).map_err(value_err)
+    }
+
+    /// N(mean, std^2).
+    #[staticmethod]
+    fn normal(mean: f64, std: f64) -> PyResult<Self> {
+        Init::normal(mean, std).map(PyInit).map_err(value_err)
+    }
+
+    /// N(mean, std^2) truncated to [a, b].
+    #[staticmethod]
+    fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> PyResult<Self> {
+        Init::trunc_normal(mean, std, a, b)
+            .map(PyInit)
+            .map_err(value_err)
+    }
+
+    /// Every element `val`.
+    #[staticmethod]
+    fn constant(val: f64) -> PyResult<Self> {
+        Init::constant(val).map(PyInit).map_err(value_err)
+    }
+
+    /// The identity matrix (2-D).
+    #[staticmethod]
+    fn eye() -> Self {
+        PyInit(Init::eye())
+    }
+
+    /// Dirac delta (3-5-D convolution kernels), `groups` groups.
+    #[staticmethod]
+    fn dirac(groups: usize) -> PyResult<Self> {
+        Init::dirac(groups).map(PyInit).map_err(value_err)
+    }
+
+    /// Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)).
+    #[staticmethod]
+    fn xavier_uniform(gain: f64) -> PyResult<Self> {
+        Init::xavier_uniform(gain).map(PyInit).map_err(value_err)
+    }
+
+    /// Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+    #[staticmethod]
+    fn xavier_normal(gain: f64) -> PyResult<Self> {
+        Init::xavier_normal(gain).map(PyInit).map_err(value_err)
+    }
+
+    /// He uniform: U(-b, b), b = gain * sqrt(3 / fan_mode).
+    #[staticmethod]
+    fn kaiming_uniform(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
+        let nl = nonlinearity(nonlinearity_, Some(a))?;
+        let mode = FanMode::parse(mode).map_err(value_err)?;
+        Init::kaiming_uniform(a, mode, nl)
+            .map(PyInit)
+            .map_err(value_err)
+    }
+
+    /// He normal: N(0, std^2), std = gain / sqrt(fan_mode).
+    #[staticmethod]
+    fn kaiming_normal(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
+        let nl = nonlinearity(nonlinearity_, Some(a))?;
+        let mode = FanMode::parse(mode).map_err(value_err)?;
+        Init::kaiming_normal(a, mode, nl)
+            .map(PyInit)
+            .map_err(value_err)
+    }
+
+    /// A (semi-)orthogonal matrix times `gain`.
+    #[staticmethod]
+    fn orthogonal(gain: f64) -> PyResult<Self> {
+        Init::orthogonal(gain).map(PyInit).map_err(value_err)
+    }
+
+    /// Sparse columns: a `sparsity` share of each column zero, the rest N(0, std^2).
+    #[staticmethod]
+    fn sparse(sparsity: f64, std: f64) -> PyResult<Self> {
+        Init::sparse(sparsity, std).map(PyInit).map_err(value_err)
+    }
+
+    /// Whether any block can be generated on its own (false for orthogonal,
+    /// delta_orthogonal and sparse, which are generated whole on every rank).
+    fn is_shardable(&self) -> bool {
+        self.0.is_shardable()
+    }
+
+    /// The initializer's name (`"kaiming_normal"`).
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// E[w^2] of one element of a tensor of `shape`.
+    #[pyo3(signature = (shape, layout="torch"))]
+    fn second_moment(&self, shape: Vec<usize>, layout: &str) -> PyResult<f64> {
+        self.0
+            .second_moment(&shape, self::layout(layout)?)
+            .map_err(value_err)
+    }
+
+    /// Check, without writing anything, that this initializer can fill a
+    /// tensor of `shape` and `dtype` (`float32`, `float64`, `float16`,
+    /// `bfloat16`); a ValueError says why not.
+    #[pyo3(signature = (shape, dtype="float32", layout="torch"))]
+    fn check(&self, shape: Vec<usize>, dtype: &str, layout: &str) -> PyResult<()> {
+        let dtype = nninit::DType::parse(dtype).map_err(value_err)?;
+        self.0
+            .check_shape(&shape, self::layout(layout)?, dtype)
+            .map_err(value_err)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Init({:?})", self.0.to_string())
+    }
+
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+/// Which element type a NumPy array holds, as nninit fills it.
+#[derive(Clone, Copy)]
+enum Kind {
+    F32,
+    F64,
+    F16,
+    /// 16-bit integers holding bfloat16 bits (a torch bf16 tensor viewed as int16).
+    Bf16Bits,
+}
+
+fn kind_of(arr: &Bound<'_, PyUntypedArray>, bf16_bits: bool) -> PyResult<Kind> {
+    let py = arr.py();
+    let d = arr.dtype();
+    if bf16_bits {
+        if d.is_equiv_to(&numpy::dtype::<i16>(py)) || d.is_equiv_to(&numpy::dtype::<u16>(py)) {
+            return Ok(Kind::Bf16Bits);
+        }
+        return Err(PyTypeError::new_err(format!(
+            "bfloat16 bits must come as an int16 or uint16 array, not {d}"
+        )));
+    }
+    if d.is_equiv_to(&numpy::dtype::<f32>(py)) {
+        Ok(Kind::F32)
+    } else if d.is_equiv_to(&numpy::dtype::<f64>(py)) {
+        Ok(Kind::F64)
+    } else if d.is_equiv_to(&numpy::dtype::<f16>(py)) {
+        Ok(Kind::F16)
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "nninit fills floating-point arrays (float32, float64, float16; and bfloat16 torch tensors), not {d}"
+        )))
+    }
+}
+
+/// Where in the (global) tensor the array sits.
+struct Target {
+    init: Init,
+    shape: Vec<usize>,
+    layout: Layout,
+    stream: Stream,
+    offset: Option<Vec<usize>>,
+}
+
+impl Target {
+    fn fill<T: Element>(&self, block: &[usize], out: &mut [T]) -> nninit::Result<()> {
+        match &self.offset {
+            None => self.init.fill(&self.shape, self.layout, &self.stream, out),
+            Some(off) => {
+                self.init
+                    .fill_region(&self.shape, self.layout, &self.stream, off, block, out)
+            }
+        }
+    }
+}
+
+fn fill_typed<T: Element + numpy::Element>(
+    py: Python<'_>,
+    arr: &Bound<'_, PyUntypedArray>,
+    t: &Target,
+) -> PyResult<()> {
+    let arr = arr
+        .cast::<PyArrayDyn<T>>()
+        .map_err(|e| PyTypeError::new_err(e.to_string()))?;
+    let mut rw = arr
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
+    let block = rw.shape().to_vec();
+    let out = rw.as_slice_mut().map_err(|_| {
+        PyValueError::new_err("the array is not C-contiguous (nninit.fill_ copies through a contiguous buffer for non-contiguous torch tensors)")
+    })?;
+    py.detach(|| t.fill(&block, out)).map_err(value_err)
+}
+
+/// Fill the C-contiguous writeable NumPy array `out` in place: the whole
+/// tensor of shape `shape` (which must then be the array's shape), or, with
+/// `offset`, the block at `offset` of it (the array's shape is the block's).
+#[pyfunction]
+#[pyo3(signature = (out, init, shape, *, seed=0, name="tensor", layout="torch", offset=None, bf16_bits=false))]
+#[allow(clippy::too_many_arguments)]
+fn fill(
+    py: Python<'_>,
+    out: &Bound<'_, PyAny>,
+    init: &PyInit,
+    shape: Vec<usize>,
+    seed: u64,
+    name: &str,
+    layout: &str,
+    offset: Option<Vec<usize>>,
+    bf16_bits: bool,
+) -> PyResult<()> {
+    let arr = out.cast::<PyUntypedArray>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected a numpy.ndarray or torch.Tensor, got {}",
+            out.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let kind = kind_of(arr, bf16_bits)?;
+    if offset.is_none() && arr.shape() != shape.as_slice() {
+        return Err(PyValueError::new_err(format!(
+            "the array's shape {:?} is not the tensor's shape {shape:?}",
+            arr.shape()
+        )));
+    }
+    let t = Target {
+        init: init.0.clone(),
+        shape,
+        layout: self::layout(layout)?,
+        stream: Stream::new(seed, name),
+        offset,
+    };
+    match kind {
+        Kind::F32 => fill_typed::<f32>(py, arr, &t),
+        Kind::F64 => fill_typed::<f64>(py, arr, &t),
+        Kind::F16 => fill_typed::<f16>(py, arr, &t),
+        Kind::Bf16Bits => {
+            // the same bytes seen as bf16: both are 2-byte plain-old-data
+            let a = arr.cast::<PyArrayDyn<i16>>();
+            let a = match a {
+                Ok(a) => a.clone(),
+                Err(_) => {
+                    return fill_bf16_u16(py, arr, &t);
+                }
+            };
+            let mut rw = a
+                .try_readwrite()
+                .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
+            let block = rw.shape().to_vec();
+            let out = rw
+                .as_slice_mut()
+                .map_err(|_| PyValueError::new_err("the array is not C-contiguous"))?;
+            let out: &mut [bf16] = bytemuck::cast_slice_mut(out);
+            py.detach(|| t.fill(&block, out)).map_err(value_err)
+        }
+    }
+}
+
+fn fill_bf16_u16(py: Python<'_>, arr: &Bound<'_, PyUntypedArray>, t: &Target) -> PyResult<()> {
+    let a = arr
+        .cast::<PyArrayDyn<u16>>()
+        .map_err(|e| PyTypeError::new_err(e.to_string()))?;
+    let mut rw = a
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
+    let block = rw.shape().to_vec();
+    let out = rw
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("the array is not C-contiguous"))?;
+    let out: &mut [bf16] = bytemuck::cast_slice_mut(out);
+    py.detach(|| t.fill(&block, out)).map_err(value_err)
+}
+
+/// PyTorch's `calculate_gain(nonlinearity, param)`.
+#[pyfunction]
+#[pyo3(signature = (nonlinearity, param=None))]
+fn calculate_gain(nonlinearity: &str, param: Option<f64>) -> PyResult<f64> {
+    nninit::calculate_gain(nonlinearity, param).map_err(value_err)
+}
+
+/// `(fan_in, fan_out)` of a weight shape (torch `[out, in, *k]` or keras `[*k, in, out]`).
+#[pyfunction]
+#[pyo3(signature = (shape, layout="torch"))]
+fn fans(shape: Vec<usize>, layout: &str) -> PyResult<(u64, u64)> {
+    let f = nninit::fans(&shape, self::layout(layout)?).map_err(value_err)?;
+    Ok((f.fan_in as u64, f.fan_out as u64))
+}
+
+/// Ordered glob rules over parameter names (first match wins), from pairs
+/// or from the `[[rules]]` of a spec file.
+#[pyclass(frozen, name = "Rules", module = "nninit")]
+struct PyRules(nninit_io::model::spec::Rules);
+
+#[pymethods]
+impl PyRules {
+    #[new]
+    fn new(pairs: Vec<(String, String)>) -> PyResult<Self> {
+        nninit_io::model::spec::Rules::new(&pairs)
+            .map(PyRules)
+            .map_err(value_err)
+    }
+
+    /// The rules of a spec file (`.toml` or `.json`).
+    #[staticmethod]
+    fn load(path: std::path::PathBuf) -> PyResult<Self> {
+        nninit_io::model::spec::load_rules(&path)
+            .map(PyRules)
+            .map_err(value_err)
+    }
+
+    /// `(index, glob, init)` of the first rule matching `name`, or None.
+    fn first_match(&self, name: &str) -> Option<(usize, String, PyInit)> {
+        self.0.first_match(name).map(|(i, init)| {
+            (
+                i,
+                self.0.pattern(i).unwrap_or_default().to_string(),
+                PyInit(init.clone()),
+            )
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The initializer PyTorch's own `reset_parameters` gives parameter `param`
+/// of a module of kind `kind` (`linear`, `conv`, `conv_transpose`,
+/// `embedding`, `norm`, `multihead_attention`), as an nninit initializer;
+/// `weight_shape` is the module's weight shape (a bias's fan_in comes from
+/// it). None when there is no default: the caller asks for a rule.
+#[pyfunction]
+#[pyo3(signature = (kind, param, weight_shape=None))]
+fn torch_default_for(
+    kind: &str,
+    param: &str,
+    weight_shape: Option<Vec<usize>>,
+) -> PyResult<Option<PyInit>> {
+    let bias_from_weight = || -> PyResult<Init> {
+        let w = weight_shape.as_deref().ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "the default of a {kind} bias needs the module's weight shape"
+            ))
+        })?;
+        let f = nninit::fans(w, Layout::Torch).map_err(value_err)?;
+        Init::torch_default_bias(f.fan_in as u64).map_err(value_err)
+    };
+    let init = match (kind, param) {
+        ("linear" | "conv" | "conv_transpose", "weight") => Init::torch_default(),
+        ("linear" | "conv" | "conv_transpose", "bias") => bias_from_weight()?,
+        // nn.Embedding.reset_parameters: init.normal_(weight)
+        ("embedding", "weight") => Init::normal(0.0, 1.0).map_err(value_err)?,
+        // LayerNorm, RMSNorm, BatchNorm, GroupNorm, InstanceNorm: ones and zeros
+        ("norm", "weight") => Init::ones(),
+        ("norm", "bias") => Init::zeros(),
+        // nn.MultiheadAttention._reset_parameters
+        (
+            "multihead_attention",
+            "in_proj_weight" | "q_proj_weight" | "k_proj_weight" | "v_proj_weight",
+        ) => Init::xavier_uniform(1.0).map_err(value_err)?,
+        ("multihead_attention", "in_proj_bias" | "out_proj.bias") => Init::zeros(),
+        ("multihead_attention", "out_proj.weight") => Init::torch_default(),
+        ("multihead_attention", "bias_k" | "bias_v") => {
+            Init::xavier_normal(1.0).map_err(value_err)?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(PyInit(init)))
+}
+
+#[pymodule]
+fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyInit>()?;
+    m.add_class::<PyRules>()?;
+    m.add_function(wrap_pyfunction!(fill, m)?)?;
+    m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
+    m.add_function(wrap_pyfunction!(fans, m)?)?;
+    m.add_function(wrap_pyfunction!(torch_default_for, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+"""init_module: names are state_dict keys, values are the CLI's streams,
+rules first, PyTorch's defaults otherwise, nothing touched on an error."""
+
+import math
+
+import numpy as np
+import pytest
+
+import nninit
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def expected(init_expr, key, shape, seed):
+    return nninit.sample(init_expr, tuple(shape), seed=seed, name=key)
+
+
+def small_net():
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(8 * 4 * 4, 10),
+    )
+
+
+def test_values_are_the_streams_of_the_state_dict_keys():
+    m = nninit.init_module(small_net(), seed=5)
+    sd = m.state_dict()
+    w0 = sd["0.weight"]
+    fan_in = 3 * 3 * 3
+    assert np.array_equal(sd["0.weight"].numpy(), expected("torch_default", "0.weight", w0.shape, 5))
+    assert np.array_equal(sd["0.bias"].numpy(), expected(f"torch_default_bias(fan_in={fan_in})", "0.bias", (8,), 5))
+    assert np.array_equal(sd["1.weight"].numpy(), np.ones(8, dtype=np.float32))
+    assert np.array_equal(sd["1.bias"].numpy(), np.zeros(8, dtype=np.float32))
+    assert np.array_equal(sd["4.weight"].numpy(), expected("torch_default", "4.weight", (10, 128), 5))
+    assert np.array_equal(sd["4.bias"].numpy(), expected("torch_default_bias(fan_in=128)", "4.bias", (10,), 5))
+    # torch's own bounds: weights within 1/sqrt(fan_in) (kaiming_uniform a=sqrt(5)), biases too
+    assert sd["4.weight"].abs().max() <= 1 / math.sqrt(128)
+    assert sd["0.bias"].abs().max() <= 1 / math.sqrt(fan_in)
+
+
+def test_adding_a_layer_leaves_the_others_alone():
+    a = nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.Linear(4, 3)), seed=1).state_dict()
+    b = nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.Linear(4, 3), nn.Linear(3, 2)), seed=1).state_dict()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_rules_first_match_wins_in_every_form(tmp_path):
+    pairs = [("*.bias", "zeros"), ("0.*", "normal(std=0.5)"), ("*", "xavier_uniform")]
+    spec = tmp_path / "rules.toml"
+    spec.write_text("\n".join(f'[[rules]]\nmatch = "{g}"\ninit = "{e}"' for g, e in pairs) + "\n")
+    results = []
+    for rules in (pairs, dict(pairs), str(spec), spec, nninit.Rules(pairs)):
+        m = nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.Linear(4, 3)), seed=2, rules=rules)
+        results.append(m.state_dict())
+    sd = results[0]
+    assert torch.equal(sd["0.bias"], torch.zeros(4)) and torch.equal(sd["1.bias"], torch.zeros(3))
+    assert np.array_equal(sd["0.weight"].numpy(), expected("normal(std=0.5)", "0.weight", (4, 5), 2))
+    assert np.array_equal(sd["1.weight"].numpy(), expected("xavier_uniform", "1.weight", (3, 4), 2))
+    for other in results[1:]:
+        for k in sd:
+            assert torch.equal(sd[k], other[k]), k
+
+
+def test_verbose_says_what_each_parameter_got(capsys):
+    nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.LayerNorm(4)), rules=[("*.bias", "zeros")])
+    assert capsys.readouterr().out == ""
+    nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.LayerNorm(4)), rules=[("*.bias", "zeros")], verbose=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "0.weight: torch_default (torch default for linear)",
+        "0.bias: zeros (rule 0 `*.bias`)",
+        "1.weight: ones (torch default for norm)",
+        "1.bias: zeros (rule 0 `*.bias`)",
+    ]
+
+
+class Custom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+        self.scale = nn.Parameter(torch.full((3,), 7.0))
+
+
+def test_unknown_parameter_is_an_error_naming_it_and_nothing_is_written():
+    m = Custom()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    with pytest.raises(ValueError) as e:
+        nninit.init_module(m)
+    assert "`scale`" in str(e.value) and "rule" in str(e.value)
+    for k, v in m.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    nninit.init_module(m, rules={"scale": "ones"})
+    assert torch.equal(m.scale.detach(), torch.ones(3))
+    # a rule that cannot fill its tensor names the parameter too
+    with pytest.raises(ValueError, match="parameter `scale`.*kaiming"):
+        nninit.init_module(Custom(), rules={"scale": "kaiming_normal"})
+    with pytest.raises(ValueError, match="unknown initializer"):
+        nninit.init_module(Custom(), rules={"scale": "nope"})
+
+
+def test_embedding_attention_norms_and_convtranspose():
+    m = nn.ModuleDict({
+        "emb": nn.Embedding(20, 8, padding_idx=None),
+        "attn": nn.MultiheadAttention(8, 2),
+        "ln": nn.LayerNorm(8),
+        "gn": nn.GroupNorm(2, 8),
+        "up": nn.ConvTranspose1d(8, 4, 3),
+    })
+    nninit.init_module(m, seed=3)
+    sd = m.state_dict()
+    assert np.array_equal(sd["emb.weight"].numpy(), expected("normal", "emb.weight", (20, 8), 3))
+    assert np.array_equal(sd["attn.in_proj_weight"].numpy(), expected("xavier_uniform", "attn.in_proj_weight", (24, 8), 3))
+    assert torch.equal(sd["attn.in_proj_bias"], torch.zeros(24))
+    assert torch.equal(sd["attn.out_proj.bias"], torch.zeros(8))
+    assert np.array_equal(sd["attn.out_proj.weight"].numpy(), expected("torch_default", "attn.out_proj.weight", (8, 8), 3))
+    # ConvTranspose weight is [in, out, k]: torch's fan_in is out * k = 12
+    assert np.array_equal(sd["up.bias"].numpy(), expected("torch_default_bias(fan_in=12)", "up.bias", (4,), 3))
+    assert torch.equal(sd["gn.weight"], torch.ones(8))
+
+
+def test_meta_device_then_to_empty():
+    with torch.device("meta"):
+        m = nn.Sequential(nn.Linear(6, 5), nn.Linear(5, 2))
+    with pytest.raises(ValueError, match="to_empty"):
+        nninit.init_module(m)
+    m = m.to_empty(device="cpu")
+    nninit.init_module(m, seed=4)
+    ref = nninit.init_module(nn.Sequential(nn.Linear(6, 5), nn.Linear(5, 2)), seed=4)
+    for k, v in ref.state_dict().items():
+        assert torch.equal(m.state_dict()[k], v), k
+
+
+def test_dtypes_of_modules():
+    m = nn.Linear(16, 8).to(torch.bfloat16)
+    nninit.init_module(m, seed=1)
+    want = torch.from_numpy(expected("torch_default", "weight", (8, 16), 1)).to(torch.bfloat16)
+    assert torch.equal(m.weight.detach(), want)
+    m = nn.Linear(16, 8).double()
+    nninit.init_module(m, seed=1)
+    assert np.array_equal(m.weight.detach().numpy(), nninit.sample("torch_default", (8, 16), seed=1, name="weight", dtype="float64"))

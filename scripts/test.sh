@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test: the Rust workspace (cargo test), then the Python package built
+# into a git-ignored virtual environment (.venv, created on first use, with
+# maturin, numpy, pytest and torch from PyPI) and its pytest suite, which
+# includes the multi-process torch.distributed tests (gloo on 127.0.0.1).
+# Needs only Rust and Python 3. NNINIT_VENV picks another environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --release
+# the optional rand_core adapter (feature `rand_core`)
+cargo test --release -p nninit --features rand_core --test rand_core
+VENV="${NNINIT_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+"$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch
+"$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/nninit-py
+# the tests compare with the CLI binary that cargo test just built
+export NNINIT_BIN="$PWD/target/release/nninit"
+cd crates/nninit-py
+"$PY" -m pytest -q tests
