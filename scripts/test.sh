@@ -13,7 +13,7 @@ VENV="${NNINIT_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
+PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/nninit-py
 # the tests compare with the CLI binary that cargo test just built

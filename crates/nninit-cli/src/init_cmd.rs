@@ -6,10 +6,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nninit::Activation;
 use nninit::{DType, Init};
+use nninit_io::model::checkpoint::{provenance, write_checkpoint, Options, Part};
 use nninit_io::model::{hf, init_for_activation, mlp_tensors, spec, Naming};
 use nninit_io::{data_bytes, inspect::inspect, save_as, Format, TensorSpec};
 use nninit_lab::nn::parse_layers;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -45,6 +45,10 @@ pub struct InitArgs {
     /// Largest shard for --hf-config (as transformers' save_pretrained).
     #[arg(long, default_value = "5GB")]
     pub max_shard_size: String,
+    /// With --hf-config: write only part I of N (`I/N`): the shard files k with k % N == I - 1,
+    /// and with part 1 the index and config. N processes together write the bytes of one run.
+    #[arg(long)]
+    pub part: Option<String>,
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).
     #[arg(long)]
     pub out: PathBuf,
@@ -70,25 +74,6 @@ fn bar(total: u64) -> ProgressBar {
     pb
 }
 
-fn metadata(
-    seed: u64,
-    tensors: &[TensorSpec],
-    extra: &[(&str, String)],
-) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    m.insert("format".into(), "pt".into());
-    m.insert("nninit_version".into(), env!("CARGO_PKG_VERSION").into());
-    m.insert("seed".into(), seed.to_string());
-    for t in tensors {
-        m.insert(format!("init.{}", t.name), t.init_record());
-        m.insert(format!("layout.{}", t.name), t.layout.name().into());
-    }
-    for (k, v) in extra {
-        m.insert((*k).into(), v.clone());
-    }
-    m
-}
-
 pub fn run(a: InitArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let dtype_flag = a
@@ -97,6 +82,11 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
         .map(DType::parse)
         .transpose()
         .map_err(lib)?;
+    if a.part.is_some() && a.hf_config.is_none() {
+        return Err(crate::input(anyhow::anyhow!(
+            "--part splits a --hf-config checkpoint by its shard files; --layers and --spec write one output, so there is nothing to split"
+        )));
+    }
     if let Some(cfg_path) = &a.hf_config {
         return run_hf(&a, cfg_path, dtype_flag, started);
     }
@@ -145,7 +135,7 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
         };
     let format = Format::for_output(&a.out).map_err(lib)?;
     let total = data_bytes(&tensors).map_err(lib)?;
-    let meta = metadata(seed, &tensors, &extra);
+    let meta = provenance(seed, &tensors, &extra);
     let pb = bar(total);
     save_as(&a.out, format, &tensors, seed, &meta, &|b| {
         pb.set_position(b)
@@ -175,86 +165,52 @@ fn run_hf(
 ) -> Result<(), Failure> {
     let text = std::fs::read_to_string(cfg_path)
         .map_err(|e| other(anyhow::anyhow!("cannot read `{}`: {e}", cfg_path.display())))?;
-    let cfg: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        lib(nninit::Error::Data {
-            origin: cfg_path.display().to_string(),
-            line: e.line(),
-            reason: format!("invalid JSON: {e}"),
-        })
-    })?;
-    let dtype = dtype_flag
-        .or_else(|| hf::config_dtype(&cfg))
-        .unwrap_or(DType::F32);
-    let tensors = hf::tensors(&cfg, dtype).map_err(lib)?;
     let max = hf::parse_size(&a.max_shard_size).map_err(lib)?;
+    let part = match &a.part {
+        Some(p) => Part::parse(p).map_err(lib)?,
+        None => Part::whole(),
+    };
     let seed = a.seed.unwrap_or(0);
-    let shards = hf::shard(&tensors, max).map_err(lib)?;
     if a.out.exists() && !a.out.is_dir() {
         return Err(crate::input(anyhow::anyhow!(
             "--out `{}` exists and is not a directory; --hf-config writes a directory",
             a.out.display()
         )));
     }
-    std::fs::create_dir_all(&a.out).map_err(|e| {
-        other(anyhow::anyhow!(
-            "cannot create directory `{}`: {e}",
-            a.out.display()
-        ))
-    })?;
-    let total = data_bytes(&tensors).map_err(lib)?;
-    let pb = bar(total);
-    let n = shards.len();
-    let mut weight_map = serde_json::Map::new();
-    let mut done = 0u64;
-    for (k, shard) in shards.iter().enumerate() {
-        let file = if n == 1 {
-            "model.safetensors".to_string()
-        } else {
-            format!("model-{:05}-of-{:05}.safetensors", k + 1, n)
-        };
-        let meta = metadata(
+    let pb = bar(0);
+    let w = write_checkpoint(
+        &text,
+        &cfg_path.display().to_string(),
+        &a.out,
+        Options {
             seed,
-            shard,
-            &[(
-                "model_type",
-                cfg["model_type"].as_str().unwrap_or("").to_string(),
-            )],
-        );
-        save_as(
-            &a.out.join(&file),
-            Format::Safetensors,
-            shard,
-            seed,
-            &meta,
-            &|b| pb.set_position(done + b),
-        )
-        .map_err(lib)?;
-        done += data_bytes(shard).map_err(lib)?;
-        for t in shard {
-            weight_map.insert(t.name.clone(), serde_json::Value::String(file.clone()));
-        }
-    }
-    if n > 1 {
-        let index =
-            serde_json::json!({ "metadata": { "total_size": total }, "weight_map": weight_map });
-        crate::write_atomic(
-            &a.out.join("model.safetensors.index.json"),
-            serde_json::to_string_pretty(&index)
-                .expect("json")
-                .as_bytes(),
-        )?;
-    }
-    crate::write_atomic(&a.out.join("config.json"), text.as_bytes())?;
+            dtype: dtype_flag,
+            max_shard_bytes: max,
+            part,
+        },
+        &|b| pb.set_position(b),
+    )
+    .map_err(lib)?;
     pb.finish_and_clear();
-    let params: u64 = tensors.iter().map(|t| t.numel().unwrap_or(0)).sum();
+    let part_note = if part.count() > 1 {
+        format!(
+            "; part {}/{}: {} file{}",
+            part.index(),
+            part.count(),
+            w.files.len(),
+            if w.files.len() == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "wrote {} ({} tensors, {} parameters, {} in {} shard{}) to {} in {:.2} s (seed {seed})",
-        cfg["model_type"].as_str().unwrap_or("model"),
-        tensors.len(),
-        params,
-        human(total),
-        n,
-        if n == 1 { "" } else { "s" },
+        "wrote {} ({} tensors, {} parameters, {} in {} shard{}{part_note}) to {} in {:.2} s (seed {seed})",
+        if w.model_type.is_empty() { "model" } else { &w.model_type },
+        w.tensors,
+        w.parameters,
+        human(w.total_bytes),
+        w.shards,
+        if w.shards == 1 { "" } else { "s" },
         a.out.display(),
         started.elapsed().as_secs_f64()
     );

@@ -408,3 +408,71 @@ fn inspect_reads_npy_headers_as_literals() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("Fortran"), "{err}");
 }
+
+/// Every file of a directory, by name.
+fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                load(&p),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn parts_together_write_the_bytes_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2}"#).unwrap();
+    let run = |out: &Path, part: Option<&str>| {
+        let mut c = nninit();
+        c.args(["init", "--hf-config"])
+            .arg(&cfg)
+            .args(["--seed", "3", "--max-shard-size", "3000B", "--out"])
+            .arg(out);
+        if let Some(p) = part {
+            c.args(["--part", p]);
+        }
+        c.assert().success();
+    };
+    let whole = dir.path().join("whole");
+    run(&whole, None);
+    let want = files_of(&whole);
+    assert!(want.len() > 4, "several shards expected: {:?}", want.keys());
+    for n in [1usize, 2, 3] {
+        let out = dir.path().join(format!("parts{n}"));
+        let mut owned = Vec::new();
+        for i in 1..=n {
+            run(&out, Some(&format!("{i}/{n}")));
+            owned.push(files_of(&out).len());
+        }
+        assert_eq!(files_of(&out), want, "{n} parts");
+        if n > 1 {
+            assert!(
+                owned[0] < want.len(),
+                "part 1 of {n} wrote everything: {owned:?}"
+            );
+        }
+    }
+    for bad in ["0/2", "3/2", "1/0", "x", "1/2/3"] {
+        let a = nninit()
+            .args(["init", "--hf-config"])
+            .arg(&cfg)
+            .args(["--part", bad, "--out"])
+            .arg(dir.path().join("bad"))
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(bad) && err.contains("I/N"), "{bad}: {err}");
+    }
+    let a = nninit()
+        .args(["init", "--layers", "4,3", "--part", "1/2", "--out"])
+        .arg(dir.path().join("x.safetensors"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--hf-config"));
+}

@@ -17,11 +17,15 @@ use nninit::{Element, Error, FanMode, Init, Layout, Nonlinearity, Stream};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
+/// The library's error as a Python exception: `OSError` for I/O, `ValueError` otherwise.
 fn value_err(e: Error) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    match e {
+        Error::Io { .. } | Error::DiskSpace { .. } => PyOSError::new_err(e.to_string()),
+        e => PyValueError::new_err(e.to_string()),
+    }
 }
 
 /// An initializer: what to put in a tensor, validated when built. Build one
@@ -424,6 +428,50 @@ fn torch_default_for(
     Ok(Some(PyInit(init)))
 }
 
+/// Write the Hugging Face checkpoint of `config` (a `config.json` path) into
+/// the directory `out_dir`, or with `part = (I, N)` only part I's shard files
+/// (part 1 also writes the index and config): N processes together write the
+/// bytes of one run. Returns the names of the files written. The GIL is
+/// released while writing.
+#[pyfunction]
+#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=(1, 1)))]
+fn write_checkpoint(
+    py: Python<'_>,
+    config: std::path::PathBuf,
+    out_dir: std::path::PathBuf,
+    seed: u64,
+    dtype: Option<&str>,
+    max_shard_size: &str,
+    part: (usize, usize),
+) -> PyResult<Vec<String>> {
+    use nninit_io::model::{checkpoint, hf};
+    let text = std::fs::read_to_string(&config).map_err(|reason| {
+        value_err(Error::Io {
+            action: "cannot read",
+            path: config.display().to_string(),
+            reason,
+        })
+    })?;
+    let dtype = dtype
+        .map(nninit::DType::parse)
+        .transpose()
+        .map_err(value_err)?;
+    let max = hf::parse_size(max_shard_size).map_err(value_err)?;
+    let part = checkpoint::Part::new(part.0, part.1).map_err(value_err)?;
+    let origin = config.display().to_string();
+    py.detach(|| {
+        let opts = checkpoint::Options {
+            seed,
+            dtype,
+            max_shard_bytes: max,
+            part,
+        };
+        checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {})
+    })
+    .map(|w| w.files)
+    .map_err(value_err)
+}
+
 #[pymodule]
 fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyInit>()?;
@@ -432,6 +480,7 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;
     m.add_function(wrap_pyfunction!(torch_default_for, m)?)?;
+    m.add_function(wrap_pyfunction!(write_checkpoint, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Whole models as lists of tensors to generate: MLPs from layer sizes
 //! ([`mlp`]), spec files ([`spec`]), and Hugging Face configs ([`hf`]).
 
+pub mod checkpoint;
 pub mod hf;
 pub mod mlp;
 pub mod spec;

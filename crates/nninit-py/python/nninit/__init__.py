@@ -46,6 +46,7 @@ __all__ = [
     "fill_",
     "sample",
     "init_module",
+    "init_checkpoint",
     "__version__",
 ]
 
@@ -448,3 +449,36 @@ def init_module(
             print(f"{qual}: {init} ({why})")
         _fill_any(p, init, seed, qual)
     return module
+
+
+def init_checkpoint(
+    config: Union[str, "os.PathLike[str]"],
+    out_dir: Union[str, "os.PathLike[str]"],
+    *,
+    seed: int = 0,
+    dtype: Optional[str] = "float32",
+    max_shard_size: str = "5GB",
+    part: Union[None, str, Tuple[int, int]] = None,
+) -> list:
+    """Write the Hugging Face checkpoint of ``config`` (a ``config.json``)
+    into ``out_dir``, as ``nninit init --hf-config CONFIG --out OUT_DIR``.
+
+    ``part`` is ``(I, N)`` or ``"I/N"`` (1-based): write only part I's shard
+    files, so N processes together write the files of one run, byte for
+    byte, index included. When ``part`` is None it comes from ``RANK`` and
+    ``WORLD_SIZE`` as torchrun and most launchers set them (part RANK+1 of
+    WORLD_SIZE), or is the whole job. ``dtype=None`` takes the config's
+    ``torch_dtype``. Returns the names of the files this call wrote.
+    """
+    if part is None:
+        rank, world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
+        part = (int(rank) + 1, int(world)) if rank is not None and world is not None else (1, 1)
+    elif isinstance(part, str):
+        i, sep, n = part.partition("/")
+        if not sep or not i.strip().isdigit() or not n.strip().isdigit():
+            raise ValueError(f"invalid part `{part}`: I/N with 1 <= I <= N (part I of N), e.g. 1/4")
+        part = (int(i), int(n))
+    return _nninit.write_checkpoint(
+        os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
+        part=(int(part[0]), int(part[1])),
+    )

@@ -1,0 +1,222 @@
+//! A Hugging Face checkpoint directory from a `config.json`: the shard files
+//! (`model.safetensors`, or `model-0000K-of-0000N.safetensors` with
+//! `model.safetensors.index.json` when the tensors exceed the shard size) and
+//! a copy of the config. One part of N writes only its shards, so N
+//! processes (torchrun, a SLURM array, `xargs -P`) together write exactly the
+//! bytes one process would.
+
+use super::hf;
+use crate::{data_bytes, save_as, write_atomic, Format, TensorSpec};
+use nninit::error::{Error, Result};
+use nninit::DType;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Provenance recorded in every file's metadata: format, nninit version,
+/// seed, and each tensor's init expression and layout.
+pub fn provenance(
+    seed: u64,
+    tensors: &[TensorSpec],
+    extra: &[(&str, String)],
+) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("format".into(), "pt".into());
+    m.insert("nninit_version".into(), env!("CARGO_PKG_VERSION").into());
+    m.insert("seed".into(), seed.to_string());
+    for t in tensors {
+        m.insert(format!("init.{}", t.name), t.init_record());
+        m.insert(format!("layout.{}", t.name), t.layout.name().into());
+    }
+    for (k, v) in extra {
+        m.insert((*k).into(), v.clone());
+    }
+    m
+}
+
+/// Part `index` (1-based) of `count`: shard files `k` (0-based) with
+/// `k % count == index - 1` are this part's; part 1 also writes the index and
+/// the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    index: usize,
+    count: usize,
+}
+
+impl Part {
+    /// Part `index` of `count`, `1 <= index <= count`.
+    pub fn new(index: usize, count: usize) -> Result<Part> {
+        if count == 0 || index == 0 || index > count {
+            return Err(Error::BadParam {
+                init: "part".into(),
+                param: "part".into(),
+                value: format!("{index}/{count}"),
+                expected: "I/N with 1 <= I <= N (part I of N), e.g. 1/4".into(),
+            });
+        }
+        Ok(Part { index, count })
+    }
+
+    /// Parse `I/N`.
+    pub fn parse(s: &str) -> Result<Part> {
+        let bad = || Error::BadParam {
+            init: "part".into(),
+            param: "part".into(),
+            value: s.to_string(),
+            expected: "I/N with 1 <= I <= N (part I of N), e.g. 1/4".into(),
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let i = i.trim().parse::<usize>().map_err(|_| bad())?;
+        let n = n.trim().parse::<usize>().map_err(|_| bad())?;
+        Part::new(i, n)
+    }
+
+    /// The whole job (part 1 of 1).
+    pub fn whole() -> Part {
+        Part { index: 1, count: 1 }
+    }
+
+    fn owns(&self, shard: usize) -> bool {
+        shard % self.count == self.index - 1
+    }
+
+    /// 1-based index.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Number of parts.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+/// What [`write_checkpoint`] wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The config's `model_type`.
+    pub model_type: String,
+    /// Tensors and parameters of the whole model.
+    pub tensors: usize,
+    pub parameters: u64,
+    /// Bytes of tensor data of the whole model.
+    pub total_bytes: u64,
+    /// Shard files of the whole model, and the names of those this part wrote.
+    pub shards: usize,
+    pub files: Vec<String>,
+}
+
+/// How to write a checkpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Seed of every tensor's stream.
+    pub seed: u64,
+    /// Overrides the config's `torch_dtype` (default f32).
+    pub dtype: Option<DType>,
+    /// Largest shard file (as transformers' `max_shard_size`).
+    pub max_shard_bytes: u64,
+    /// Which part of the shard files to write.
+    pub part: Part,
+}
+
+/// Write the checkpoint of the config `text` (read from `origin`) into the
+/// directory `out`: the whole model, or with `opts.part` only that part's
+/// shard files. `progress` is called with the bytes written so far (of this
+/// part).
+pub fn write_checkpoint(
+    text: &str,
+    origin: &str,
+    out: &Path,
+    opts: Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Written> {
+    let Options {
+        seed,
+        dtype,
+        max_shard_bytes,
+        part,
+    } = opts;
+    let cfg: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Data {
+        origin: origin.to_string(),
+        line: e.line(),
+        reason: format!("invalid JSON: {e}"),
+    })?;
+    let dtype = dtype
+        .or_else(|| hf::config_dtype(&cfg))
+        .unwrap_or(DType::F32);
+    let tensors = hf::tensors(&cfg, dtype)?;
+    let shards = hf::shard(&tensors, max_shard_bytes)?;
+    let io = |action: &'static str| {
+        move |reason: std::io::Error| Error::Io {
+            action,
+            path: out.display().to_string(),
+            reason,
+        }
+    };
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Io {
+            action: "cannot write the checkpoint directory",
+            path: out.display().to_string(),
+            reason: std::io::Error::other(
+                "it exists and is not a directory; --hf-config writes a directory",
+            ),
+        });
+    }
+    std::fs::create_dir_all(out).map_err(io("cannot create directory"))?;
+    let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
+    let total = data_bytes(&tensors)?;
+    let n = shards.len();
+    let file_of = |k: usize| {
+        if n == 1 {
+            "model.safetensors".to_string()
+        } else {
+            format!("model-{:05}-of-{:05}.safetensors", k + 1, n)
+        }
+    };
+    let mut files = Vec::new();
+    let mut done = 0u64;
+    for (k, shard) in shards.iter().enumerate() {
+        if !part.owns(k) {
+            continue;
+        }
+        let file = file_of(k);
+        let meta = provenance(seed, shard, &[("model_type", model_type.clone())]);
+        save_as(
+            &out.join(&file),
+            Format::Safetensors,
+            shard,
+            seed,
+            &meta,
+            &|b| progress(done + b),
+        )?;
+        done += data_bytes(shard)?;
+        files.push(file);
+    }
+    if part.index == 1 {
+        if n > 1 {
+            let mut weight_map = serde_json::Map::new();
+            for (k, shard) in shards.iter().enumerate() {
+                for t in shard {
+                    weight_map.insert(t.name.clone(), serde_json::Value::String(file_of(k)));
+                }
+            }
+            let index = serde_json::json!({ "metadata": { "total_size": total }, "weight_map": weight_map });
+            let text = serde_json::to_string_pretty(&index).map_err(|e| Error::Data {
+                origin: "model.safetensors.index.json".into(),
+                line: 0,
+                reason: e.to_string(),
+            })?;
+            write_atomic(&out.join("model.safetensors.index.json"), text.as_bytes())?;
+            files.push("model.safetensors.index.json".into());
+        }
+        write_atomic(&out.join("config.json"), text.as_bytes())?;
+        files.push("config.json".into());
+    }
+    Ok(Written {
+        model_type,
+        tensors: tensors.len(),
+        parameters: tensors.iter().map(|t| t.numel().unwrap_or(0)).sum(),
+        total_bytes: total,
+        shards: n,
+        files,
+    })
+}
