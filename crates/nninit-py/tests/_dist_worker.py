@@ -55,6 +55,14 @@ def main():
         nninit.init_module(m, seed=SEED, rules=RULES)
         results[mode] = gathered(m)
 
+    # tensor parallel: column-wise then row-wise Linear, the rest plain tensors
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    m = build()
+    parallelize_module(m, mesh, {"0": ColwiseParallel(), "2": RowwiseParallel()})
+    nninit.init_module(m, seed=SEED, rules=RULES)
+    results["tensor parallel"] = gathered(m)
+
     if world == 4:
         mesh2 = init_device_mesh("cpu", (2, 2))
         m = build()

@@ -1,6 +1,7 @@
 """The same values for every world size and placement: 2 and 4 real
 processes (gloo on 127.0.0.1, CPU), fully_shard (FSDP2), distribute_tensor
-on Shard(0), Shard(1), Replicate and a 2x2 mesh, all gathered and compared
+on Shard(0), Shard(1), Replicate and a 2x2 mesh, tensor parallelism
+(parallelize_module with ColwiseParallel and RowwiseParallel), all gathered and compared
 bit for bit with one process's init_module of the same model and seed."""
 
 import os
@@ -58,7 +59,7 @@ def test_every_placement_gives_the_single_process_values(tmp_path, world):
     run_world(world, out)
     results = torch.load(out)
     single = nninit.init_module(build(), seed=SEED, rules=RULES).state_dict()
-    want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate"} | ({"2x2 mesh"} if world == 4 else set())
+    want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
     assert set(results) == want
     for mode, sd in results.items():
         assert set(sd) == set(single), mode
