@@ -4,11 +4,12 @@
 use crate::{lib, other, Failure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use nninit::rng::RngKind;
 use nninit::Activation;
 use nninit::{DType, Init};
 use nninit_io::model::checkpoint::{provenance, write_checkpoint, Options, Part};
 use nninit_io::model::{hf, init_for_activation, mlp_tensors, spec, Naming};
-use nninit_io::{data_bytes, inspect::inspect, save_as, Format, TensorSpec};
+use nninit_io::{data_bytes, draw_sequential, inspect::inspect, save_as, Format, TensorSpec};
 use nninit_lab::nn::parse_layers;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -49,6 +50,10 @@ pub struct InitArgs {
     /// and with part 1 the index and config. N processes together write the bytes of one run.
     #[arg(long)]
     pub part: Option<String>,
+    /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order) or
+    /// torch (torch.manual_seed, drawn in tensor order, torch's kernels).
+    #[arg(long, default_value = "nninit")]
+    pub rng: String,
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).
     #[arg(long)]
     pub out: PathBuf,
@@ -87,10 +92,17 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
             "--part splits a --hf-config checkpoint by its shard files; --layers and --spec write one output, so there is nothing to split"
         )));
     }
+    let rng = RngKind::parse(&a.rng).map_err(lib)?;
     if let Some(cfg_path) = &a.hf_config {
+        if rng != RngKind::Nninit {
+            return Err(crate::input(anyhow::anyhow!(
+                "--rng {} cannot reproduce a --hf-config checkpoint: transformers' initialization order and its per-module rules are not emulated; use --rng nninit (the default)",
+                rng.name()
+            )));
+        }
         return run_hf(&a, cfg_path, dtype_flag, started);
     }
-    let (tensors, seed, extra): (Vec<TensorSpec>, u64, Vec<(&str, String)>) =
+    let (mut tensors, seed, mut extra): (Vec<TensorSpec>, u64, Vec<(&str, String)>) =
         if let Some(layers) = &a.layers {
             let sizes = parse_layers(layers).map_err(lib)?;
             let act = Activation::parse(&a.activation).map_err(lib)?;
@@ -98,7 +110,11 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
                 Some(e) => (Init::parse(e).map_err(lib)?, format!("given: {e}")),
                 None => init_for_activation(&act),
             };
-            let bias = Init::parse(&a.bias).map_err(lib)?;
+            // torch_default_bias without fan_in: each layer's own fan_in (its input size)
+            let bias = match a.bias.replace(' ', "").as_str() {
+                "torch_default_bias" | "torch_default_bias()" => Init::torch_default(),
+                b => Init::parse(b).map_err(lib)?,
+            };
             let naming = Naming::parse(&a.naming).map_err(lib)?;
             let t = mlp_tensors(
                 &sizes,
@@ -134,6 +150,10 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
             )));
         };
     let format = Format::for_output(&a.out).map_err(lib)?;
+    if let Some(mut g) = rng.sequential(seed).map_err(lib)? {
+        draw_sequential(&mut tensors, &mut g).map_err(lib)?;
+        extra.push(("rng", rng.name().to_string()));
+    }
     let total = data_bytes(&tensors).map_err(lib)?;
     let meta = provenance(seed, &tensors, &extra);
     let pb = bar(total);

@@ -56,6 +56,10 @@ enum Command {
         /// Output file: .npy or .safetensors.
         #[arg(long)]
         out: PathBuf,
+        /// Random generator: nninit (keyed streams), numpy (= np.random.seed(SEED) then one call) or
+        /// torch (= torch.manual_seed(SEED) then the torch.nn.init function).
+        #[arg(long, default_value = "nninit")]
+        rng: String,
     },
     /// Initialize a whole network (layer sizes, spec file or Hugging Face config) to .safetensors/.npz/.npy files.
     Init(init_cmd::InitArgs),
@@ -136,13 +140,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             layout,
             name,
             out,
+            rng,
         } => {
+            let rng = nninit::rng::RngKind::parse(&rng).map_err(lib)?;
             let init = Init::parse(&expr).map_err(lib)?;
             let shape = shape::parse(&shape).map_err(lib)?;
             let dtype = DType::parse(&dtype).map_err(lib)?;
             let layout = Layout::parse(&layout).map_err(lib)?;
-            let spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
+            let mut spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
             let mut meta = BTreeMap::new();
+            if let Some(mut g) = rng.sequential(seed).map_err(lib)? {
+                nninit_io::draw_sequential(std::slice::from_mut(&mut spec), &mut g).map_err(lib)?;
+                meta.insert("rng".into(), rng.name().into());
+            }
             meta.insert("format".into(), "pt".into());
             meta.insert("nninit_version".into(), env!("CARGO_PKG_VERSION").into());
             meta.insert("seed".into(), seed.to_string());

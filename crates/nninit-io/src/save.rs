@@ -74,6 +74,10 @@ pub struct TensorSpec {
     /// A row (of dim 0) set to zero after initialization: PyTorch's
     /// `nn.Embedding(padding_idx=...)`.
     pub zero_row: Option<usize>,
+    /// Values drawn beforehand (little-endian bytes of `dtype`, row-major),
+    /// written as they are instead of generated from the tensor's stream:
+    /// what a sequential generator ([`draw_sequential`]) produced.
+    pub data: Option<std::sync::Arc<[u8]>>,
 }
 
 impl TensorSpec {
@@ -92,6 +96,7 @@ impl TensorSpec {
             layout,
             init,
             zero_row: None,
+            data: None,
         }
     }
 
@@ -431,6 +436,20 @@ fn check_space(dir: &Path, need: u64) -> Result<()> {
 }
 
 fn check_plan(t: &TensorSpec) -> Result<()> {
+    if let Some(d) = &t.data {
+        let want = t.numel()?.saturating_mul(t.dtype.size() as u64);
+        if d.len() as u64 != want {
+            return Err(Error::BadShape {
+                shape: format!("{:?}", t.shape),
+                reason: format!(
+                    "tensor `{}` carries {} bytes of values, its shape and dtype need {want}",
+                    t.name,
+                    d.len()
+                ),
+            });
+        }
+        return Ok(());
+    }
     if !t.init.is_shardable() {
         // whole-tensor initializers hold the tensor (and, for orthogonal, two
         // working copies in the compute precision) in memory
@@ -467,6 +486,12 @@ enum StreamErr {
 }
 
 fn stream_tensor<W: Write>(t: &TensorSpec, seed: u64, w: &mut W) -> Result<(), StreamErr> {
+    if let Some(d) = &t.data {
+        for chunk in d.chunks(CHUNK) {
+            w.write_all(chunk).map_err(StreamErr::Io)?;
+        }
+        return Ok(());
+    }
     match t.dtype {
         DType::F32 => stream_typed::<f32, W>(t, seed, w),
         DType::F64 => stream_typed::<f64, W>(t, seed, w),
@@ -541,4 +566,42 @@ fn stream_typed<T: Element, W: Write>(
         }
         Ok(())
     })
+}
+
+/// Draw every tensor of `tensors`, in order, from the sequential generator
+/// `rng` (NumPy's or PyTorch's global generator replayed: the order of the
+/// tensors is the order of drawing) and keep the values in
+/// [`TensorSpec::data`]. Memory for all of them is checked first; on an error
+/// nothing is kept.
+pub fn draw_sequential<R: nninit::rng::Sequential>(
+    tensors: &mut [TensorSpec],
+    rng: &mut R,
+) -> Result<()> {
+    let total = data_bytes(tensors)?;
+    check_memory(
+        &format!("the {} tensors drawn by rng {}", tensors.len(), rng.name()),
+        total,
+    )?;
+    let mut drawn = Vec::with_capacity(tensors.len());
+    for t in tensors.iter() {
+        let n = t.numel()? as usize;
+        macro_rules! go {
+            ($T:ty) => {{
+                let mut v = vec![<$T>::default(); n];
+                t.init.fill_sequential(&t.shape, t.layout, rng, &mut v)?;
+                zero_row(t, 0, &mut v);
+                std::sync::Arc::<[u8]>::from(bytemuck::cast_slice::<$T, u8>(&v))
+            }};
+        }
+        drawn.push(match t.dtype {
+            DType::F32 => go!(f32),
+            DType::F64 => go!(f64),
+            DType::BF16 => go!(bf16),
+            DType::F16 => go!(f16),
+        });
+    }
+    for (t, d) in tensors.iter_mut().zip(drawn) {
+        t.data = Some(d);
+    }
+    Ok(())
 }

@@ -211,17 +211,56 @@ fn kind_of(arr: &Bound<'_, PyUntypedArray>, bf16_bits: bool) -> PyResult<Kind> {
     }
 }
 
+/// A framework's global generator replayed (`Generator("numpy", seed)` is
+/// `np.random.seed(seed)`, `Generator("torch", seed)` is
+/// `torch.manual_seed(seed)`): tensors filled from it draw in call order.
+#[pyclass(frozen, name = "Generator", module = "nninit")]
+struct PyGenerator {
+    rng: std::sync::Mutex<nninit::rng::FrameworkRng>,
+    kind: &'static str,
+}
+
+#[pymethods]
+impl PyGenerator {
+    #[new]
+    fn new(rng: &str, seed: u64) -> PyResult<Self> {
+        let kind = nninit::rng::RngKind::parse(rng).map_err(value_err)?;
+        match kind.sequential(seed).map_err(value_err)? {
+            Some(g) => Ok(PyGenerator {
+                rng: std::sync::Mutex::new(g),
+                kind: kind.name(),
+            }),
+            None => Err(PyValueError::new_err(
+                "rng `nninit` has no generator state: its values are keyed by (seed, name); pass seed= and name= instead",
+            )),
+        }
+    }
+
+    /// `numpy` or `torch`.
+    #[getter]
+    fn rng(&self) -> &'static str {
+        self.kind
+    }
+}
+
 /// Where in the (global) tensor the array sits.
-struct Target {
+struct Target<'a> {
     init: Init,
     shape: Vec<usize>,
     layout: Layout,
     stream: Stream,
     offset: Option<Vec<usize>>,
+    generator: Option<&'a PyGenerator>,
 }
 
-impl Target {
+impl Target<'_> {
     fn fill<T: Element>(&self, block: &[usize], out: &mut [T]) -> nninit::Result<()> {
+        if let Some(g) = self.generator {
+            let mut rng = g.rng.lock().unwrap_or_else(|p| p.into_inner());
+            return self
+                .init
+                .fill_sequential(&self.shape, self.layout, &mut *rng, out);
+        }
         match &self.offset {
             None => self.init.fill(&self.shape, self.layout, &self.stream, out),
             Some(off) => {
@@ -254,7 +293,7 @@ fn fill_typed<T: Element + numpy::Element>(
 /// tensor of shape `shape` (which must then be the array's shape), or, with
 /// `offset`, the block at `offset` of it (the array's shape is the block's).
 #[pyfunction]
-#[pyo3(signature = (out, init, shape, *, seed=0, name="tensor", layout="torch", offset=None, bf16_bits=false))]
+#[pyo3(signature = (out, init, shape, *, seed=0, name="tensor", layout="torch", offset=None, bf16_bits=false, generator=None))]
 #[allow(clippy::too_many_arguments)]
 fn fill(
     py: Python<'_>,
@@ -266,7 +305,15 @@ fn fill(
     layout: &str,
     offset: Option<Vec<usize>>,
     bf16_bits: bool,
+    generator: Option<&PyGenerator>,
 ) -> PyResult<()> {
+    if let (Some(g), Some(_)) = (generator, &offset) {
+        return Err(value_err(Error::Rng {
+            rng: g.kind,
+            what: "a block of a sharded tensor".into(),
+            reason: "sequential generators fill whole tensors in order (the values of a slice depend on everything drawn before it); use the default rng (nninit)".into(),
+        }));
+    }
     let arr = out.cast::<PyUntypedArray>().map_err(|_| {
         PyTypeError::new_err(format!(
             "expected a numpy.ndarray or torch.Tensor, got {}",
@@ -289,6 +336,7 @@ fn fill(
         layout: self::layout(layout)?,
         stream: Stream::new(seed, name),
         offset,
+        generator,
     };
     match kind {
         Kind::F32 => fill_typed::<f32>(py, arr, &t),
@@ -476,6 +524,7 @@ fn write_checkpoint(
 fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyInit>()?;
     m.add_class::<PyRules>()?;
+    m.add_class::<PyGenerator>()?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;

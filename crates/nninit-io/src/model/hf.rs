@@ -84,6 +84,7 @@ impl Builder {
             layout: Layout::Torch,
             init,
             zero_row,
+            data: None,
         });
     }
 }

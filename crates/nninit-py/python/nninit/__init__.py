@@ -22,9 +22,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _nninit
-from ._nninit import Init, Rules, __version__, calculate_gain, fans
+from ._nninit import Generator, Init, Rules, __version__, calculate_gain, fans
 
 __all__ = [
+    "Generator",
     "Init",
     "Rules",
     "calculate_gain",
@@ -84,18 +85,18 @@ def _no_generator(generator: Any) -> None:
 # ---------------------------------------------------------------- buffers
 
 
-def _fill_numpy(arr: np.ndarray, init: Init, seed: int, name: str, layout: str) -> np.ndarray:
+def _fill_numpy(arr: np.ndarray, init: Init, seed: int, name: str, layout: str, generator=None) -> np.ndarray:
     if not arr.flags.writeable:
         raise ValueError("the array is read-only (arr.flags.writeable is False); nninit fills in place")
     if arr.flags.c_contiguous:
-        _nninit.fill(arr, init, list(arr.shape), seed=seed, name=name, layout=layout)
+        _nninit.fill(arr, init, list(arr.shape), seed=seed, name=name, layout=layout, generator=generator)
     else:
         if arr.dtype not in (np.float32, np.float64, np.float16):
             raise TypeError(
                 f"nninit fills floating-point arrays (float32, float64, float16; and bfloat16 torch tensors), not {arr.dtype}"
             )
         tmp = np.empty(arr.shape, dtype=arr.dtype)
-        _nninit.fill(tmp, init, list(arr.shape), seed=seed, name=name, layout=layout)
+        _nninit.fill(tmp, init, list(arr.shape), seed=seed, name=name, layout=layout, generator=generator)
         arr[...] = tmp
     return arr
 
@@ -108,6 +109,7 @@ def _fill_local(
     name: str,
     layout: str,
     offset: Optional[Sequence[int]] = None,
+    generator=None,
 ) -> None:
     """Fill the plain (non-DTensor) torch tensor ``t``: the whole tensor of
     ``shape``, or its block at ``offset``."""
@@ -128,11 +130,13 @@ def _fill_local(
         if d.device.type == "cpu" and d.is_contiguous():
             # shares memory with the tensor: no copy
             arr = d.view(torch.int16).numpy() if bf16 else d.numpy()
-            _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16)
+            _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16,
+                         generator=generator)
         else:
             tmp = torch.empty(tuple(d.shape), dtype=d.dtype)
             arr = tmp.view(torch.int16).numpy() if bf16 else tmp.numpy()
-            _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16)
+            _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16,
+                         generator=generator)
             d.copy_(tmp)
 
 
@@ -161,19 +165,24 @@ def _local_block(t: Any) -> Tuple[Any, list, list]:
     return local, shape, list(offset)
 
 
-def _fill_any(tensor: Any, init: Init, seed: int, name: str, layout: str = "torch") -> Any:
+def _fill_any(tensor: Any, init: Init, seed: int, name: str, layout: str = "torch", generator=None) -> Any:
     if isinstance(tensor, np.ndarray):
-        return _fill_numpy(tensor, init, seed, name, layout)
+        return _fill_numpy(tensor, init, seed, name, layout, generator)
     torch = _torch()
     if torch is not None and isinstance(tensor, torch.Tensor):
         if _is_dtensor(tensor):
+            if generator is not None:
+                raise ValueError(
+                    f"rng `{generator.rng}` cannot do a block of a sharded tensor: sequential generators fill whole "
+                    "tensors in order; use the default rng (nninit)"
+                )
             local, shape, offset = _local_block(tensor)
             if local.numel() > 0:
                 _fill_local(local, init, shape, seed, name, layout, offset)
             else:
                 init.check(shape, _dtype_name(tensor.dtype), layout)
         else:
-            _fill_local(tensor, init, list(tensor.shape), seed, name, layout)
+            _fill_local(tensor, init, list(tensor.shape), seed, name, layout, generator=generator)
         return tensor
     raise TypeError(f"expected a numpy.ndarray or torch.Tensor, got {type(tensor).__name__}")
 
@@ -292,10 +301,31 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, seed:
     return _fill_any(tensor, Init.sparse(sparsity, std), seed, name)
 
 
-def fill_(tensor, expr: Union[str, Init], *, seed: int = 0, name: str = "tensor", layout: str = "torch"):
-    """Fill with an init expression of the CLI's language (``"kaiming_normal(nonlinearity=relu)"``)."""
+def _generator(rng: Union[str, "Generator"], seed: int):
+    """None for nninit's keyed streams, else the framework generator."""
+    if isinstance(rng, Generator):
+        return rng
+    if str(rng).lower() == "nninit":
+        return None
+    return Generator(str(rng), seed)
+
+
+def fill_(
+    tensor,
+    expr: Union[str, Init],
+    *,
+    seed: int = 0,
+    name: str = "tensor",
+    layout: str = "torch",
+    rng: Union[str, Generator] = "nninit",
+):
+    """Fill with an init expression of the CLI's language (``"kaiming_normal(nonlinearity=relu)"``).
+
+    ``rng="numpy"`` is ``np.random.seed(seed)`` then the NumPy call,
+    ``rng="torch"`` is ``torch.manual_seed(seed)`` then the ``torch.nn.init``
+    function; pass a ``Generator`` to draw several tensors in sequence."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)
-    return _fill_any(tensor, init, seed, name, layout)
+    return _fill_any(tensor, init, seed, name, layout, _generator(rng, seed))
 
 
 def sample(
@@ -306,9 +336,12 @@ def sample(
     name: str = "tensor",
     dtype: str = "float32",
     layout: str = "torch",
+    rng: Union[str, Generator] = "nninit",
 ) -> np.ndarray:
     """A new array of ``shape`` filled with ``expr``: the values of
-    ``nninit sample EXPR --shape ... --seed SEED --name NAME --dtype DTYPE``."""
+    ``nninit sample EXPR --shape ... --seed SEED --name NAME --dtype DTYPE --rng RNG``
+    (``rng="numpy"``: ``np.random.seed(seed)`` then one NumPy call;
+    ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function)."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
@@ -320,7 +353,7 @@ def sample(
     shape = [int(d) for d in shape]
     init.check(shape, key, layout)
     out = np.empty(shape, dtype=_NUMPY_DTYPES[key])
-    _nninit.fill(out, init, shape, seed=seed, name=name, layout=layout)
+    _nninit.fill(out, init, shape, seed=seed, name=name, layout=layout, generator=_generator(rng, seed))
     return out
 
 
@@ -424,6 +457,7 @@ def init_module(
     seed: int = 0,
     rules: Union[None, str, "os.PathLike[str]", Rules, Mapping[str, str], Iterable[Tuple[str, str]]] = None,
     verbose: bool = False,
+    rng: str = "nninit",
 ):
     """Initialize every parameter of a torch module in place and return it.
 
@@ -441,13 +475,38 @@ def init_module(
     ``fully_shard``, tensor parallel) fill only their local shard, with the
     values of the whole tensor at the shard's coordinates: the same model for
     every world size and placement.
+
+    ``rng="torch"`` reproduces ``torch.manual_seed(seed); Model()`` for
+    modules built from Linear, Conv, ConvTranspose, Embedding and norm layers
+    (each parameter drawn in ``named_parameters()`` order, which is their
+    construction order, with torch's own kernels); ``rng="numpy"`` draws the
+    same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
     _require_torch()
     plan = _plan(module, _rules(rules))
+    generator = _generator(rng, seed)
+    if generator is not None:
+        for qual, p, init, why in plan:
+            if why.startswith("torch default for multihead_attention"):
+                raise ValueError(
+                    f"rng `{generator.rng}` cannot reproduce `{qual}`: nn.MultiheadAttention draws its out_proj "
+                    "before its in_proj, not in named_parameters() order; use the default rng (nninit)"
+                )
+    nn = _torch().nn
     for qual, p, init, why in plan:
         if verbose:
             print(f"{qual}: {init} ({why})")
-        _fill_any(p, init, seed, qual)
+        _fill_any(p, init, seed, qual, generator=generator)
+        owner = _owner(module, qual)
+        if (
+            isinstance(owner, nn.Embedding)
+            and qual.endswith("weight")
+            and owner.padding_idx is not None
+            and not why.startswith("rule")
+        ):
+            # as nn.Embedding.reset_parameters: the padding row is zero
+            with _torch().no_grad():
+                p[owner.padding_idx].fill_(0)
     return module
 
 

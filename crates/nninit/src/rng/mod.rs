@@ -18,12 +18,14 @@ mod philox;
 mod philox_rng;
 mod sequential;
 mod stream;
+mod torch;
+mod torch_avx2;
 
 pub use philox::philox4x32_10;
 pub(crate) use philox::philox_lanes;
 pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 #[cfg(feature = "rand_core")]
 pub use philox_rng::PhiloxRng;
-pub use sequential::{NumpyLegacy, Sequential};
+pub use sequential::{FrameworkRng, NumpyLegacy, RngKind, Sequential, TorchCpu};
 pub(crate) use stream::counter;
 pub use stream::{Stream, Tag};

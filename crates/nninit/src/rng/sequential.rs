@@ -29,3 +29,81 @@ pub trait Sequential {
 }
 
 pub use super::numpy::NumpyLegacy;
+
+pub use super::torch::TorchCpu;
+use crate::error::Error;
+
+/// Which generator family fills the tensors: nninit's own keyed streams
+/// (random access: any slice, any thread count) or a framework's global
+/// generator replayed sequentially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RngKind {
+    /// nninit's Philox streams keyed by (seed, tensor name).
+    #[default]
+    Nninit,
+    /// NumPy's legacy `np.random.seed` generator ([`NumpyLegacy`]).
+    Numpy,
+    /// PyTorch's CPU generator after `torch.manual_seed` ([`TorchCpu`]).
+    Torch,
+}
+
+impl RngKind {
+    /// The names `--rng` accepts.
+    pub const NAMES: [&'static str; 3] = ["nninit", "numpy", "torch"];
+
+    /// Parse `nninit`, `numpy` or `torch`.
+    pub fn parse(s: &str) -> Result<RngKind> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "nninit" => RngKind::Nninit,
+            "numpy" => RngKind::Numpy,
+            "torch" => RngKind::Torch,
+            _ => return Err(Error::unknown_name("rng", s, &Self::NAMES)),
+        })
+    }
+
+    /// The name as `--rng` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RngKind::Nninit => "nninit",
+            RngKind::Numpy => "numpy",
+            RngKind::Torch => "torch",
+        }
+    }
+
+    /// The framework generator seeded with `seed`, or None for nninit's
+    /// own streams. An error for a seed the framework rejects.
+    pub fn sequential(self, seed: u64) -> Result<Option<FrameworkRng>> {
+        Ok(match self {
+            RngKind::Nninit => None,
+            RngKind::Numpy => Some(FrameworkRng::Numpy(NumpyLegacy::new(seed)?)),
+            RngKind::Torch => Some(FrameworkRng::Torch(TorchCpu::new(seed))),
+        })
+    }
+}
+
+/// One of the framework generators, chosen at run time.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FrameworkRng {
+    /// `np.random.seed`.
+    Numpy(NumpyLegacy),
+    /// `torch.manual_seed`.
+    Torch(TorchCpu),
+}
+
+impl Sequential for FrameworkRng {
+    fn name(&self) -> &'static str {
+        match self {
+            FrameworkRng::Numpy(g) => g.name(),
+            FrameworkRng::Torch(g) => g.name(),
+        }
+    }
+
+    fn sample<T: Element>(&mut self, dist: &Dist, out: &mut [T]) -> Result<()> {
+        match self {
+            FrameworkRng::Numpy(g) => g.sample(dist, out),
+            FrameworkRng::Torch(g) => g.sample(dist, out),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! PyTorch's CPU default generator, `torch.manual_seed(seed)` and then the
+//! tensor ops `torch.nn.init` calls (`uniform_`, `normal_`, `trunc_normal_`'s
+//! uniform-erfinv-scale-clamp), reproduced bit for bit on the path torch's
+//! CPU kernels take (ATen `DistributionTemplates.h`, `DistributionsHelper.h`,
+//! `TransformationHelper.h`; read to learn them, written anew here):
+//!
+//! - state: MT19937 seeded with `init_genrand(seed mod 2^32)`; `random()` is one
+//!   32-bit word, `random64()` is `(w1 << 32) | w2` of the next two;
+//! - `uniform_(from, to)` on dtype T: `x = (word & (2^d - 1)) * 2^-d` with
+//!   `d` = T's mantissa digits (24 f32, 53 f64 from `random64`, 11 f16, 8 bf16),
+//!   then `x * (to - from) + from` in T's accumulate type (f64 for f64, f32 otherwise),
+//!   `from`/`to` first rounded to T;
+//! - `normal_(mean, std)`, tensors of 16 or more elements (contiguous): every
+//!   element gets a uniform in [0, 1) first, then each block of 16 is
+//!   Box-Muller'd in T: `u1 = 1 - d[j]`, `u2 = d[j + 8]`,
+//!   `r = sqrt(-2 ln u1)`, `theta = (2 pi as f64) * u2` rounded to T,
+//!   `d[j] = r cos(theta) std + mean`, `d[j + 8] = r sin(theta) std + mean`
+//!   for j < 8; a tail of `n mod 16` elements redraws the last 16 uniforms and
+//!   recomputes that block;
+//! - `normal_` on fewer than 16 elements: per element `normal_distribution<double>`,
+//!   with its cached second value kept in the generator (`u1`, `u2` 53-bit,
+//!   `r = sqrt(-2 log1p(-u2))`, `theta = 2 pi u1`, returns `r cos theta`,
+//!   caches `r sin theta`), then `* std + mean` in f64 and rounded to T.
+//!
+//! `ln`, `sin`, `cos`, `log1p` are the platform's (torch calls the C library's),
+//! so results agree with torch where both use the same C library (glibc here).
+//! On x86 CPUs whose best instruction set torch picks is AVX2 (not AVX-512),
+//! torch's f32 `normal_` takes a vectorized path with its own polynomial
+//! `log` and `sincos`; see `TorchCpu` for what that means.
+
+use super::mt19937::Mt19937;
+use super::sequential::Sequential;
+use crate::dist::Dist;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use half::{bf16, f16};
+
+/// `torch.manual_seed(seed)`'s CPU generator (see the module docs).
+#[derive(Debug, Clone)]
+pub struct TorchCpu {
+    mt: Mt19937,
+    /// `normal_distribution<double>`'s cached second value.
+    next_double_normal: Option<f64>,
+}
+
+const TWO_PI: f64 = 2.0 * std::f64::consts::PI;
+
+impl TorchCpu {
+    /// The generator after `torch.manual_seed(seed)` (torch keeps the low 32
+    /// bits for MT19937's seed).
+    pub fn new(seed: u64) -> TorchCpu {
+        TorchCpu {
+            mt: Mt19937::new(seed as u32),
+            next_double_normal: None,
+        }
+    }
+
+    /// One 32-bit word.
+    #[inline]
+    pub fn random(&mut self) -> u32 {
+        self.mt.next_u32()
+    }
+
+    /// Two words as `(first << 32) | second`.
+    #[inline]
+    pub fn random64(&mut self) -> u64 {
+        let hi = self.mt.next_u32() as u64;
+        let lo = self.mt.next_u32() as u64;
+        (hi << 32) | lo
+    }
+
+    /// `uniform_real_distribution<double>(0, 1)`.
+    #[inline]
+    fn unit_f64(&mut self) -> f64 {
+        (self.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// `at::normal_distribution<double>(mean, std)` with the generator's cache.
+    fn normal_double(&mut self, mean: f64, std: f64) -> f64 {
+        let v = match self.next_double_normal.take() {
+            Some(v) => v,
+            None => {
+                let u1 = self.unit_f64();
+                let u2 = self.unit_f64();
+                let r = (-2.0 * (-u2).ln_1p()).sqrt();
+                let theta = TWO_PI * u1;
+                self.next_double_normal = Some(r * theta.sin());
+                r * theta.cos()
+            }
+        };
+        v.mul_add(std, mean)
+    }
+}
+
+/// How one dtype runs torch's kernels.
+trait TorchScalar: Element {
+    /// `uniform_real_distribution<T>(from, to)` on the next word(s), as f64
+    /// holding the T value.
+    fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> Self;
+    /// `normal_fill_16` on 16 values holding uniforms.
+    fn normal16(d: &mut [Self], mean: f64, std: f64);
+}
+
+/// One f32 uniform in [from, to): 24 bits, `fma(x, to - from, from)`, and
+/// `from` where rounding reached `to`.
+#[inline]
+fn uniform_f32(g: &mut TorchCpu, from: f32, to: f32) -> f32 {
+    let x = (g.random() & 0xFF_FFFF) as f32 * (1.0 / 16_777_216.0);
+    let v = x.mul_add(to - from, from);
+    if v >= to {
+        from
+    } else {
+        v
+    }
+}
+
+impl TorchScalar for f32 {
+    fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> f32 {
+        uniform_f32(g, from as f32, to as f32)
+    }
+    fn normal16(d: &mut [f32], mean: f64, std: f64) {
+        super::torch_avx2::normal16(d, mean as f32, std as f32)
+    }
+}
+
+impl TorchScalar for f64 {
+    fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> f64 {
+        let v = g.unit_f64().mul_add(to - from, from);
+        if v >= to {
+            from
+        } else {
+            v
+        }
+    }
+    fn normal16(d: &mut [f64], mean: f64, std: f64) {
+        for j in 0..8 {
+            let u1 = 1.0 - d[j];
+            let u2 = d[j + 8];
+            let radius = (-2.0 * u1.ln()).sqrt();
+            let theta = TWO_PI * u2;
+            d[j] = (radius * theta.cos()).mul_add(std, mean);
+            d[j + 8] = (radius * theta.sin()).mul_add(std, mean);
+        }
+    }
+}
+
+/// Half types: arithmetic in f32, every named intermediate rounded to T (as
+/// c10::Half / c10::BFloat16 do).
+macro_rules! half_scalar {
+    ($t:ty) => {
+        impl TorchScalar for $t {
+            fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> $t {
+                // computed on the f32 bounds, then rounded; `from` where the
+                // rounding reached `to`
+                let (from, to) = (from as f32, to as f32);
+                let x = (g.random() & 0xFF_FFFF) as f32 * (1.0 / 16_777_216.0);
+                let v = <$t>::from_f32(x.mul_add(to - from, from));
+                if v >= <$t>::from_f32(to) {
+                    <$t>::from_f32(from)
+                } else {
+                    v
+                }
+            }
+            fn normal16(_: &mut [$t], _: f64, _: f64) {
+                unreachable!("half types take the f32 path block by block")
+            }
+        }
+    };
+}
+half_scalar!(f16);
+half_scalar!(bf16);
+
+impl TorchCpu {
+    fn uniform_fill<T: TorchScalar>(&mut self, from: f64, to: f64, out: &mut [T]) {
+        for o in out.iter_mut() {
+            *o = T::uniform(self, from, to);
+        }
+    }
+
+    fn normal_fill<T: TorchScalar>(&mut self, mean: f64, std: f64, out: &mut [T]) {
+        let n = out.len();
+        if n < 16 {
+            for o in out.iter_mut() {
+                *o = T::from_f64(self.normal_double(mean, std));
+            }
+            return;
+        }
+        if matches!(T::DTYPE, DType::F16 | DType::BF16) {
+            // torch: block by block through f32 (16 uniforms, the f32
+            // Box-Muller, rounded to T); a tail redraws 16 and recomputes the
+            // last 16 (so it uses the uniforms right after the last block)
+            let mut block = [0f32; 16];
+            let (m, s) = (mean as f32, std as f32);
+            let mut i = 0;
+            while i + 16 <= n {
+                self.uniform_fill(0.0, 1.0, &mut block);
+                super::torch_avx2::normal16(&mut block, m, s);
+                for (o, x) in out[i..i + 16].iter_mut().zip(block) {
+                    *o = T::from_f32(x);
+                }
+                i += 16;
+            }
+            if !n.is_multiple_of(16) {
+                self.uniform_fill(0.0, 1.0, &mut block);
+                super::torch_avx2::normal16(&mut block, m, s);
+                for (o, x) in out[n - 16..].iter_mut().zip(block) {
+                    *o = T::from_f32(x);
+                }
+            }
+            return;
+        }
+        self.uniform_fill(0.0, 1.0, out);
+        let mut i = 0;
+        while i + 16 <= n {
+            T::normal16(&mut out[i..i + 16], mean, std);
+            i += 16;
+        }
+        if !n.is_multiple_of(16) {
+            let tail = &mut out[n - 16..];
+            self.uniform_fill(0.0, 1.0, tail);
+            T::normal16(tail, mean, std);
+        }
+    }
+
+    fn typed<T: TorchScalar>(&mut self, dist: &Dist, out: &mut [T]) -> Result<()> {
+        match *dist {
+            Dist::Constant(v) => out.fill(T::from_f64(v)),
+            Dist::Uniform { lo, hi } => self.uniform_fill(lo, hi, out),
+            Dist::Normal { mean, std } => self.normal_fill(mean, std, out),
+            Dist::TruncNormal(ref t) => {
+                let _ = t;
+                return Err(Error::Rng {
+                    rng: "torch",
+                    what: "trunc_normal".into(),
+                    reason: "not yet reproduced".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sequential for TorchCpu {
+    fn name(&self) -> &'static str {
+        "torch"
+    }
+
+    fn sample<T: Element>(&mut self, dist: &Dist, out: &mut [T]) -> Result<()> {
+        match T::DTYPE {
+            DType::F32 => self.typed::<f32>(dist, bytemuck::cast_slice_mut(out)),
+            DType::F64 => self.typed::<f64>(dist, bytemuck::cast_slice_mut(out)),
+            DType::F16 => self.typed::<f16>(dist, bytemuck::cast_slice_mut(out)),
+            DType::BF16 => self.typed::<bf16>(dist, bytemuck::cast_slice_mut(out)),
+        }
+    }
+}
