@@ -119,6 +119,71 @@ dispatch!(
     crate::simd_x86::normal_avx2
 );
 
+/// Whether the CPU has hardware fused multiply-add (with AVX2).
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    is_x86_feature_detected!("fma") && is_x86_feature_detected!("avx2")
+}
+
+/// Compile `$body` (a call of `#[inline(always)]` code using `mul_add`) twice:
+/// with hardware FMA (and AVX2, so the compiler may vectorize it) and
+/// portably (where `mul_add` is the C library's `fma`). An FMA is exactly
+/// rounded, so both give the same bits; only the speed differs.
+macro_rules! fma_dispatch {
+    ($(#[$m:meta])* $name:ident ($($arg:ident : $ty:ty),*) => $body:expr) => {
+        $(#[$m])*
+        pub(crate) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn fast($($arg: $ty),*) {
+                    $body
+                }
+                if has_fma() {
+                    // SAFETY: `fast` only needs AVX2 and FMA, which the CPU
+                    // reported just above; it touches memory only through its
+                    // safe arguments.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body
+        }
+    };
+}
+
+fma_dispatch!(
+    /// torch's f32 Box-Muller over whole blocks of 16 (`d.len() % 16 == 0`).
+    torch_normal_f32(d: &mut [f32], mean: f32, std: f32) => {
+        for b in d.chunks_exact_mut(16) {
+            crate::rng::torch_normal16_f32(b, mean, std)
+        }
+    }
+);
+fma_dispatch!(
+    /// torch's f64 Box-Muller over whole blocks of 16.
+    torch_normal_f64(d: &mut [f64], mean: f64, std: f64) => {
+        for b in d.chunks_exact_mut(16) {
+            crate::rng::torch_normal16_f64(b, mean, std)
+        }
+    }
+);
+fma_dispatch!(
+    /// torch's uniform transform in place: `x` in [0, 1) to `fma(x, to - from, from)`, `from` where that reached `to`.
+    torch_uniform_f32(d: &mut [f32], from: f32, to: f32) => {
+        for x in d.iter_mut() {
+            *x = crate::rng::torch_affine_f32(*x, from, to)
+        }
+    }
+);
+fma_dispatch!(
+    /// [`torch_uniform_f32`] in f64.
+    torch_uniform_f64(d: &mut [f64], from: f64, to: f64) => {
+        for x in d.iter_mut() {
+            *x = crate::rng::torch_affine_f64(*x, from, to)
+        }
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

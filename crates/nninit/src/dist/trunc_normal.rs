@@ -130,6 +130,11 @@ impl TruncNormal {
         (self.a, self.b)
     }
 
+    /// The parent normal's (mean, std).
+    pub fn parent(&self) -> (f64, f64) {
+        (self.mean, self.std)
+    }
+
     /// E[x^2] in closed form: with standardized bounds and Z = Phi(beta) - Phi(alpha),
     /// mean m = (phi(alpha) - phi(beta)) / Z, variance v = 1 + (alpha phi(alpha) - beta phi(beta)) / Z - m^2.
     pub fn second_moment(&self) -> f64 {

@@ -10,10 +10,13 @@ const LOWER: u32 = 0x7fff_ffff;
 
 /// MT19937 state, seeded as the reference `init_genrand` does (which is what
 /// `np.random.seed(int)` and `torch.manual_seed(int)` both call, with the
-/// seed reduced to 32 bits).
+/// seed reduced to 32 bits). Words are produced 624 at a time: one twist of
+/// the state, then all 624 tempered into `out` (two simple loops the
+/// compiler vectorizes), so a draw is a load.
 #[derive(Clone)]
 pub(crate) struct Mt19937 {
     state: [u32; N],
+    out: [u32; N],
     pos: usize,
 }
 
@@ -23,6 +26,20 @@ impl std::fmt::Debug for Mt19937 {
             .field("pos", &self.pos)
             .finish_non_exhaustive()
     }
+}
+
+#[inline(always)]
+fn mix(cur: u32, next: u32, far: u32) -> u32 {
+    let y = (cur & UPPER) | (next & LOWER);
+    far ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A)
+}
+
+#[inline(always)]
+fn temper(mut y: u32) -> u32 {
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^ (y >> 18)
 }
 
 impl Mt19937 {
@@ -36,16 +53,25 @@ impl Mt19937 {
                 .wrapping_mul(p ^ (p >> 30))
                 .wrapping_add(i as u32);
         }
-        Mt19937 { state, pos: N }
+        Mt19937 {
+            state,
+            out: [0; N],
+            pos: N,
+        }
     }
 
-    /// Regenerate all 624 words (the "twist").
-    fn twist(&mut self) {
+    /// Regenerate all 624 words (the "twist") and temper them into `out`.
+    fn refill(&mut self) {
         let s = &mut self.state;
-        for i in 0..N {
-            let y = (s[i] & UPPER) | (s[(i + 1) % N] & LOWER);
-            let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
-            s[i] = s[(i + M) % N] ^ (y >> 1) ^ mag;
+        for i in 0..N - M {
+            s[i] = mix(s[i], s[i + 1], s[i + M]);
+        }
+        for i in N - M..N - 1 {
+            s[i] = mix(s[i], s[i + 1], s[i + M - N]);
+        }
+        s[N - 1] = mix(s[N - 1], s[0], s[M - 1]);
+        for (o, &x) in self.out.iter_mut().zip(s.iter()) {
+            *o = temper(x);
         }
         self.pos = 0;
     }
@@ -54,14 +80,11 @@ impl Mt19937 {
     #[inline]
     pub(crate) fn next_u32(&mut self) -> u32 {
         if self.pos >= N {
-            self.twist();
+            self.refill();
         }
-        let mut y = self.state[self.pos];
+        let y = self.out[self.pos];
         self.pos += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
+        y
     }
 }
 

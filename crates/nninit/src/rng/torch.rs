@@ -32,7 +32,7 @@ use super::mt19937::Mt19937;
 use super::sequential::Sequential;
 use crate::dist::Dist;
 use crate::dtype::{DType, Element};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use half::{bf16, f16};
 
 /// `torch.manual_seed(seed)`'s CPU generator (see the module docs).
@@ -99,19 +99,52 @@ trait TorchScalar: Element {
     fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> Self;
     /// `normal_fill_16` on 16 values holding uniforms.
     fn normal16(d: &mut [Self], mean: f64, std: f64);
+    /// `uniform_(from, to)` on all of `out`.
+    fn uniform_fill(g: &mut TorchCpu, from: f64, to: f64, out: &mut [Self]) {
+        for o in out.iter_mut() {
+            *o = Self::uniform(g, from, to);
+        }
+    }
+    /// `normal_fill_16` on every whole block of 16.
+    fn normal_blocks(d: &mut [Self], mean: f64, std: f64) {
+        for b in d.chunks_exact_mut(16) {
+            Self::normal16(b, mean, std);
+        }
+    }
 }
 
-/// One f32 uniform in [from, to): 24 bits, `fma(x, to - from, from)`, and
-/// `from` where rounding reached `to`.
-#[inline]
-fn uniform_f32(g: &mut TorchCpu, from: f32, to: f32) -> f32 {
-    let x = (g.random() & 0xFF_FFFF) as f32 * (1.0 / 16_777_216.0);
+/// The 24-bit unit float of one word.
+#[inline(always)]
+fn unit_f32(w: u32) -> f32 {
+    (w & 0xFF_FFFF) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// `fma(x, to - from, from)`, and `from` where rounding reached `to`.
+#[inline(always)]
+pub(crate) fn torch_affine_f32(x: f32, from: f32, to: f32) -> f32 {
     let v = x.mul_add(to - from, from);
     if v >= to {
         from
     } else {
         v
     }
+}
+
+/// [`torch_affine_f32`] in f64.
+#[inline(always)]
+pub(crate) fn torch_affine_f64(x: f64, from: f64, to: f64) -> f64 {
+    let v = x.mul_add(to - from, from);
+    if v >= to {
+        from
+    } else {
+        v
+    }
+}
+
+/// One f32 uniform in [from, to).
+#[inline]
+fn uniform_f32(g: &mut TorchCpu, from: f32, to: f32) -> f32 {
+    torch_affine_f32(unit_f32(g.random()), from, to)
 }
 
 impl TorchScalar for f32 {
@@ -121,18 +154,46 @@ impl TorchScalar for f32 {
     fn normal16(d: &mut [f32], mean: f64, std: f64) {
         super::torch_avx2::normal16(d, mean as f32, std as f32)
     }
+    fn uniform_fill(g: &mut TorchCpu, from: f64, to: f64, out: &mut [f32]) {
+        for o in out.iter_mut() {
+            *o = unit_f32(g.random());
+        }
+        let (from, to) = (from as f32, to as f32);
+        // fma(x, 1, 0) is x, and x < 1: the transform is the identity then
+        if (from, to) != (0.0, 1.0) {
+            crate::simd::torch_uniform_f32(out, from, to);
+        }
+    }
+    fn normal_blocks(d: &mut [f32], mean: f64, std: f64) {
+        crate::simd::torch_normal_f32(d, mean as f32, std as f32)
+    }
 }
 
 impl TorchScalar for f64 {
     fn uniform(g: &mut TorchCpu, from: f64, to: f64) -> f64 {
-        let v = g.unit_f64().mul_add(to - from, from);
-        if v >= to {
-            from
-        } else {
-            v
-        }
+        torch_affine_f64(g.unit_f64(), from, to)
     }
     fn normal16(d: &mut [f64], mean: f64, std: f64) {
+        torch_normal16_f64(d, mean, std)
+    }
+    fn uniform_fill(g: &mut TorchCpu, from: f64, to: f64, out: &mut [f64]) {
+        for o in out.iter_mut() {
+            *o = g.unit_f64();
+        }
+        if (from, to) != (0.0, 1.0) {
+            crate::simd::torch_uniform_f64(out, from, to);
+        }
+    }
+    fn normal_blocks(d: &mut [f64], mean: f64, std: f64) {
+        crate::simd::torch_normal_f64(d, mean, std)
+    }
+}
+
+/// `normal_fill_16<double>`: glibc's `log`, `cos`, `sin`, the final
+/// `r cos(theta) * std + mean` contracted into one FMA as torch's build does.
+#[inline(always)]
+pub(crate) fn torch_normal16_f64(d: &mut [f64], mean: f64, std: f64) {
+    {
         for j in 0..8 {
             let u1 = 1.0 - d[j];
             let u2 = d[j + 8];
@@ -172,9 +233,7 @@ half_scalar!(bf16);
 
 impl TorchCpu {
     fn uniform_fill<T: TorchScalar>(&mut self, from: f64, to: f64, out: &mut [T]) {
-        for o in out.iter_mut() {
-            *o = T::uniform(self, from, to);
-        }
+        T::uniform_fill(self, from, to, out)
     }
 
     fn normal_fill<T: TorchScalar>(&mut self, mean: f64, std: f64, out: &mut [T]) {
@@ -194,7 +253,7 @@ impl TorchCpu {
             let mut i = 0;
             while i + 16 <= n {
                 self.uniform_fill(0.0, 1.0, &mut block);
-                super::torch_avx2::normal16(&mut block, m, s);
+                crate::simd::torch_normal_f32(&mut block, m, s);
                 for (o, x) in out[i..i + 16].iter_mut().zip(block) {
                     *o = T::from_f32(x);
                 }
@@ -202,7 +261,7 @@ impl TorchCpu {
             }
             if !n.is_multiple_of(16) {
                 self.uniform_fill(0.0, 1.0, &mut block);
-                super::torch_avx2::normal16(&mut block, m, s);
+                crate::simd::torch_normal_f32(&mut block, m, s);
                 for (o, x) in out[n - 16..].iter_mut().zip(block) {
                     *o = T::from_f32(x);
                 }
@@ -210,15 +269,97 @@ impl TorchCpu {
             return;
         }
         self.uniform_fill(0.0, 1.0, out);
-        let mut i = 0;
-        while i + 16 <= n {
-            T::normal16(&mut out[i..i + 16], mean, std);
-            i += 16;
-        }
+        let whole = n - n % 16;
+        T::normal_blocks(&mut out[..whole], mean, std);
         if !n.is_multiple_of(16) {
             let tail = &mut out[n - 16..];
             self.uniform_fill(0.0, 1.0, tail);
-            T::normal16(tail, mean, std);
+            T::normal_blocks(tail, mean, std);
+        }
+    }
+
+    /// `torch.nn.init.trunc_normal_` as torch 2.x does it: with
+    /// `p = Phi((b - mean) / std) - Phi((a - mean) / std)` (Python floats),
+    /// - `p > 0.3`: `normal_(mean, std)`, then while any value lies outside
+    ///   `[a, b]` (bounds rounded to T), draw a whole new tensor of normals and
+    ///   take its values where they were outside;
+    /// - otherwise: rejection from `uniform_(a, b)` against the peak-scaled
+    ///   density: `log(uniform_()) > -((x - mean) / std)^2 / 2 - log_peak`
+    ///   means "draw again"; each round draws the candidates, then the
+    ///   acceptance uniforms, both tensor-sized, in T's arithmetic.
+    fn trunc_normal_fill<T: TorchScalar>(
+        &mut self,
+        (mean, std): (f64, f64),
+        (a, b): (f64, f64),
+        out: &mut [T],
+    ) {
+        let norm_cdf = |x: f64| (1.0 + libm::erf(x / std::f64::consts::SQRT_2)) / 2.0;
+        let p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std);
+        let n = out.len();
+        if p > 0.3 {
+            let (lo, hi) = (T::from_f64(a).to_f64(), T::from_f64(b).to_f64());
+            let outside = |x: &T| {
+                let x = x.to_f64();
+                x < lo || x > hi
+            };
+            self.normal_fill(mean, std, out);
+            let mut fresh = vec![T::default(); n];
+            while out.iter().any(outside) {
+                self.normal_fill(mean, std, &mut fresh);
+                for (o, f) in out.iter_mut().zip(&fresh) {
+                    if outside(o) {
+                        *o = *f;
+                    }
+                }
+            }
+            return;
+        }
+        let mode = a.max(mean.min(b));
+        let log_peak = -0.5 * ((mode - mean) / std).powi(2);
+        // log density of each candidate, in T's arithmetic (f32 rounded to T
+        // after each op for f32/f16/bf16, f64 for f64)
+        let log_pdf = |x: T| -> f64 {
+            if T::DTYPE == DType::F64 {
+                let c = (x.to_f64() - mean) / std;
+                c * c * -0.5 - log_peak
+            } else {
+                let r = |v: f32| T::from_f32(v).to_f64() as f32;
+                let c = r(x.to_f64() as f32 - mean as f32);
+                let c = r(c / std as f32);
+                let c = r(c * c);
+                let c = r(c * -0.5);
+                r(c - log_peak as f32) as f64
+            }
+        };
+        let log_of = |u: T| -> f64 {
+            if T::DTYPE == DType::F64 {
+                u.to_f64().ln()
+            } else {
+                T::from_f32((u.to_f64() as f32).ln()).to_f64()
+            }
+        };
+        let mut cand = vec![T::default(); n];
+        let mut acc = vec![T::default(); n];
+        self.uniform_fill(a, b, out);
+        self.uniform_fill(0.0, 1.0, &mut acc);
+        let mut pending: Vec<bool> = out
+            .iter()
+            .zip(&acc)
+            .map(|(x, u)| log_of(*u) > log_pdf(*x))
+            .collect();
+        while pending.iter().any(|&p| p) {
+            self.uniform_fill(a, b, &mut cand);
+            for ((o, c), p) in out.iter_mut().zip(&cand).zip(&pending) {
+                if *p {
+                    *o = *c;
+                }
+            }
+            self.uniform_fill(0.0, 1.0, &mut acc);
+            for ((p, c), u) in pending.iter_mut().zip(&cand).zip(&acc) {
+                if *p {
+                    *p = log_of(*u) > log_pdf(*c);
+                }
+            }
         }
     }
 
@@ -227,14 +368,7 @@ impl TorchCpu {
             Dist::Constant(v) => out.fill(T::from_f64(v)),
             Dist::Uniform { lo, hi } => self.uniform_fill(lo, hi, out),
             Dist::Normal { mean, std } => self.normal_fill(mean, std, out),
-            Dist::TruncNormal(ref t) => {
-                let _ = t;
-                return Err(Error::Rng {
-                    rng: "torch",
-                    what: "trunc_normal".into(),
-                    reason: "not yet reproduced".into(),
-                });
-            }
+            Dist::TruncNormal(ref t) => self.trunc_normal_fill(t.parent(), t.bounds(), out),
         }
         Ok(())
     }

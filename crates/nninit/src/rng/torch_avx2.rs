@@ -110,6 +110,7 @@ pub(crate) fn sincos(x: f32) -> (f32, f32) {
 }
 
 /// `normal_fill_16_AVX2` on 16 values holding uniforms in [0, 1).
+#[inline(always)]
 pub(crate) fn normal16(d: &mut [f32], mean: f32, std: f32) {
     const TWO_PI: f32 = (2.0 * std::f64::consts::PI) as f32;
     for j in 0..8 {
