@@ -150,7 +150,7 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
             )));
         };
     let format = Format::for_output(&a.out).map_err(lib)?;
-    if let Some(mut g) = rng.sequential(seed).map_err(lib)? {
+    if let Some(mut g) = crate::framework_rng(rng, seed).map_err(lib)? {
         draw_sequential(&mut tensors, &mut g).map_err(lib)?;
         extra.push(("rng", rng.name().to_string()));
     }

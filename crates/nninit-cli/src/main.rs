@@ -103,6 +103,25 @@ pub(crate) struct Failure {
     err: anyhow::Error,
 }
 
+/// The framework generator for `--rng` (None for nninit's streams). Like
+/// torch itself, `ATEN_CPU_CAPABILITY=default` selects torch's portable
+/// kernels, whose f32 `normal_` differs from the AVX2 build's.
+pub(crate) fn framework_rng(
+    kind: nninit::rng::RngKind,
+    seed: u64,
+) -> nninit::Result<Option<nninit::rng::FrameworkRng>> {
+    use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
+    if kind == RngKind::Torch
+        && std::env::var("ATEN_CPU_CAPABILITY").is_ok_and(|v| v.eq_ignore_ascii_case("default"))
+    {
+        return Ok(Some(FrameworkRng::Torch(TorchCpu::with_kernels(
+            seed,
+            TorchKernels::Scalar,
+        ))));
+    }
+    kind.sequential(seed)
+}
+
 /// Bad input: exit 2.
 pub(crate) fn input(e: impl Into<anyhow::Error>) -> Failure {
     Failure {
@@ -149,7 +168,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let layout = Layout::parse(&layout).map_err(lib)?;
             let mut spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
             let mut meta = BTreeMap::new();
-            if let Some(mut g) = rng.sequential(seed).map_err(lib)? {
+            if let Some(mut g) = framework_rng(rng, seed).map_err(lib)? {
                 nninit_io::draw_sequential(std::slice::from_mut(&mut spec), &mut g).map_err(lib)?;
                 meta.insert("rng".into(), rng.name().into());
             }

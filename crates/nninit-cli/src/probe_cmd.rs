@@ -13,6 +13,10 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ProbeArgs {
+    /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
+    /// w1, b1, w2, ...) or torch (torch.manual_seed(SEED), same order, torch's kernels).
+    #[arg(long, default_value = "nninit")]
+    pub rng: String,
     /// Layer sizes, e.g. 64,256x20,10 (input, hidden..., output).
     #[arg(long)]
     pub layers: String,
@@ -74,6 +78,7 @@ pub fn parse(a: &ProbeArgs) -> Result<ProbeConfig, nninit::Error> {
         bias.check_shape(&[sizes[l]], nninit::Layout::Torch, nninit::DType::F32)?;
     }
     Ok(ProbeConfig {
+        rng: nninit::rng::RngKind::parse(&a.rng)?,
         sizes,
         activation,
         init,

@@ -13,6 +13,10 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct TrainArgs {
+    /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
+    /// w1, b1, w2, ...) or torch (torch.manual_seed(SEED), same order, torch's kernels).
+    #[arg(long, default_value = "nninit")]
+    pub rng: String,
     /// digits (bundled), fashion-mnist (Debian's dataset-fashion-mnist), a .csv (last column = label) or an .npz (x, y).
     #[arg(long, default_value = "digits")]
     pub data: String,
@@ -98,6 +102,7 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
         }));
     }
     let pcfg = ProbeConfig {
+        rng: nninit::rng::RngKind::parse(&a.rng).map_err(lib)?,
         sizes: sizes.clone(),
         activation,
         init,

@@ -87,6 +87,7 @@ pub fn run_cell(
     sizes.extend(std::iter::repeat_n(cfg.width, cfg.depth));
     sizes.push(train_set.classes);
     let pcfg = ProbeConfig {
+        rng: Default::default(),
         sizes: sizes.clone(),
         activation: act,
         init: WeightInit::parse(expr)?,

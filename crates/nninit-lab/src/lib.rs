@@ -11,6 +11,7 @@
 //! use nninit_lab::probe::{gaussian_batch, probe, ProbeConfig, Verdict, WeightInit};
 //! // the classic failure: N(0, 0.01^2) weights in a deep tanh net
 //! let cfg = ProbeConfig {
+//!     rng: Default::default(),
 //!     sizes: vec![64, 128, 128, 128, 128, 10],
 //!     activation: Activation::Tanh,
 //!     init: WeightInit::parse("normal(std=0.01)").unwrap(),

@@ -9,6 +9,7 @@ use nninit_lab::probe::{gaussian_batch, probe, ProbeConfig, Verdict, WeightInit}
 
 fn verdict(init: &str, act: &str, seed: u64) -> (Verdict, Vec<Verdict>) {
     let cfg = ProbeConfig {
+        rng: Default::default(),
         sizes: parse_layers("64,256x20,10").unwrap(),
         activation: Activation::parse(act).unwrap(),
         init: WeightInit::parse(init).unwrap(),
@@ -75,6 +76,7 @@ fn fan_scaled_inits_are_healthy() {
 #[test]
 fn overflow_is_exploding_with_its_layer_not_a_crash() {
     let cfg = ProbeConfig {
+        rng: Default::default(),
         sizes: parse_layers("64,256x30,10").unwrap(),
         activation: Activation::Relu,
         init: WeightInit::parse("normal(std=3)").unwrap(),
@@ -98,6 +100,7 @@ fn theory_tracks_measurement_for_he_relu() {
     let mut predicted = [0.0; 6];
     for seed in 0..16 {
         let cfg = ProbeConfig {
+            rng: Default::default(),
             sizes: sizes.clone(),
             activation: Activation::Relu,
             init: WeightInit::parse("kaiming_normal(nonlinearity=relu)").unwrap(),
@@ -214,6 +217,7 @@ fn the_recommendation_fixes_what_the_probe_found() {
             let sizes = parse_layers("64,256x20,10").unwrap();
             let (x, y) = gaussian_batch(128, 64, 10, seed);
             let cfg = |i: &str| ProbeConfig {
+                rng: Default::default(),
                 sizes: sizes.clone(),
                 activation: Activation::parse(act).unwrap(),
                 init: WeightInit::parse(i).unwrap(),
@@ -232,4 +236,40 @@ fn the_recommendation_fixes_what_the_probe_found() {
             );
         }
     }
+}
+
+#[test]
+fn framework_rng_draws_the_weights_in_layer_order() {
+    use nninit::rng::{NumpyLegacy, RngKind, Sequential};
+    let init = Init::normal(0.0, 0.01).unwrap();
+    let net = Mlp::<f64>::with_rng(
+        &[5, 4, 3],
+        Activation::Relu,
+        &init,
+        &Init::zeros(),
+        1,
+        RngKind::Numpy,
+    )
+    .unwrap();
+    // np.random.seed(1): W1 = randn(4, 5) * 0.01, b1 zeros, W2 = randn(3, 4) * 0.01
+    let mut g = NumpyLegacy::new(1).unwrap();
+    let mut want = vec![0f64; 20 + 12];
+    g.sample(&nninit::Dist::normal(0.0, 0.01).unwrap(), &mut want)
+        .unwrap();
+    assert_eq!(want[0], 1.6243453636632417 * 0.01);
+    assert_eq!(net.layers[0].w.as_slice().unwrap(), &want[..20]);
+    assert_eq!(net.layers[1].w.as_slice().unwrap(), &want[20..]);
+    assert!(net.layers[0].b.iter().all(|&b| b == 0.0));
+    // the default stays nninit's keyed streams
+    let a = Mlp::<f64>::with_rng(
+        &[5, 4, 3],
+        Activation::Relu,
+        &init,
+        &Init::zeros(),
+        1,
+        RngKind::Nninit,
+    )
+    .unwrap();
+    let b = Mlp::<f64>::new(&[5, 4, 3], Activation::Relu, &init, &Init::zeros(), 1).unwrap();
+    assert_eq!(a.layers[0].w, b.layers[0].w);
 }

@@ -222,10 +222,36 @@ struct PyGenerator {
 
 #[pymethods]
 impl PyGenerator {
+    /// `kernels` (torch only): `"avx2"` or `"scalar"`, which of torch's CPU
+    /// builds to reproduce; default: the one torch picks on this CPU.
     #[new]
-    fn new(rng: &str, seed: u64) -> PyResult<Self> {
-        let kind = nninit::rng::RngKind::parse(rng).map_err(value_err)?;
-        match kind.sequential(seed).map_err(value_err)? {
+    #[pyo3(signature = (rng, seed, kernels=None))]
+    fn new(rng: &str, seed: u64, kernels: Option<&str>) -> PyResult<Self> {
+        use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
+        let kind = RngKind::parse(rng).map_err(value_err)?;
+        let made = match (kind, kernels) {
+            (_, None) => kind.sequential(seed).map_err(value_err)?,
+            (RngKind::Torch, Some(k)) => {
+                let k = match k {
+                    "avx2" => TorchKernels::Avx2,
+                    "scalar" => TorchKernels::Scalar,
+                    other => {
+                        return Err(value_err(Error::unknown_name(
+                            "torch kernels",
+                            other,
+                            &["avx2", "scalar"],
+                        )))
+                    }
+                };
+                Some(FrameworkRng::Torch(TorchCpu::with_kernels(seed, k)))
+            }
+            (_, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "kernels= applies to rng `torch` only",
+                ))
+            }
+        };
+        match made {
             Some(g) => Ok(PyGenerator {
                 rng: std::sync::Mutex::new(g),
                 kind: kind.name(),

@@ -108,6 +108,9 @@ TORCH_CASES = [
     ("xavier_uniform(gain=1.5)", lambda t: nn.init.xavier_uniform_(t, gain=1.5)),
     ("xavier_normal", lambda t: nn.init.xavier_normal_(t)),
     ("torch_default", lambda t: nn.init.kaiming_uniform_(t, a=math.sqrt(5))),
+    ("trunc_normal(std=0.02)", lambda t: nn.init.trunc_normal_(t, std=0.02)),
+    ("trunc_normal(mean=1, std=3, a=-1, b=2)", lambda t: nn.init.trunc_normal_(t, 1, 3, -1, 2)),
+    ("trunc_normal(a=1.5, b=3)", lambda t: nn.init.trunc_normal_(t, 0, 1, 1.5, 3)),  # p < 0.3: the uniform branch
     ("constant(val=0.3)", lambda t: nn.init.constant_(t, 0.3)),
     ("zeros", lambda t: nn.init.zeros_(t)),
     ("ones", lambda t: nn.init.ones_(t)),
@@ -126,6 +129,41 @@ def test_torch_sample_is_torch_nn_init(cli, tmp_path, expr, fn, shape):
     run(cli, "sample", expr, "--shape=" + ",".join(map(str, shape)), "--rng", "torch", "--seed", 3, "--out", out)
     torch.manual_seed(3)
     assert np.load(out).tobytes() == fn(torch.empty(shape)).numpy().tobytes()
+
+
+PORTABLE = """
+import sys, numpy as np, torch, nninit
+assert torch.backends.cpu.get_cpu_capability() == "DEFAULT"
+for seed in range(3):
+    for n in (16, 33, 1000):
+        torch.manual_seed(seed)
+        want = torch.empty(n).normal_(0.5, 0.02).numpy()
+        got = nninit.sample("normal(mean=0.5, std=0.02)", n, seed=seed, rng="torch")
+        assert got.tobytes() == want.tobytes(), (seed, n)
+print("ok")
+"""
+
+
+def test_torch_portable_kernels_too():
+    # with ATEN_CPU_CAPABILITY=default torch runs its portable f32 normal_
+    # (the C library's logf/cosf/sinf instead of avx_mathfun); nninit reads
+    # the same variable and follows
+    import os
+    import sys
+
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default")
+    r = subprocess.run([sys.executable, "-c", PORTABLE], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_torch_bfloat16_cli(cli, tmp_path):
+    out = tmp_path / "b.safetensors"
+    run(cli, "sample", "kaiming_normal(nonlinearity=relu)", "--shape=33,17", "--rng", "torch", "--seed", 5,
+        "--dtype", "bf16", "--out", out)
+    got, _ = safetensors_arrays(out)
+    torch.manual_seed(5)
+    want = nn.init.kaiming_normal_(torch.empty(33, 17, dtype=torch.bfloat16), nonlinearity="relu")
+    assert got["tensor"].tobytes() == want.view(torch.int16).numpy().tobytes()
 
 
 def test_torch_bfloat16_and_sequences():

@@ -122,3 +122,58 @@ fn numpy_seed_rule() {
         "{e}"
     );
 }
+
+// PyTorch's CPU generator, against values torch 2.15 printed (x86-64, AVX-512
+// CPU: torch's AVX2 kernels; the Python suite compares with torch itself,
+// both kernel builds, every dtype and initializer).
+mod torch {
+    use nninit::rng::{Sequential, TorchCpu, TorchKernels};
+    use nninit::Dist;
+
+    fn avx2(seed: u64) -> TorchCpu {
+        TorchCpu::with_kernels(seed, TorchKernels::Avx2)
+    }
+
+    #[test]
+    fn rand_seed_0() {
+        // torch.manual_seed(0); torch.rand(3).tolist()
+        let mut x = [0f32; 3];
+        avx2(0)
+            .sample(&Dist::uniform(0.0, 1.0).unwrap(), &mut x)
+            .unwrap();
+        assert_eq!(
+            x.map(f64::from),
+            [0.49625658988952637, 0.7682217955589294, 0.08847743272781372]
+        );
+    }
+
+    #[test]
+    fn randn_blocks_and_small_tensors() {
+        // torch.manual_seed(0); torch.randn(20): the 16-wide AVX2 Box-Muller and a tail
+        let mut x = [0f32; 20];
+        avx2(0)
+            .sample(&Dist::normal(0.0, 1.0).unwrap(), &mut x)
+            .unwrap();
+        assert_eq!(x[0].to_bits() as i32, -1081074811);
+        assert_eq!(x[19].to_bits() as i32, 1029446458);
+        // torch.manual_seed(0); torch.randn(3, dtype=torch.float64): per-element Box-Muller
+        let mut y = [0f64; 3];
+        avx2(0)
+            .sample(&Dist::normal(0.0, 1.0).unwrap(), &mut y)
+            .unwrap();
+        assert_eq!(
+            y,
+            [1.5409961082440433, -0.2934289057609464, -2.1787893820745574]
+        );
+    }
+
+    #[test]
+    fn trunc_normal_seed_1() {
+        // torch.manual_seed(1); torch.nn.init.trunc_normal_(torch.empty(40), std=0.02)
+        let mut x = [0f32; 40];
+        let d = Dist::trunc_normal(0.0, 0.02, -2.0, 2.0).unwrap();
+        avx2(1).sample(&d, &mut x).unwrap();
+        assert_eq!(x[0].to_bits() as i32, -1124469727);
+        assert_eq!(x[39].to_bits() as i32, -1131804807);
+    }
+}

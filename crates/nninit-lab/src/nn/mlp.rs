@@ -136,6 +136,36 @@ impl<F: Scalar> Mlp<F> {
         Ok(Mlp { layers, activation })
     }
 
+    /// [`Mlp::new`] with the weights drawn by `rng`: nninit's keyed streams,
+    /// or NumPy's / PyTorch's global generator seeded with `seed` and drawn
+    /// in the order w1, b1, w2, b2, ... (the values of `nninit init --layers
+    /// ... --rng numpy|torch`, rounded to `F`).
+    pub fn with_rng(
+        sizes: &[usize],
+        activation: Activation,
+        init: &Init,
+        bias: &Init,
+        seed: u64,
+        rng: nninit::rng::RngKind,
+    ) -> Result<Self> {
+        let Some(mut g) = rng.sequential(seed)? else {
+            return Self::new(sizes, activation, init, bias, seed);
+        };
+        let mut layers = Vec::with_capacity(sizes.len() - 1);
+        for l in 1..sizes.len() {
+            let (o, i) = (sizes[l], sizes[l - 1]);
+            let mut w = vec![F::zero(); o * i];
+            init.fill_sequential(&[o, i], Layout::Torch, &mut g, &mut w)?;
+            let mut b = vec![F::zero(); o];
+            bias.fill_sequential(&[o], Layout::Torch, &mut g, &mut b)?;
+            layers.push(Dense {
+                w: Array2::from_shape_vec((o, i), w).expect("o*i elements"),
+                b: Array1::from_vec(b),
+            });
+        }
+        Ok(Mlp { layers, activation })
+    }
+
     /// Layer sizes.
     pub fn sizes(&self) -> Vec<usize> {
         let mut s = vec![self.layers[0].w.ncols()];

@@ -94,6 +94,9 @@ pub struct ProbeConfig {
     pub init: WeightInit,
     pub bias: Init,
     pub seed: u64,
+    /// Which generator draws the weights: nninit's keyed streams, or NumPy's
+    /// / PyTorch's global generator replayed (w1, b1, w2, ... in order).
+    pub rng: nninit::rng::RngKind,
 }
 
 /// Per-layer statistics (JSON field names are a contract).
@@ -300,16 +303,24 @@ pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec
     )?;
     match &cfg.init {
         WeightInit::Tensor(init) => Ok((
-            Mlp::new(&cfg.sizes, cfg.activation, init, &cfg.bias, cfg.seed)?,
+            Mlp::with_rng(
+                &cfg.sizes,
+                cfg.activation,
+                init,
+                &cfg.bias,
+                cfg.seed,
+                cfg.rng,
+            )?,
             None,
         )),
         WeightInit::Lsuv { tol, max_iter } => {
-            let mut net = Mlp::new(
+            let mut net = Mlp::with_rng(
                 &cfg.sizes,
                 cfg.activation,
                 &Init::orthogonal(1.0)?,
                 &cfg.bias,
                 cfg.seed,
+                cfg.rng,
             )?;
             let rep = lsuv(&mut net, x.view(), *tol, *max_iter);
             Ok((net, Some(rep)))
@@ -597,6 +608,7 @@ pub fn sweep_depth(
         sizes.extend(std::iter::repeat_n(width, d));
         sizes.push(classes);
         let cfg = ProbeConfig {
+            rng: Default::default(),
             sizes,
             ..base.clone()
         };

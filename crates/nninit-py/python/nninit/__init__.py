@@ -307,6 +307,9 @@ def _generator(rng: Union[str, "Generator"], seed: int):
         return rng
     if str(rng).lower() == "nninit":
         return None
+    if str(rng).lower() == "torch" and os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
+        # torch runs its portable kernels then; reproduce those
+        return Generator("torch", seed, kernels="scalar")
     return Generator(str(rng), seed)
 
 

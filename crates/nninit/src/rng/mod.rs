@@ -29,5 +29,6 @@ pub use philox_rng::PhiloxRng;
 pub use sequential::{FrameworkRng, NumpyLegacy, RngKind, Sequential, TorchCpu};
 pub(crate) use stream::counter;
 pub use stream::{Stream, Tag};
+pub use torch::TorchKernels;
 pub(crate) use torch::{torch_affine_f32, torch_affine_f64, torch_normal16_f64};
 pub(crate) use torch_avx2::normal16 as torch_normal16_f32;

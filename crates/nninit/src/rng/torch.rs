@@ -35,12 +35,38 @@ use crate::dtype::{DType, Element};
 use crate::error::Result;
 use half::{bf16, f16};
 
+/// Which of torch's CPU kernel builds to reproduce for f32 `normal_`
+/// (the only op whose result depends on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TorchKernels {
+    /// The AVX2 build (`normal_fill_16_AVX2`, avx_mathfun's polynomials):
+    /// what torch runs on x86-64 CPUs with AVX2, AVX-512 ones included.
+    Avx2,
+    /// The portable build (`normal_fill_16<float>` with the C library's
+    /// `logf`/`cosf`/`sinf`): torch on other CPUs, or with
+    /// `ATEN_CPU_CAPABILITY=default`.
+    Scalar,
+}
+
+impl TorchKernels {
+    /// What torch picks on this CPU by default.
+    pub fn native() -> TorchKernels {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return TorchKernels::Avx2;
+        }
+        TorchKernels::Scalar
+    }
+}
+
 /// `torch.manual_seed(seed)`'s CPU generator (see the module docs).
 #[derive(Debug, Clone)]
 pub struct TorchCpu {
     mt: Mt19937,
     /// `normal_distribution<double>`'s cached second value.
     next_double_normal: Option<f64>,
+    kernels: TorchKernels,
 }
 
 const TWO_PI: f64 = 2.0 * std::f64::consts::PI;
@@ -49,10 +75,21 @@ impl TorchCpu {
     /// The generator after `torch.manual_seed(seed)` (torch keeps the low 32
     /// bits for MT19937's seed).
     pub fn new(seed: u64) -> TorchCpu {
+        TorchCpu::with_kernels(seed, TorchKernels::native())
+    }
+
+    /// [`TorchCpu::new`] reproducing a given kernel build.
+    pub fn with_kernels(seed: u64, kernels: TorchKernels) -> TorchCpu {
         TorchCpu {
             mt: Mt19937::new(seed as u32),
             next_double_normal: None,
+            kernels,
         }
+    }
+
+    /// The kernel build it reproduces.
+    pub fn kernels(&self) -> TorchKernels {
+        self.kernels
     }
 
     /// One 32-bit word.
@@ -205,6 +242,21 @@ pub(crate) fn torch_normal16_f64(d: &mut [f64], mean: f64, std: f64) {
     }
 }
 
+/// `normal_fill_16<float>` of torch's portable build over whole blocks:
+/// the C library's `logf`, `cosf`, `sinf`; `theta` computed in f64.
+fn scalar_normal_f32(d: &mut [f32], mean: f32, std: f32) {
+    for b in d.chunks_exact_mut(16) {
+        for j in 0..8 {
+            let u1 = 1.0 - b[j];
+            let u2 = b[j + 8];
+            let radius = (-2.0 * u1.ln()).sqrt();
+            let theta = (TWO_PI * u2 as f64) as f32;
+            b[j] = (radius * theta.cos()).mul_add(std, mean);
+            b[j + 8] = (radius * theta.sin()).mul_add(std, mean);
+        }
+    }
+}
+
 /// Half types: arithmetic in f32, every named intermediate rounded to T (as
 /// c10::Half / c10::BFloat16 do).
 macro_rules! half_scalar {
@@ -270,11 +322,19 @@ impl TorchCpu {
         }
         self.uniform_fill(0.0, 1.0, out);
         let whole = n - n % 16;
-        T::normal_blocks(&mut out[..whole], mean, std);
+        let scalar = T::DTYPE == DType::F32 && self.kernels == TorchKernels::Scalar;
+        let blocks = |d: &mut [T]| {
+            if scalar {
+                scalar_normal_f32(bytemuck::cast_slice_mut(d), mean as f32, std as f32)
+            } else {
+                T::normal_blocks(d, mean, std)
+            }
+        };
+        blocks(&mut out[..whole]);
         if !n.is_multiple_of(16) {
             let tail = &mut out[n - 16..];
             self.uniform_fill(0.0, 1.0, tail);
-            T::normal_blocks(tail, mean, std);
+            blocks(tail);
         }
     }
 
