@@ -1,7 +1,8 @@
 //! Run-time CPU dispatch for the f32 kernels: hand-written AVX-512 and AVX2
 //! kernels (`simd_x86`, one generic body for both widths) and a portable
-//! baseline, picked with `is_x86_feature_detected!`. No special build flags
-//! are needed.
+//! baseline, picked with `is_x86_feature_detected!`; and hardware-FMA builds
+//! of the PyTorch-stream kernels (`fma_dispatch!`: same bits, faster). No
+//! special build flags are needed.
 //!
 //! The only `unsafe` in the crate lives here: calling a `#[target_feature]`
 //! function is unsafe because running it on a CPU without the feature is
