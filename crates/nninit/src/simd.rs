@@ -45,7 +45,7 @@ pub fn detected() -> SimdLevel {
     SimdLevel::Portable
 }
 
-/// The level in use: forced by [`force`], else [`detected`].
+/// The level in use: forced by `force` (feature `internals`), else [`detected`].
 pub fn active() -> SimdLevel {
     match FORCED.load(Ordering::Relaxed) {
         1 => SimdLevel::Portable,
