@@ -546,6 +546,107 @@ fn write_checkpoint(
     .map_err(value_err)
 }
 
+/// The probe's rules on per-layer signals, in forward order: each row is
+/// `(fan_out, act_std, backward_norm, grad_rel or None, symmetry, nonfinite,
+/// dead_frac, saturated_frac)`. Returns the verdict, the findings, the
+/// growths, the first layer (0-based) where it goes wrong, and the reason.
+/// With `body=True` the backward growth runs from the first to the last
+/// hidden layer on per-element (RMS) gradients (any model); otherwise to
+/// the output layer on norms (`nninit probe`'s MLPs).
+#[pyfunction]
+#[pyo3(signature = (rows, body=false))]
+#[allow(clippy::type_complexity)]
+fn probe_judge(
+    py: Python<'_>,
+    rows: Vec<(usize, f64, f64, Option<f64>, f64, bool, f64, f64)>,
+    body: bool,
+) -> PyResult<Py<PyAny>> {
+    use nninit_lab::probe::rules::{judge_with, Backward, Signals};
+    let signals: Vec<Signals> = rows
+        .into_iter()
+        .map(
+            |(
+                fan_out,
+                act_std,
+                backward_norm,
+                grad_rel,
+                symmetry,
+                nonfinite,
+                dead_frac,
+                saturated_frac,
+            )| Signals {
+                fan_out,
+                act_std,
+                backward_norm,
+                grad_rel,
+                symmetry,
+                nonfinite,
+                dead_frac,
+                saturated_frac,
+            },
+        )
+        .collect();
+    let mode = if body {
+        Backward::Body
+    } else {
+        Backward::ToOutput
+    };
+    let j = judge_with(&signals, mode);
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("verdict", j.verdict.name())?;
+    d.set_item(
+        "verdicts",
+        j.verdicts.iter().map(|v| v.name()).collect::<Vec<_>>(),
+    )?;
+    d.set_item("forward_growth", j.forward_growth)?;
+    d.set_item("backward_growth", j.backward_growth)?;
+    d.set_item("first_bad", j.first_bad)?;
+    d.set_item("reason", j.reason)?;
+    Ok(d.into_any().unbind())
+}
+
+/// The init expression the probe recommends for a module of PyTorch class
+/// `kind` followed by `activation` (None: keep what it has).
+#[pyfunction]
+#[pyo3(signature = (kind, activation=None))]
+fn probe_recommend(kind: &str, activation: Option<&str>) -> Option<String> {
+    nninit_lab::probe::rules::recommend(kind, activation)
+}
+
+/// How alike the rows of a 2-D float32 array are (1 - ||M - mean row|| / ||M||;
+/// 1 for a zero matrix), as `nninit probe` measures weight symmetry.
+#[pyfunction]
+fn row_symmetry(py: Python<'_>, m: numpy::PyReadonlyArray2<'_, f32>) -> PyResult<f64> {
+    let (r, c) = (m.shape()[0], m.shape()[1]);
+    let v: Vec<f32> = m.as_array().iter().copied().collect();
+    let a = ndarray::Array2::from_shape_vec((r, c), v)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(py.detach(|| nninit_lab::probe::row_symmetry(&a)))
+}
+
+/// `(dead_frac, saturated_frac)` of an activation's output `[batch, units]`:
+/// the share of units a rectifier never activates over the batch, and the
+/// share of values where a saturating activation's slope is near 0.
+#[pyfunction]
+fn unit_fractions(activation: &str, out: numpy::PyReadonlyArray2<'_, f32>) -> PyResult<(f64, f64)> {
+    let act = nninit::Activation::parse(activation).map_err(value_err)?;
+    let a = out.as_array();
+    let dead = if act.can_die() && a.ncols() > 0 {
+        let alive = (0..a.ncols())
+            .filter(|&j| a.column(j).iter().any(|&v| v > 0.0))
+            .count();
+        1.0 - alive as f64 / a.ncols() as f64
+    } else {
+        0.0
+    };
+    let sat = if act.can_saturate() && !a.is_empty() {
+        a.iter().filter(|&&v| act.is_saturated(v as f64)).count() as f64 / a.len() as f64
+    } else {
+        0.0
+    };
+    Ok((dead, sat))
+}
+
 #[pymodule]
 fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyInit>()?;
@@ -556,6 +657,10 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fans, m)?)?;
     m.add_function(wrap_pyfunction!(torch_default_for, m)?)?;
     m.add_function(wrap_pyfunction!(write_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(probe_judge, m)?)?;
+    m.add_function(wrap_pyfunction!(probe_recommend, m)?)?;
+    m.add_function(wrap_pyfunction!(row_symmetry, m)?)?;
+    m.add_function(wrap_pyfunction!(unit_fractions, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

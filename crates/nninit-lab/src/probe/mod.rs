@@ -29,6 +29,7 @@
 //! **dead** if some ReLU-family layer has more than half its units never
 //! active on the batch.
 
+pub mod rules;
 pub mod theory;
 
 use crate::nn::loss::softmax_cross_entropy;
@@ -485,18 +486,6 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
     ))
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
-    if b == 0.0 {
-        if a == 0.0 {
-            1.0
-        } else {
-            f64::INFINITY
-        }
-    } else {
-        a / b
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn decide(
     cfg: &ProbeConfig,
@@ -507,41 +496,23 @@ fn decide(
     lsuv: Option<Vec<LsuvLayer>>,
     batch: usize,
 ) -> ProbeReport {
-    let nl = layers.len();
-    let hidden = &layers[..nl - 1];
-    let forward_growth = if hidden.len() >= 2 {
-        ratio(hidden[hidden.len() - 1].act_std, hidden[0].act_std)
-    } else {
-        1.0
-    };
-    let backward_growth = ratio(layers[0].backward_norm, layers[nl - 1].backward_norm);
-    let symmetric = layers
+    let signals: Vec<rules::Signals> = layers
         .iter()
-        .any(|l| l.fan_out > 1 && l.symmetry >= SYMMETRY_MAX);
-    let no_grad = layers
-        .iter()
-        .all(|l| l.grad_rel.is_none_or(|g| g < GRAD_REL_MIN));
-    let primary = if overflow_layer.is_some() {
-        Verdict::Exploding
-    } else if symmetric {
-        Verdict::Symmetric
-    } else if forward_growth > GROWTH_MAX
-        || backward_growth > GROWTH_MAX
-        || !forward_growth.is_finite()
-    {
-        Verdict::Exploding
-    } else if forward_growth < 1.0 / GROWTH_MAX || backward_growth < 1.0 / GROWTH_MAX || no_grad {
-        Verdict::Vanishing
-    } else {
-        Verdict::Healthy
-    };
-    let mut verdicts = vec![primary];
-    if hidden.iter().any(|l| l.saturated_frac > FRACTION_FLAG) {
-        verdicts.push(Verdict::Saturated);
-    }
-    if hidden.iter().any(|l| l.dead_frac > FRACTION_FLAG) {
-        verdicts.push(Verdict::Dead);
-    }
+        .enumerate()
+        .map(|(l, s)| rules::Signals {
+            fan_out: s.fan_out,
+            act_std: s.act_std,
+            backward_norm: s.backward_norm,
+            grad_rel: s.grad_rel,
+            symmetry: s.symmetry,
+            nonfinite: overflow_layer == Some(l + 1),
+            dead_frac: s.dead_frac,
+            saturated_frac: s.saturated_frac,
+        })
+        .collect();
+    let j = rules::judge(&signals);
+    let (primary, verdicts) = (j.verdict, j.verdicts);
+    let (forward_growth, backward_growth) = (j.forward_growth, j.backward_growth);
     let act = cfg.activation;
     let init = cfg.init.expr();
     let (recommendation, reason) = if primary == Verdict::Healthy {

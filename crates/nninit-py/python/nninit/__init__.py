@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _nninit
 from ._nninit import Generator, Init, Rules, __version__, calculate_gain, fans
+from ._probe import ProbeReport, probe
 
 __all__ = [
     "Generator",
@@ -48,6 +49,8 @@ __all__ = [
     "sample",
     "init_module",
     "init_checkpoint",
+    "probe",
+    "ProbeReport",
     "__version__",
 ]
 
