@@ -631,16 +631,27 @@ fn row_symmetry(py: Python<'_>, m: numpy::PyReadonlyArray2<'_, f32>) -> PyResult
 fn unit_fractions(activation: &str, out: numpy::PyReadonlyArray2<'_, f32>) -> PyResult<(f64, f64)> {
     let act = nninit::Activation::parse(activation).map_err(value_err)?;
     let a = out.as_array();
-    let dead = if act.can_die() && a.ncols() > 0 {
-        let alive = (0..a.ncols())
-            .filter(|&j| a.column(j).iter().any(|&v| v > 0.0))
-            .count();
-        1.0 - alive as f64 / a.ncols() as f64
+    let (cols, n) = (a.ncols(), a.len());
+    // row by row (contiguous), marking the units ever active
+    let mut alive = vec![false; if act.can_die() { cols } else { 0 }];
+    let mut saturated = 0usize;
+    for row in a.rows() {
+        if act.can_die() {
+            for (al, &v) in alive.iter_mut().zip(row) {
+                *al |= v > 0.0;
+            }
+        }
+        if act.can_saturate() {
+            saturated += row.iter().filter(|&&v| act.is_saturated(v as f64)).count();
+        }
+    }
+    let dead = if act.can_die() && cols > 0 {
+        alive.iter().filter(|&&x| !x).count() as f64 / cols as f64
     } else {
         0.0
     };
-    let sat = if act.can_saturate() && !a.is_empty() {
-        a.iter().filter(|&&v| act.is_saturated(v as f64)).count() as f64 / a.len() as f64
+    let sat = if n > 0 {
+        saturated as f64 / n as f64
     } else {
         0.0
     };

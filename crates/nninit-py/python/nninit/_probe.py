@@ -228,19 +228,24 @@ def probe(model, inputs, target=None, *, loss_fn=None, seed: int = 0) -> ProbeRe
             if t is None or not t.is_floating_point():
                 return
             rec = {"name": name, "kind": kind, "act": act_name, "params": has_params, "module": mod}
-            d = t.detach()
-            rec["act_mean"] = float(d.float().mean()) if d.numel() else 0.0
-            rec["act_std"] = float(d.float().std(unbiased=False)) if d.numel() > 1 else 0.0
-            rec["nonfinite"] = not _finite_all(d)
+            d = t.detach().float()
+            n = max(d.numel(), 1)
+            # one pass each for the mean and the root mean square (torch.std
+            # is several times slower): var = E[x^2] - E[x]^2
+            mu = float(d.sum(dtype=torch.float64)) / n
+            ms = float(torch.linalg.vector_norm(d)) ** 2 / n
+            rec["act_mean"], rec["act_std"] = mu, math.sqrt(max(ms - mu * mu, 0.0))
+            # a non-finite value makes the mean non-finite: no extra pass
+            rec["nonfinite"] = not (math.isfinite(rec["act_mean"]) and math.isfinite(rec["act_std"]))
             rec["numel"] = d.numel()
             if act_name is not None:
-                b = d.float().reshape(d.shape[0], -1) if d.dim() >= 2 else d.float().reshape(1, -1)
+                b = d.reshape(d.shape[0], -1) if d.dim() >= 2 else d.reshape(1, -1)
                 rec["fractions"] = _nninit.unit_fractions(act_name, b.cpu().contiguous().numpy())
             if t.requires_grad and has_params:
                 def grad_hook(g, rec=rec):
-                    gd = g.detach().float()
-                    rec["backward_norm"] = float(gd.norm())
-                    rec["nonfinite"] = rec["nonfinite"] or not _finite_all(gd)
+                    n = float(g.detach().float().norm())
+                    rec["backward_norm"] = n
+                    rec["nonfinite"] = rec["nonfinite"] or not math.isfinite(n)
                 t.register_hook(grad_hook)
             records.append(rec)
         return hook
