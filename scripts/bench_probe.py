@@ -2,22 +2,11 @@
 model (the issue's 16-layer CNN, batch 64, 32x32 inputs), same process,
 best of 5 each. Usage: .venv/bin/python scripts/bench_probe.py"""
 
-import time
-
 import torch
 from torch import nn
 
 import nninit
-
-
-def best(f, reps=5):
-    f()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+from benchutil import best
 
 
 def main():

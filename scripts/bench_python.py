@@ -3,20 +3,11 @@ same tensor, torch.set_num_threads(2): best of 5 for each, and the ratio.
 Usage: python scripts/bench_python.py [log2 numel, default 28]."""
 
 import sys
-import time
 
 import torch
 
 import nninit
-
-
-def best(f, reps=5):
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+from benchutil import best
 
 
 def main():

@@ -3,21 +3,11 @@ and PyTorch themselves, one thread, same process: 2^24 values, best of 3.
 The nninit side includes its Python call and the generator's seeding.
 Usage: .venv/bin/python scripts/bench_rng.py"""
 
-import time
-
 import numpy as np
 import torch
 
 import nninit
-
-
-def best(f, reps=3):
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+from benchutil import best
 
 
 def main():
@@ -34,7 +24,7 @@ def main():
     print(f"2^24 values, one thread (torch.set_num_threads(1)); {torch.backends.cpu.get_cpu_capability()} kernels")
     print(f"{'op':<20} {'framework ms':>13} {'nninit ms':>10} {'speed-up':>9}")
     for name, theirs, ours in rows:
-        a, b = best(theirs), best(ours)
+        a, b = best(theirs, reps=3), best(ours, reps=3)
         print(f"{name:<20} {a * 1e3:13.1f} {b * 1e3:10.1f} {a / b:8.2f}x")
 
 

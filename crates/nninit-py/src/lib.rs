@@ -35,6 +35,11 @@ fn value_err(e: Error) -> PyErr {
 #[derive(Clone)]
 struct PyInit(Init);
 
+/// A validated initializer, or the library's error as a ValueError.
+fn wrap(r: nninit::Result<Init>) -> PyResult<PyInit> {
+    r.map(PyInit).map_err(value_err)
+}
+
 fn layout(s: &str) -> PyResult<Layout> {
     Layout::parse(s).map_err(value_err)
 }
@@ -48,33 +53,31 @@ impl PyInit {
     /// Parse an init expression (`"kaiming_normal(nonlinearity=relu)"`).
     #[staticmethod]
     fn parse(expr: &str) -> PyResult<Self> {
-        Init::parse(expr).map(PyInit).map_err(value_err)
+        wrap(Init::parse(expr))
     }
 
     /// U(a, b).
     #[staticmethod]
     fn uniform(a: f64, b: f64) -> PyResult<Self> {
-        Init::uniform(a, b).map(PyInit).map_err(value_err)
+        wrap(Init::uniform(a, b))
     }
 
     /// N(mean, std^2).
     #[staticmethod]
     fn normal(mean: f64, std: f64) -> PyResult<Self> {
-        Init::normal(mean, std).map(PyInit).map_err(value_err)
+        wrap(Init::normal(mean, std))
     }
 
     /// N(mean, std^2) truncated to [a, b].
     #[staticmethod]
     fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> PyResult<Self> {
-        Init::trunc_normal(mean, std, a, b)
-            .map(PyInit)
-            .map_err(value_err)
+        wrap(Init::trunc_normal(mean, std, a, b))
     }
 
     /// Every element `val`.
     #[staticmethod]
     fn constant(val: f64) -> PyResult<Self> {
-        Init::constant(val).map(PyInit).map_err(value_err)
+        wrap(Init::constant(val))
     }
 
     /// The identity matrix (2-D).
@@ -86,19 +89,19 @@ impl PyInit {
     /// Dirac delta (3-5-D convolution kernels), `groups` groups.
     #[staticmethod]
     fn dirac(groups: usize) -> PyResult<Self> {
-        Init::dirac(groups).map(PyInit).map_err(value_err)
+        wrap(Init::dirac(groups))
     }
 
     /// Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)).
     #[staticmethod]
     fn xavier_uniform(gain: f64) -> PyResult<Self> {
-        Init::xavier_uniform(gain).map(PyInit).map_err(value_err)
+        wrap(Init::xavier_uniform(gain))
     }
 
     /// Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
     #[staticmethod]
     fn xavier_normal(gain: f64) -> PyResult<Self> {
-        Init::xavier_normal(gain).map(PyInit).map_err(value_err)
+        wrap(Init::xavier_normal(gain))
     }
 
     /// He uniform: U(-b, b), b = gain * sqrt(3 / fan_mode).
@@ -106,9 +109,7 @@ impl PyInit {
     fn kaiming_uniform(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
         let nl = nonlinearity(nonlinearity_, Some(a))?;
         let mode = FanMode::parse(mode).map_err(value_err)?;
-        Init::kaiming_uniform(a, mode, nl)
-            .map(PyInit)
-            .map_err(value_err)
+        wrap(Init::kaiming_uniform(a, mode, nl))
     }
 
     /// He normal: N(0, std^2), std = gain / sqrt(fan_mode).
@@ -116,21 +117,19 @@ impl PyInit {
     fn kaiming_normal(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
         let nl = nonlinearity(nonlinearity_, Some(a))?;
         let mode = FanMode::parse(mode).map_err(value_err)?;
-        Init::kaiming_normal(a, mode, nl)
-            .map(PyInit)
-            .map_err(value_err)
+        wrap(Init::kaiming_normal(a, mode, nl))
     }
 
     /// A (semi-)orthogonal matrix times `gain`.
     #[staticmethod]
     fn orthogonal(gain: f64) -> PyResult<Self> {
-        Init::orthogonal(gain).map(PyInit).map_err(value_err)
+        wrap(Init::orthogonal(gain))
     }
 
     /// Sparse columns: a `sparsity` share of each column zero, the rest N(0, std^2).
     #[staticmethod]
     fn sparse(sparsity: f64, std: f64) -> PyResult<Self> {
-        Init::sparse(sparsity, std).map(PyInit).map_err(value_err)
+        wrap(Init::sparse(sparsity, std))
     }
 
     /// Whether any block can be generated on its own (false for orthogonal,
@@ -183,16 +182,21 @@ enum Kind {
     F32,
     F64,
     F16,
-    /// 16-bit integers holding bfloat16 bits (a torch bf16 tensor viewed as int16).
-    Bf16Bits,
+    /// int16 holding bfloat16 bits (a torch bf16 tensor viewed as int16).
+    Bf16InI16,
+    /// uint16 holding bfloat16 bits.
+    Bf16InU16,
 }
 
 fn kind_of(arr: &Bound<'_, PyUntypedArray>, bf16_bits: bool) -> PyResult<Kind> {
     let py = arr.py();
     let d = arr.dtype();
     if bf16_bits {
-        if d.is_equiv_to(&numpy::dtype::<i16>(py)) || d.is_equiv_to(&numpy::dtype::<u16>(py)) {
-            return Ok(Kind::Bf16Bits);
+        if d.is_equiv_to(&numpy::dtype::<i16>(py)) {
+            return Ok(Kind::Bf16InI16);
+        }
+        if d.is_equiv_to(&numpy::dtype::<u16>(py)) {
+            return Ok(Kind::Bf16InU16);
         }
         return Err(PyTypeError::new_err(format!(
             "bfloat16 bits must come as an int16 or uint16 array, not {d}"
@@ -297,13 +301,15 @@ impl Target<'_> {
     }
 }
 
-fn fill_typed<T: Element + numpy::Element>(
+/// Fill the array, stored as `S`, with values of `T` (the same size: `S` is
+/// `T` itself, or 16-bit integers holding bfloat16 bits).
+fn fill_as<S: numpy::Element + bytemuck::Pod, T: Element>(
     py: Python<'_>,
     arr: &Bound<'_, PyUntypedArray>,
     t: &Target,
 ) -> PyResult<()> {
     let arr = arr
-        .cast::<PyArrayDyn<T>>()
+        .cast::<PyArrayDyn<S>>()
         .map_err(|e| PyTypeError::new_err(e.to_string()))?;
     let mut rw = arr
         .try_readwrite()
@@ -312,6 +318,7 @@ fn fill_typed<T: Element + numpy::Element>(
     let out = rw.as_slice_mut().map_err(|_| {
         PyValueError::new_err("the array is not C-contiguous (nninit.fill_ copies through a contiguous buffer for non-contiguous torch tensors)")
     })?;
+    let out: &mut [T] = bytemuck::cast_slice_mut(out);
     py.detach(|| t.fill(&block, out)).map_err(value_err)
 }
 
@@ -365,44 +372,12 @@ fn fill(
         generator,
     };
     match kind {
-        Kind::F32 => fill_typed::<f32>(py, arr, &t),
-        Kind::F64 => fill_typed::<f64>(py, arr, &t),
-        Kind::F16 => fill_typed::<f16>(py, arr, &t),
-        Kind::Bf16Bits => {
-            // the same bytes seen as bf16: both are 2-byte plain-old-data
-            let a = arr.cast::<PyArrayDyn<i16>>();
-            let a = match a {
-                Ok(a) => a.clone(),
-                Err(_) => {
-                    return fill_bf16_u16(py, arr, &t);
-                }
-            };
-            let mut rw = a
-                .try_readwrite()
-                .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
-            let block = rw.shape().to_vec();
-            let out = rw
-                .as_slice_mut()
-                .map_err(|_| PyValueError::new_err("the array is not C-contiguous"))?;
-            let out: &mut [bf16] = bytemuck::cast_slice_mut(out);
-            py.detach(|| t.fill(&block, out)).map_err(value_err)
-        }
+        Kind::F32 => fill_as::<f32, f32>(py, arr, &t),
+        Kind::F64 => fill_as::<f64, f64>(py, arr, &t),
+        Kind::F16 => fill_as::<f16, f16>(py, arr, &t),
+        Kind::Bf16InI16 => fill_as::<i16, bf16>(py, arr, &t),
+        Kind::Bf16InU16 => fill_as::<u16, bf16>(py, arr, &t),
     }
-}
-
-fn fill_bf16_u16(py: Python<'_>, arr: &Bound<'_, PyUntypedArray>, t: &Target) -> PyResult<()> {
-    let a = arr
-        .cast::<PyArrayDyn<u16>>()
-        .map_err(|e| PyTypeError::new_err(e.to_string()))?;
-    let mut rw = a
-        .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
-    let block = rw.shape().to_vec();
-    let out = rw
-        .as_slice_mut()
-        .map_err(|_| PyValueError::new_err("the array is not C-contiguous"))?;
-    let out: &mut [bf16] = bytemuck::cast_slice_mut(out);
-    py.detach(|| t.fill(&block, out)).map_err(value_err)
 }
 
 /// PyTorch's `calculate_gain(nonlinearity, param)`.

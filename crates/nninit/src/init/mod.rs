@@ -494,6 +494,18 @@ enum Plan {
 /// Philox counters and byte offsets then never overflow 64 bits.
 pub const MAX_NUMEL: u64 = 1 << 62;
 
+/// `prod(shape)`, checked against the length of the output buffer.
+fn buffer_len(shape: &[usize], len: usize) -> Result<u64> {
+    let n = checked_numel(shape)?;
+    if len as u64 != n {
+        return Err(Error::BadShape {
+            shape: format!("{shape:?}"),
+            reason: format!("output buffer holds {len} elements, the shape {n}"),
+        });
+    }
+    Ok(n)
+}
+
 /// `prod(shape)`, or an error naming the shape when it exceeds [`MAX_NUMEL`].
 pub fn checked_numel(shape: &[usize]) -> Result<u64> {
     shape
@@ -718,13 +730,7 @@ impl Init {
         out: &mut [T],
     ) -> Result<()> {
         let plan = self.plan(shape, layout, T::DTYPE)?;
-        let n = checked_numel(shape)?;
-        if out.len() as u64 != n {
-            return Err(Error::BadShape {
-                shape: format!("{shape:?}"),
-                reason: format!("output buffer holds {} elements, the shape {n}", out.len()),
-            });
-        }
+        let n = buffer_len(shape, out.len())?;
         if n == 0 {
             return Ok(());
         }
@@ -871,13 +877,7 @@ impl Init {
         out: &mut [T],
     ) -> Result<()> {
         let plan = self.plan(shape, layout, T::DTYPE)?;
-        let n = checked_numel(shape)?;
-        if out.len() as u64 != n {
-            return Err(Error::BadShape {
-                shape: format!("{shape:?}"),
-                reason: format!("output buffer holds {} elements, the shape {n}", out.len()),
-            });
-        }
+        let n = buffer_len(shape, out.len())?;
         match plan {
             Plan::Elementwise(d) => rng.sample(&d, out),
             // structured plans read no random numbers: any stream will do
