@@ -242,8 +242,37 @@ fn reset_sigpipe() {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary files being written
+/// (earlier outputs under the final names are untouched), say so in one
+/// line, and exit 128 + the signal (130 for Ctrl-C, 143 for SIGTERM). Only
+/// SIGKILL can leave a `.nninit-XXXXXX.tmp` file behind.
+fn handle_interrupts() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let removed = nninit_io::remove_temporary_files();
+                let name = match sig {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                eprintln!(
+                    "nninit: interrupted by {name}; removed {removed} unfinished temporary file(s), earlier outputs are untouched"
+                );
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
 fn main() -> ExitCode {
     reset_sigpipe();
+    handle_interrupts();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

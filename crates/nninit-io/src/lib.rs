@@ -18,12 +18,14 @@
 #![deny(unsafe_code)]
 
 pub mod inspect;
+pub mod interrupt;
 pub mod model;
 mod npy;
 mod resources;
 mod safetensors;
 mod save;
 
+pub use interrupt::remove_temporary_files;
 pub use npy::{decode_npy, npy_header, parse_npy_header, NpyHeader, NpyHeaderError};
 pub use resources::{available_memory, check_memory};
 pub use safetensors::safetensors_header;

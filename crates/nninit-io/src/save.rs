@@ -171,6 +171,8 @@ pub fn write_atomic_with(
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io_err("cannot create a temporary file in", dir))?;
+    // removed by an interrupt handler if the process is stopped before the rename
+    let _in_flight = crate::interrupt::register(tmp.path());
     fill(tmp.as_file_mut())?;
     // No fsync: the rename makes the file appear whole or not at all if the
     // process is interrupted (as safetensors' and NumPy's own writers, which do

@@ -1,0 +1,138 @@
+//! Interrupted runs leave nothing behind: real child processes stopped with
+//! SIGINT or SIGTERM mid-run, for every writing command. Exit 130 / 143, one
+//! line saying so, no `.nninit-*.tmp` left, an earlier file under the final
+//! name untouched.
+#![cfg(unix)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in walk(dir) {
+        let name = e.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with(".nninit-") && name.ends_with(".tmp") {
+            out.push(e.display().to_string());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                v.extend(walk(&p));
+            }
+            v.push(p);
+        }
+    }
+    v
+}
+
+/// Start `args` in `dir`, wait until `ready` (or at most `wait`), send `sig`,
+/// and return (exit code, stderr).
+fn interrupt(
+    dir: &Path,
+    args: &[&str],
+    sig: i32,
+    ready: impl Fn() -> bool,
+    wait: Duration,
+) -> (i32, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_nninit"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ready() && start.elapsed() < wait {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: sending a signal to our own child process, which exists until waited on
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn sample_and_init_mid_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    for f in ["x.npy", "m.npz"] {
+        std::fs::write(d.join(f), b"earlier").unwrap();
+    }
+    for (args, sig, code) in [
+        (
+            vec!["sample", "normal", "--shape=20000,20000", "--out", "x.npy"],
+            libc::SIGINT,
+            130,
+        ),
+        (
+            vec!["init", "--layers", "8192,8192,8192,8192", "--out", "m.npz"],
+            libc::SIGTERM,
+            143,
+        ),
+        (
+            vec![
+                "init",
+                "--layers",
+                "8192,8192,8192,8192",
+                "--out",
+                "k.safetensors",
+            ],
+            libc::SIGINT,
+            130,
+        ),
+    ] {
+        let (got, err) = interrupt(
+            &d,
+            &args,
+            sig,
+            || !temporaries(&d).is_empty(),
+            Duration::from_secs(20),
+        );
+        assert_eq!(got, code, "{args:?}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(temporaries(&d).is_empty(), "{:?}", temporaries(&d));
+        for f in ["x.npy", "m.npz"] {
+            assert_eq!(std::fs::read(d.join(f)).unwrap(), b"earlier", "{f}");
+        }
+        assert!(!d.join("k.safetensors").exists());
+    }
+}
+
+#[test]
+fn train_and_experiment_mid_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    for (args, sig, code) in [
+        (
+            vec!["train", "--epochs", "200", "--out", "run"],
+            libc::SIGINT,
+            130,
+        ),
+        (vec!["experiment", "--out", "report"], libc::SIGTERM, 143),
+    ] {
+        let (got, err) = interrupt(&d, &args, sig, || false, Duration::from_millis(400));
+        assert_eq!(got, code, "{args:?}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        assert!(temporaries(&d).is_empty(), "{:?}", temporaries(&d));
+        for f in [
+            "run/model.safetensors",
+            "run/history.json",
+            "report/results.json",
+            "report/index.html",
+        ] {
+            assert!(!d.join(f).exists(), "{f} written by an interrupted run");
+        }
+    }
+}

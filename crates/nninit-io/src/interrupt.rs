@@ -1,0 +1,45 @@
+//! Temporary files in flight, so that an interrupted process can remove
+//! them. Every writer creates its output as `.nninit-XXXXXX.tmp` beside the
+//! final path and renames it into place when done; while it exists its path
+//! is registered here. A signal handler (the CLI installs one for SIGINT,
+//! SIGTERM and SIGHUP) calls [`remove_temporary_files`] before exiting, so
+//! only SIGKILL (which no process can catch) can leave one behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A registered temporary path; dropping it unregisters the path.
+pub(crate) struct Registered(PathBuf);
+
+/// Register `path` until the returned guard is dropped.
+pub(crate) fn register(path: &Path) -> Registered {
+    let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    live.push(path.to_path_buf());
+    Registered(path.to_path_buf())
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = live.iter().position(|p| *p == self.0) {
+            live.swap_remove(i);
+        }
+    }
+}
+
+/// Remove every temporary file still being written; the number removed.
+/// Safe to call from any thread at any time (a file renamed into place in
+/// the meantime is complete and stays).
+pub fn remove_temporary_files() -> usize {
+    let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    live.iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
+/// How many temporary files are being written now.
+pub fn temporary_files_in_flight() -> usize {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner()).len()
+}
