@@ -239,7 +239,7 @@ fn run_hf(
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// A .safetensors or .npy file.
+    /// A .safetensors, .npy or .npz file, or a checkpoint directory (HF index with shards, or .safetensors/.npy files).
     pub file: PathBuf,
     /// Print JSON.
     #[arg(long)]

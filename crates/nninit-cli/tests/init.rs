@@ -476,3 +476,66 @@ fn parts_together_write_the_bytes_of_one_run() {
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--hf-config"));
 }
+
+#[test]
+fn inspect_reads_npz_and_checkpoint_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let npz = dir.path().join("m.npz");
+    nninit()
+        .args([
+            "init",
+            "--layers",
+            "8,4,2",
+            "--init",
+            "constant(val=0.1)",
+            "--out",
+        ])
+        .arg(&npz)
+        .assert()
+        .success();
+    let a = nninit()
+        .args(["inspect", "--json"])
+        .arg(&npz)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let names: Vec<&str> = v["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b1", "b2", "w1", "w2"]);
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("`w1`")));
+    // a sharded checkpoint: every tensor once, from the shard the index names
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2}"#).unwrap();
+    let ck = dir.path().join("ck");
+    nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .args(["--max-shard-size", "3000B", "--out"])
+        .arg(&ck)
+        .assert()
+        .success();
+    let a = nninit()
+        .args(["inspect", "--json"])
+        .arg(&ck)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["format"], "safetensors-index");
+    assert_eq!(v["tensors"].as_array().unwrap().len(), 2 + 12 * 2 + 2);
+    // an index that names a tensor no shard holds is refused, naming it
+    let idx = ck.join("model.safetensors.index.json");
+    let mut index: serde_json::Value = serde_json::from_slice(&load(&idx)).unwrap();
+    let shard = index["weight_map"]["transformer.wte.weight"].clone();
+    index["weight_map"]["ghost.weight"] = shard;
+    std::fs::write(&idx, serde_json::to_vec(&index).unwrap()).unwrap();
+    let a = nninit().arg("inspect").arg(&ck).assert().code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("ghost.weight"));
+}

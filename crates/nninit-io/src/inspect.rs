@@ -178,8 +178,26 @@ fn safetensors_entries(
 }
 
 fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("array")
+        .to_string();
+    npy_entry_at(path, f, 0, file_len, name)
+}
+
+/// The `.npy` array stored in bytes `base .. base + file_len` of `f` (a
+/// whole file, or a stored member of an `.npz`), named `name`.
+fn npy_entry_at(
+    path: &Path,
+    f: &mut std::fs::File,
+    base: u64,
+    file_len: u64,
+    name: String,
+) -> Result<Entry> {
     // version 1 headers are at most 64 KiB; larger (version 2/3) ones are read whole below
     let mut prefix = vec![0u8; file_len.min(65_536 + 12) as usize];
+    f.seek(SeekFrom::Start(base)).map_err(io(path))?;
     f.read_exact(&mut prefix).map_err(io(path))?;
     let h = match super::parse_npy_header(&prefix) {
         Ok(h) => h,
@@ -188,7 +206,7 @@ fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry>
             if need as u64 <= file_len && need as u64 <= MAX_HEADER =>
         {
             let mut all = vec![0u8; need];
-            f.seek(SeekFrom::Start(0)).map_err(io(path))?;
+            f.seek(SeekFrom::Start(base)).map_err(io(path))?;
             f.read_exact(&mut all).map_err(io(path))?;
             super::parse_npy_header(&all).map_err(|e| bad(path, e.to_string()))?
         }
@@ -225,21 +243,61 @@ fn npy_entry(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Entry>
     if end > file_len {
         return Err(bad(
             path,
-            format!("data ends at byte {end} but the file has {file_len}: truncated"),
+            format!("`{name}`: data ends at byte {end} but the array has {file_len}: truncated"),
         ));
     }
     Ok(Entry {
-        name: path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("array")
-            .to_string(),
+        name,
         dtype: h.descr,
         size,
         shape: h.shape,
-        start,
-        end,
+        start: base + start,
+        end: base + end,
     })
+}
+
+/// The arrays of an `.npz` (a zip of `.npy` files, as `np.savez` writes it:
+/// stored, not compressed), each read in place from the archive.
+fn npz_entries(path: &Path, f: &mut std::fs::File, file_len: u64) -> Result<Vec<Entry>> {
+    let clone = f.try_clone().map_err(io(path))?;
+    let mut zip = zip::ZipArchive::new(clone)
+        .map_err(|e| bad(path, format!("not a valid .npz (zip) file: {e}")))?;
+    let mut out = Vec::with_capacity(zip.len().min(1 << 16));
+    for i in 0..zip.len() {
+        let m = zip
+            .by_index_raw(i)
+            .map_err(|e| bad(path, format!("zip member {i}: {e}")))?;
+        let name = m
+            .name()
+            .map_err(|e| bad(path, format!("zip member {i} has no valid name: {e}")))?
+            .to_string();
+        let Some(stem) = name.strip_suffix(".npy") else {
+            return Err(bad(path, format!("member `{name}` is not a .npy array")));
+        };
+        if m.compression() != zip::CompressionMethod::Stored {
+            return Err(bad(
+                path,
+                format!("array `{stem}` is compressed (np.savez_compressed); nninit reads arrays stored as np.savez writes them"),
+            ));
+        }
+        let base = m.data_start().ok_or_else(|| {
+            bad(
+                path,
+                format!("array `{stem}`: the zip gives no data offset"),
+            )
+        })?;
+        let len = m.size();
+        if base.checked_add(len).is_none_or(|e| e > file_len) {
+            return Err(bad(
+                path,
+                format!("array `{stem}` runs past the end of the file: truncated"),
+            ));
+        }
+        let stem = stem.to_string();
+        drop(m);
+        out.push(npy_entry_at(path, f, base, len, stem)?);
+    }
+    Ok(out)
 }
 
 fn decode(dtype: &str, bytes: &[u8], out: &mut Vec<f64>) {
@@ -335,6 +393,9 @@ fn stats(path: &Path, f: &mut std::fs::File, e: &Entry) -> Result<TensorStats> {
 
 /// Statistics of every tensor in a `.safetensors` or `.npy` file.
 pub fn inspect(path: &Path) -> Result<FileStats> {
+    if path.is_dir() {
+        return inspect_dir(path);
+    }
     let mut f = std::fs::File::open(path).map_err(io(path))?;
     let file_len = f.metadata().map_err(io(path))?.len();
     let ext = path
@@ -351,9 +412,10 @@ pub fn inspect(path: &Path) -> Result<FileStats> {
             BTreeMap::new(),
             "npy",
         ),
+        Some("npz") => (npz_entries(path, &mut f, file_len)?, BTreeMap::new(), "npz"),
         _ => {
             return Err(Error::Unsupported(format!(
-                "cannot inspect `{}`: nninit reads .safetensors and .npy files",
+                "cannot inspect `{}`: nninit reads .safetensors, .npy and .npz files and checkpoint directories",
                 path.display()
             )))
         }
@@ -383,4 +445,123 @@ pub fn inspect(path: &Path) -> Result<FileStats> {
         tensors,
         warnings,
     })
+}
+
+/// A checkpoint directory: a Hugging Face `model.safetensors.index.json`
+/// with its shards (every tensor listed once, each found in the shard the
+/// index names), or else every `.safetensors`/`.npy` file in it. One
+/// [`FileStats`] over all tensors, warnings included.
+fn inspect_dir(dir: &Path) -> Result<FileStats> {
+    let index = dir.join("model.safetensors.index.json");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    let mut expect: Option<BTreeMap<String, String>> = None;
+    if index.exists() {
+        let text = std::fs::read(&index).map_err(io(&index))?;
+        if text.len() as u64 > MAX_HEADER {
+            return Err(bad(&index, format!("larger than {MAX_HEADER} bytes")));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|e| bad(&index, format!("not valid JSON: {e}")))?;
+        let map = v["weight_map"]
+            .as_object()
+            .ok_or_else(|| bad(&index, "no `weight_map` object"))?;
+        let mut wm = BTreeMap::new();
+        for (k, f) in map {
+            let f = f
+                .as_str()
+                .ok_or_else(|| bad(&index, format!("`{k}` maps to {f}, not a file name")))?;
+            if f.contains(['/', '\\']) || f.starts_with('.') {
+                return Err(bad(
+                    &index,
+                    format!("`{k}` maps to `{f}`, which is not a file in the directory"),
+                ));
+            }
+            wm.insert(k.clone(), f.to_string());
+        }
+        let mut uniq: Vec<&String> = wm.values().collect();
+        uniq.sort();
+        uniq.dedup();
+        files = uniq.into_iter().map(|f| dir.join(f)).collect();
+        expect = Some(wm);
+    } else {
+        let rd = std::fs::read_dir(dir).map_err(io(dir))?;
+        for e in rd {
+            let p = e.map_err(io(dir))?.path();
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if p.is_file() && matches!(ext, "safetensors" | "npy") {
+                files.push(p);
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            return Err(bad(
+                dir,
+                "no model.safetensors.index.json, .safetensors or .npy file in the directory",
+            ));
+        }
+    }
+    let mut all = FileStats {
+        path: dir.display().to_string(),
+        format: if expect.is_some() {
+            "safetensors-index"
+        } else {
+            "directory"
+        }
+        .into(),
+        metadata: BTreeMap::new(),
+        tensors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for p in &files {
+        let fs = inspect(p)?;
+        let fname = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        for t in fs.tensors {
+            if let Some(other) = seen.insert(t.name.clone(), fname.clone()) {
+                return Err(bad(
+                    dir,
+                    format!("tensor `{}` is in both `{other}` and `{fname}`", t.name),
+                ));
+            }
+            if let Some(wm) = &expect {
+                match wm.get(&t.name) {
+                    Some(f) if *f == fname => {}
+                    Some(f) => {
+                        return Err(bad(
+                            dir,
+                            format!(
+                                "tensor `{}` is in `{fname}` but the index names `{f}`",
+                                t.name
+                            ),
+                        ))
+                    }
+                    None => {
+                        return Err(bad(
+                            dir,
+                            format!("tensor `{}` in `{fname}` is not in the index", t.name),
+                        ))
+                    }
+                }
+            }
+            all.tensors.push(t);
+        }
+        all.warnings.extend(fs.warnings);
+        for (k, v) in fs.metadata {
+            all.metadata.entry(k).or_insert(v);
+        }
+    }
+    if let Some(wm) = &expect {
+        if let Some((k, f)) = wm.iter().find(|(k, _)| !seen.contains_key(*k)) {
+            return Err(bad(
+                dir,
+                format!("the index lists `{k}` in `{f}`, which does not hold it"),
+            ));
+        }
+    }
+    all.tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
 }

@@ -37,6 +37,22 @@ fn get_u(cfg: &Value, key: &str, default: Option<u64>) -> Result<usize> {
     }
 }
 
+/// Most layers a config may ask for: far above any real model (Llama 3.1
+/// 405B has 126), and small enough that listing the tensors costs nothing.
+pub const MAX_LAYERS: usize = 10_000;
+
+fn get_layers(cfg: &Value, key: &str, default: u64) -> Result<usize> {
+    let n = get_u(cfg, key, Some(default))?;
+    if n > MAX_LAYERS {
+        return Err(bad(
+            key,
+            &n.to_string(),
+            &format!("at most {MAX_LAYERS} layers"),
+        ));
+    }
+    Ok(n)
+}
+
 fn get_f(cfg: &Value, key: &str, default: f64) -> Result<f64> {
     match cfg.get(key) {
         Some(Value::Number(n)) => n
@@ -111,7 +127,7 @@ fn llama(cfg: &Value, b: &mut Builder) -> Result<()> {
     let vocab = get_u(cfg, "vocab_size", Some(32000))?;
     let hidden = get_u(cfg, "hidden_size", Some(4096))?;
     let inter = get_u(cfg, "intermediate_size", Some(11008))?;
-    let layers = get_u(cfg, "num_hidden_layers", Some(32))?;
+    let layers = get_layers(cfg, "num_hidden_layers", 32)?;
     let heads = get_u(cfg, "num_attention_heads", Some(32))?;
     let kv = get_u(cfg, "num_key_value_heads", Some(heads as u64))?;
     if hidden % heads != 0 && cfg.get("head_dim").is_none_or(Value::is_null) {
@@ -183,7 +199,7 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
     let vocab = get_u(cfg, "vocab_size", Some(50257))?;
     let pos = get_u(cfg, "n_positions", Some(1024))?;
     let d = get_u(cfg, "n_embd", Some(768))?;
-    let layers = get_u(cfg, "n_layer", Some(12))?;
+    let layers = get_layers(cfg, "n_layer", 12)?;
     let heads = get_u(cfg, "n_head", Some(12))?;
     if d % heads != 0 {
         return Err(bad(
