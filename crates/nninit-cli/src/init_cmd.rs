@@ -150,6 +150,9 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
             )));
         };
     let format = Format::for_output(&a.out).map_err(lib)?;
+    if format != Format::NpyDir {
+        nninit_io::check_output(&a.out).map_err(lib)?;
+    }
     if let Some(mut g) = crate::framework_rng(rng, seed).map_err(lib)? {
         draw_sequential(&mut tensors, &mut g).map_err(lib)?;
         extra.push(("rng", rng.name().to_string()));
@@ -191,6 +194,14 @@ fn run_hf(
         None => Part::whole(),
     };
     let seed = a.seed.unwrap_or(0);
+    if let Some(ext) = a.out.extension().and_then(|e| e.to_str()) {
+        if ["safetensors", "npz", "npy"].contains(&ext.to_ascii_lowercase().as_str()) {
+            return Err(crate::input(anyhow::anyhow!(
+                "--hf-config writes a directory (config.json, the shards and their index), not a .{ext} file: give --out a directory name such as `{}`",
+                a.out.with_extension("").display()
+            )));
+        }
+    }
     if a.out.exists() && !a.out.is_dir() {
         return Err(crate::input(anyhow::anyhow!(
             "--out `{}` exists and is not a directory; --hf-config writes a directory",

@@ -166,6 +166,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let shape = shape::parse(&shape).map_err(lib)?;
             let dtype = DType::parse(&dtype).map_err(lib)?;
             let layout = Layout::parse(&layout).map_err(lib)?;
+            nninit_io::check_output(&out).map_err(lib)?;
             let mut spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
             let mut meta = BTreeMap::new();
             if let Some(mut g) = framework_rng(rng, seed).map_err(lib)? {

@@ -92,6 +92,13 @@ pub fn batch(a: &ProbeArgs, cfg: &ProbeConfig) -> Result<(Array2<f32>, Vec<usize
     let n0 = cfg.sizes[0];
     let classes = *cfg.sizes.last().expect("sizes");
     if a.data.eq_ignore_ascii_case("gaussian") {
+        // the batch, then (in the probe) the network and its activations:
+        // check the batch itself before allocating it
+        let need = (a.batch as u64)
+            .checked_mul(n0 as u64)
+            .and_then(|n| n.checked_mul(4))
+            .unwrap_or(u64::MAX);
+        nninit_io::check_memory(&format!("an input batch of {} x {n0}", a.batch), need)?;
         return Ok(gaussian_batch(a.batch, n0, classes, cfg.seed));
     }
     let (train, _) = data::load_split(&a.data, cfg.seed)?;

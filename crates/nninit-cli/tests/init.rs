@@ -539,3 +539,80 @@ fn inspect_reads_npz_and_checkpoint_directories() {
     let a = nninit().arg("inspect").arg(&ck).assert().code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("ghost.weight"));
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_and_sizes_are_checked_before_any_work() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // a FIFO, a symlink and a device are refused, not replaced
+    assert!(std::process::Command::new("mkfifo")
+        .arg(d.join("p.npy"))
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/etc/hostname", d.join("l.npy")).unwrap();
+    for (out, what) in [
+        (d.join("p.npy"), "a FIFO"),
+        (d.join("l.npy"), "a symbolic link"),
+        ("/dev/null".into(), "a device"),
+    ] {
+        let a = nninit()
+            .args(["sample", "normal", "--shape=30000,30000", "--out"])
+            .arg(&out)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(1);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(what) && err.contains("regular files"), "{err}");
+    }
+    assert!(std::fs::symlink_metadata(d.join("l.npy"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // the umask is honoured (0644 under 022, 0600 under 077)
+    let bin = assert_cmd::cargo::cargo_bin("nninit");
+    let st = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec '{}' sample normal --shape=4 --out '{}'",
+            bin.display(),
+            d.join("u.npy").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(
+        std::fs::metadata(d.join("u.npy"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    // --hf-config writes a directory: a file name is refused, nothing created
+    let cfg = d.join("c.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 10, "n_positions": 4, "n_embd": 4, "n_layer": 1, "n_head": 1}"#).unwrap();
+    let a = nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(d.join("m.safetensors"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("writes a directory"));
+    assert!(!d.join("m.safetensors").exists());
+    // sizes that overflow or cannot fit are errors, not panics or aborts
+    let a = nninit()
+        .args(["init", "--layers", "1,1x18446744073709551615", "--out"])
+        .arg(d.join("x.npz"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("repeat count"));
+    let a = nninit()
+        .args(["probe", "--layers", "16777216,2", "--batch", "1048576"])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("input batch"));
+}

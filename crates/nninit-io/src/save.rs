@@ -150,6 +150,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> Result<()>,
 ) -> Result<()> {
+    check_output(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -363,15 +364,73 @@ pub fn save_as(
     })
 }
 
-/// Temporary files are created 0600; a finished output gets the usual 0644.
+/// Temporary files are created 0600; a finished output gets what
+/// `File::create` would give it: 0666 without the process's umask.
 fn set_default_permissions(f: &std::fs::File) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()));
     }
     #[cfg(not(unix))]
     let _ = f;
+}
+
+/// The process's umask, read from `/proc/self/status` (Linux); 0o022, the
+/// usual one, where that is not available. (Reading it with `umask(2)`
+/// would set it, racing with other threads.)
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Refuse an output path that exists and is not a regular file (a
+/// directory, a symbolic link, a FIFO, a device): writing replaces the path
+/// by renaming a new file over it, which would destroy such a thing. Called
+/// before any work is done.
+pub fn check_output(path: &Path) -> Result<()> {
+    let Ok(md) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let ft = md.file_type();
+    if ft.is_file() {
+        return Ok(());
+    }
+    let what = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if ft.is_fifo() {
+                "a FIFO"
+            } else if ft.is_char_device() || ft.is_block_device() {
+                "a device"
+            } else if ft.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        #[cfg(not(unix))]
+        "not a regular file"
+    };
+    Err(Error::Io {
+        action: "will not replace",
+        path: path.display().to_string(),
+        reason: std::io::Error::other(format!(
+            "it is {what}; nninit writes (and replaces) regular files only: choose another name"
+        )),
+    })
 }
 
 /// Stream `t` into `w`, reporting `base + bytes so far`; returns the bytes written.

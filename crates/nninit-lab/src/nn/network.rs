@@ -36,7 +36,7 @@ pub fn parse_layers(s: &str) -> Result<Vec<usize>> {
                 "layer width {width} must be between 1 and {MAX_WIDTH}"
             )));
         }
-        if times == 0 || sizes.len() + times > MAX_LAYERS {
+        if times == 0 || times > MAX_LAYERS - sizes.len().min(MAX_LAYERS) {
             return Err(bad(format!(
                 "repeat count {times} must be between 1 and {MAX_LAYERS} layers in all"
             )));
