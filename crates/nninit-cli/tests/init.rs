@@ -616,3 +616,27 @@ fn outputs_and_sizes_are_checked_before_any_work() {
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("input batch"));
 }
+
+#[test]
+fn hf_configs_that_cannot_be_written_are_refused_before_anything_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, needle) in [
+        (r#", "initializer_range": 1e308"#, "std=1e308"),
+        (r#", "torch_dtype": "int8""#, "torch_dtype"),
+        (r#", "n_layer": 4294967295"#, "at most 10000 layers"),
+    ] {
+        let cfg = dir.path().join("c.json");
+        std::fs::write(&cfg, format!(r#"{{"model_type": "gpt2", "vocab_size": 10, "n_positions": 4, "n_embd": 4, "n_head": 1{extra}}}"#)).unwrap();
+        let out = dir.path().join("ck");
+        let a = nninit()
+            .args(["init", "--hf-config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(needle), "{extra}: {err}");
+        assert!(!out.exists(), "{extra}: the directory was created");
+    }
+}

@@ -37,6 +37,8 @@ pub fn parse_csv(text: &str, source: &str) -> Result<Dataset> {
     let mut rows: Vec<Vec<f32>> = Vec::new();
     let mut labels = Vec::new();
     let mut width = None;
+    // a UTF-8 byte-order mark (Excel writes one) is not part of the first cell
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -87,11 +89,26 @@ pub fn parse_csv(text: &str, source: &str) -> Result<Dataset> {
                 format!("label `{label}` is not a class index (a whole number >= 0)"),
             ));
         }
-        if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
+        if let Some((col, v)) = vals.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(data_err(
                 source,
                 i + 1,
-                format!("value `{v}` is not finite"),
+                format!("column {}: value `{v}` is not finite", col + 1),
+            ));
+        }
+        if let Some((col, v)) = vals[..vals.len() - 1]
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.abs() > f32::MAX as f64)
+        {
+            return Err(data_err(
+                source,
+                i + 1,
+                format!(
+                    "column {}: value `{v}` is beyond float32's range (+-{:e}); features are trained in float32",
+                    col + 1,
+                    f32::MAX
+                ),
             ));
         }
         labels.push(label as usize);
@@ -179,6 +196,12 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
     }
     if let Some(i) = xv.iter().position(|v| !v.is_finite()) {
         return Err(fail(format!("x has a non-finite value at flat index {i}")));
+    }
+    if let Some(i) = xv.iter().position(|v| v.abs() > f32::MAX as f64) {
+        return Err(fail(format!(
+            "x[{i}] (flat index) = {:e} is beyond float32's range; features are trained in float32",
+            xv[i]
+        )));
     }
     let y: Vec<usize> = yv.iter().map(|&v| v as usize).collect();
     let classes = y.iter().max().map_or(0, |m| m + 1);
@@ -293,7 +316,21 @@ pub fn load_split(spec: &str, seed: u64) -> Result<(Dataset, Dataset)> {
             .unwrap_or_else(|| FASHION_MNIST_DIR.into());
         fashion_mnist(&dir)?
     } else {
-        split(&load(spec)?, 0.25, seed)
+        let d = load(spec)?;
+        let (tr, te) = split(&d, 0.25, seed);
+        if tr.y.is_empty() || te.y.is_empty() {
+            return Err(data_err(
+                &d.name,
+                0,
+                format!(
+                    "{} samples leave {} for training and {} for testing (a quarter is held out): give at least 4",
+                    d.y.len(),
+                    tr.y.len(),
+                    te.y.len()
+                ),
+            ));
+        }
+        (tr, te)
     };
     standardize(&mut tr, &mut te);
     Ok((tr, te))

@@ -140,10 +140,22 @@ pub fn write_checkpoint(
         line: e.line(),
         reason: format!("invalid JSON: {e}"),
     })?;
-    let dtype = dtype
-        .or_else(|| hf::config_dtype(&cfg))
-        .unwrap_or(DType::F32);
+    let dtype = match dtype {
+        Some(d) => d,
+        None => hf::config_dtype(&cfg)?.unwrap_or(DType::F32),
+    };
     let tensors = hf::tensors(&cfg, dtype)?;
+    // every tensor's initializer suits its shape and dtype (finite values
+    // included) before the directory or any file is made
+    for t in &tensors {
+        t.init
+            .check_shape(&t.shape, t.layout, t.dtype)
+            .map_err(|e| Error::Data {
+                origin: origin.to_string(),
+                line: 0,
+                reason: format!("tensor `{}`: {e}", t.name),
+            })?;
+    }
     let shards = hf::shard(&tensors, max_shard_bytes)?;
     let io = |action: &'static str| {
         move |reason: std::io::Error| Error::Io {

@@ -78,12 +78,23 @@ fn bad(key: &str, value: &str, expected: &str) -> Error {
 }
 
 /// The dtype named by `torch_dtype` / `dtype` in the config, if any.
-pub fn config_dtype(cfg: &Value) -> Option<DType> {
-    let s = cfg
-        .get("torch_dtype")
-        .or_else(|| cfg.get("dtype"))?
-        .as_str()?;
-    DType::parse(s).ok()
+pub fn config_dtype(cfg: &Value) -> Result<Option<DType>> {
+    let Some((key, v)) = [
+        ("torch_dtype", cfg.get("torch_dtype")),
+        ("dtype", cfg.get("dtype")),
+    ]
+    .into_iter()
+    .find_map(|(k, v)| v.filter(|v| !v.is_null()).map(|v| (k, v))) else {
+        return Ok(None);
+    };
+    let s = v.as_str().unwrap_or_default();
+    DType::parse(s.trim_start_matches("torch.")).map(Some).map_err(|_| {
+        bad(
+            key,
+            &v.to_string(),
+            "a floating-point dtype nninit writes (float32, float64, float16, bfloat16); pass --dtype to choose one",
+        )
+    })
 }
 
 struct Builder {

@@ -383,8 +383,15 @@ fn build(name: &str, args: &mut Args) -> Result<Init> {
 }
 
 /// Shortest round-trip decimal, with `.0` dropped for integers.
+/// Shortest round-trip decimal; very large or very small magnitudes in
+/// exponent form (`1e308`, not 309 digits). Both parse back to the same f64.
 fn num(x: f64) -> String {
-    format!("{x}")
+    let a = x.abs();
+    if a != 0.0 && !(1e-6..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 impl fmt::Display for Init {
