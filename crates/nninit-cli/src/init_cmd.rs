@@ -34,7 +34,8 @@ pub struct InitArgs {
     /// The activation the weights will feed (with --layers, picks the init when --init is absent).
     #[arg(long, default_value = "relu")]
     pub activation: String,
-    /// seed (w1, b1 with biases (n, 1), as the seed document) or torch (layers.0.weight, layers.0.bias).
+    /// seed (w1, b1 with biases (n, 1), as the seed document), torch (layers.0.weight, layers.0.bias) or
+    /// sequential (0.weight, 0.bias, 2.weight, ...: nn.Sequential(Linear, activation, Linear, ...)).
     #[arg(long, default_value = "seed")]
     pub naming: String,
     /// Seed (overrides a spec file's).

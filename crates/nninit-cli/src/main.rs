@@ -50,9 +50,10 @@ enum Command {
         /// Where in and out sit in the shape: torch ([out, in, *k]) or keras ([*k, in, out]).
         #[arg(long, default_value = "torch")]
         layout: String,
-        /// Tensor name: keys the random stream (and names it in .safetensors).
-        #[arg(long, default_value = "tensor")]
-        name: String,
+        /// Tensor name: keys the random stream (and names it in .safetensors). Default: the output
+        /// file's stem (`--out w1.npy` is `w1`), so two files sampled with one seed differ.
+        #[arg(long)]
+        name: Option<String>,
         /// Output file: .npy or .safetensors.
         #[arg(long)]
         out: PathBuf,
@@ -162,6 +163,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             rng,
         } => {
             let rng = nninit::rng::RngKind::parse(&rng).map_err(lib)?;
+            let name = name.unwrap_or_else(|| {
+                out.file_stem()
+                    .and_then(|s| s.to_str())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("tensor")
+                    .to_string()
+            });
             let init = Init::parse(&expr).map_err(lib)?;
             let shape = shape::parse(&shape).map_err(lib)?;
             let dtype = DType::parse(&dtype).map_err(lib)?;

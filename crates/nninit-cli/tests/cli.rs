@@ -76,7 +76,8 @@ fn sample_large_streamed_tensor_matches_the_library() {
         .assert()
         .success();
     let (_, data) = read_npy_f32(&out);
-    assert_eq!(data, library_values("normal", &[2500, 2000], 0, "tensor"));
+    // the default name is the output file's stem
+    assert_eq!(data, library_values("normal", &[2500, 2000], 0, "big"));
 }
 
 #[test]
@@ -151,12 +152,15 @@ fn sample_same_seed_same_bytes() {
                 "--shape=64,32",
                 "--seed",
                 "9",
+                "--name",
+                "w",
                 "--out",
             ])
             .arg(p)
             .assert()
             .success();
     }
+    // same seed and name, different files: the same bytes
     assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
 }
 
@@ -314,4 +318,22 @@ fn fans_text_and_json() {
         "fan_in 147\nfan_out 3136\n"
     );
     nninit().args(["fans", "--shape=5"]).assert().code(2);
+}
+
+#[test]
+fn sample_names_the_tensor_after_its_file_by_default() {
+    // two layers sampled with one seed must not be the same tensor
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("w1.npy"), dir.path().join("w2.npy"));
+    for p in [&a, &b] {
+        nninit()
+            .args(["sample", "normal", "--shape=8,8", "--out"])
+            .arg(p)
+            .assert()
+            .success();
+    }
+    let (_, x) = read_npy_f32(&a);
+    let (_, y) = read_npy_f32(&b);
+    assert_ne!(x, y);
+    assert_eq!(x, library_values("normal", &[8, 8], 0, "w1"));
 }

@@ -163,7 +163,7 @@ def test_torch_bfloat16_cli(cli, tmp_path):
     got, _ = safetensors_arrays(out)
     torch.manual_seed(5)
     want = nn.init.kaiming_normal_(torch.empty(33, 17, dtype=torch.bfloat16), nonlinearity="relu")
-    assert got["tensor"].tobytes() == want.view(torch.int16).numpy().tobytes()
+    assert got["b"].tobytes() == want.view(torch.int16).numpy().tobytes()  # named after the file
 
 
 def test_torch_bfloat16_and_sequences():
@@ -230,3 +230,13 @@ def test_hf_config_refuses_framework_rngs(cli, tmp_path):
                                "n_head": 1}))
     r = run(cli, "init", "--hf-config", cfg, "--rng", "torch", "--out", tmp_path / "d", code=2)
     assert "transformers" in r.stderr and not (tmp_path / "d").exists()
+
+
+def test_naming_sequential_loads_into_nn_sequential(cli, tmp_path):
+    out = tmp_path / "m.safetensors"
+    run(cli, "init", "--layers", "784,256,64,10", "--naming", "sequential", "--out", out)
+    arrays, _ = safetensors_arrays(out)
+    sd = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))
+    model.load_state_dict(sd, strict=True)  # every key present, every shape right
+    assert torch.equal(model[2].weight, sd["2.weight"])

@@ -5,6 +5,9 @@
 //! `w_l` of shape `(n_l, n_{l-1})` and `b_l` of shape `(n_l, 1)`.
 //! Naming `torch`: `layers.{i}.weight` `(n_l, n_{l-1})` and `layers.{i}.bias`
 //! `(n_l,)`, i from 0, as an `nn.Sequential` of `nn.Linear` would store them.
+//! Naming `sequential`: `{2i}.weight`, `{2i}.bias`: the keys of the usual
+//! `nn.Sequential(nn.Linear, activation, nn.Linear, activation, ..., nn.Linear)`,
+//! which loads them with `load_state_dict(strict=True)`.
 //! Each tensor's values depend only on (seed, its name), so adding a layer at
 //! the end leaves the earlier ones unchanged.
 
@@ -23,15 +26,23 @@ pub enum Naming {
     Seed,
     /// `layers.0.weight`, `layers.0.bias`, ... (biases `(n,)`)
     Torch,
+    /// `0.weight`, `0.bias`, `2.weight`, ...: an `nn.Sequential` with one
+    /// activation module between the Linear layers (biases `(n,)`).
+    Sequential,
 }
 
 impl Naming {
-    /// `seed` or `torch`.
+    /// `seed`, `torch` or `sequential`.
     pub fn parse(s: &str) -> Result<Naming> {
         match s.to_ascii_lowercase().as_str() {
             "seed" => Ok(Naming::Seed),
             "torch" | "pytorch" => Ok(Naming::Torch),
-            _ => Err(Error::unknown_name("naming", s, &["seed", "torch"])),
+            "sequential" => Ok(Naming::Sequential),
+            _ => Err(Error::unknown_name(
+                "naming",
+                s,
+                &["seed", "torch", "sequential"],
+            )),
         }
     }
 }
@@ -68,6 +79,11 @@ pub fn mlp_tensors(
             Naming::Torch => (
                 format!("layers.{}.weight", l - 1),
                 format!("layers.{}.bias", l - 1),
+                vec![o],
+            ),
+            Naming::Sequential => (
+                format!("{}.weight", 2 * (l - 1)),
+                format!("{}.bias", 2 * (l - 1)),
                 vec![o],
             ),
         };
