@@ -39,7 +39,7 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// A fast, smaller run (5 epochs, depth 6): for tests and a first look.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["depth", "epochs"])]
     pub quick: bool,
 }
 

@@ -26,17 +26,17 @@ pub struct InitArgs {
     #[arg(long)]
     pub hf_config: Option<PathBuf>,
     /// Weight init expression (with --layers); default: chosen from --activation.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["spec", "hf_config"])]
     pub init: Option<String>,
     /// Bias init expression (with --layers).
-    #[arg(long, default_value = "zeros")]
+    #[arg(long, default_value = "zeros", conflicts_with_all = ["spec", "hf_config"])]
     pub bias: String,
     /// The activation the weights will feed (with --layers, picks the init when --init is absent).
-    #[arg(long, default_value = "relu")]
+    #[arg(long, default_value = "relu", conflicts_with_all = ["spec", "hf_config"])]
     pub activation: String,
     /// seed (w1, b1 with biases (n, 1), as the seed document), torch (layers.0.weight, layers.0.bias) or
     /// sequential (0.weight, 0.bias, 2.weight, ...: nn.Sequential(Linear, activation, Linear, ...)).
-    #[arg(long, default_value = "seed")]
+    #[arg(long, default_value = "seed", conflicts_with_all = ["spec", "hf_config"])]
     pub naming: String,
     /// Seed (overrides a spec file's).
     #[arg(long)]
@@ -44,9 +44,9 @@ pub struct InitArgs {
     /// f32, f64, bf16 or f16 (default f32; a HF config's torch_dtype if it has one).
     #[arg(long)]
     pub dtype: Option<String>,
-    /// Largest shard for --hf-config (as transformers' save_pretrained).
-    #[arg(long, default_value = "5GB")]
-    pub max_shard_size: String,
+    /// Largest shard for --hf-config (as transformers' save_pretrained) [default: 5GB].
+    #[arg(long)]
+    pub max_shard_size: Option<String>,
     /// With --hf-config: write only part I of N (`I/N`): the shard files k with k % N == I - 1,
     /// and with part 1 the index and config. N processes together write the bytes of one run.
     #[arg(long)]
@@ -88,6 +88,11 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
         .map(DType::parse)
         .transpose()
         .map_err(lib)?;
+    if a.max_shard_size.is_some() && a.hf_config.is_none() {
+        return Err(crate::input(anyhow::anyhow!(
+            "--max-shard-size applies to --hf-config checkpoints; --layers and --spec write one file (or one .npy per tensor)"
+        )));
+    }
     if a.part.is_some() && a.hf_config.is_none() {
         return Err(crate::input(anyhow::anyhow!(
             "--part splits a --hf-config checkpoint by its shard files; --layers and --spec write one output, so there is nothing to split"
@@ -189,7 +194,7 @@ fn run_hf(
 ) -> Result<(), Failure> {
     let text = std::fs::read_to_string(cfg_path)
         .map_err(|e| other(anyhow::anyhow!("cannot read `{}`: {e}", cfg_path.display())))?;
-    let max = hf::parse_size(&a.max_shard_size).map_err(lib)?;
+    let max = hf::parse_size(a.max_shard_size.as_deref().unwrap_or("5GB")).map_err(lib)?;
     let part = match &a.part {
         Some(p) => Part::parse(p).map_err(lib)?,
         None => Part::whole(),

@@ -44,7 +44,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Only the mean-field prediction (no network is built: instant at any size).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["plot", "sweep_depth"])]
     pub theory_only: bool,
     /// Probe depths A..B of the hidden width and report the first layer's gradient norm.
     #[arg(long)]
@@ -273,6 +273,14 @@ fn parse_range(s: &str) -> Result<std::ops::RangeInclusive<usize>, nninit::Error
 }
 
 pub fn run(a: ProbeArgs) -> Result<(), Failure> {
+    if let Some(p) = &a.plot {
+        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+            return Err(crate::input(anyhow::anyhow!(
+                "--plot writes an SVG image: name it .svg (got `{}`)",
+                p.display()
+            )));
+        }
+    }
     let cfg = parse(&a).map_err(lib)?;
     if a.theory_only {
         let t = probe::theory_for(&cfg, 1.0).map_err(lib)?;

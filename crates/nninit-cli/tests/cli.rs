@@ -337,3 +337,96 @@ fn sample_names_the_tensor_after_its_file_by_default() {
     assert_ne!(x, y);
     assert_eq!(x, library_values("normal", &[8, 8], 0, "w1"));
 }
+
+#[test]
+fn flags_that_do_not_apply_are_errors_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.json"), r#"{"model_type": "gpt2", "vocab_size": 10, "n_positions": 4, "n_embd": 4, "n_layer": 1, "n_head": 1}"#).unwrap();
+    std::fs::write(
+        d.join("s.toml"),
+        "[[tensors]]\nname = \"w\"\nshape = [4, 4]\ninit = \"zeros\"\n",
+    )
+    .unwrap();
+    for (args, needle) in [
+        (vec!["experiment", "--quick", "--depth", "20"], "--depth"),
+        (
+            vec![
+                "init",
+                "--hf-config",
+                "c.json",
+                "--init",
+                "normal",
+                "--out",
+                "ck",
+            ],
+            "--init",
+        ),
+        (
+            vec![
+                "init",
+                "--spec",
+                "s.toml",
+                "--activation",
+                "tanh",
+                "--out",
+                "a.npz",
+            ],
+            "--activation",
+        ),
+        (
+            vec![
+                "init", "--spec", "s.toml", "--naming", "torch", "--out", "a.npz",
+            ],
+            "--naming",
+        ),
+        (
+            vec![
+                "init", "--spec", "s.toml", "--bias", "ones", "--out", "a.npz",
+            ],
+            "--bias",
+        ),
+        (
+            vec![
+                "init",
+                "--layers",
+                "4,3",
+                "--max-shard-size",
+                "1KB",
+                "--out",
+                "a.npz",
+            ],
+            "--max-shard-size",
+        ),
+        (
+            vec![
+                "probe",
+                "--layers",
+                "4,4",
+                "--theory-only",
+                "--plot",
+                "t.svg",
+            ],
+            "--plot",
+        ),
+        (
+            vec![
+                "probe",
+                "--layers",
+                "4,4",
+                "--theory-only",
+                "--sweep-depth",
+                "1..3",
+            ],
+            "--sweep-depth",
+        ),
+        (vec!["probe", "--layers", "4,4", "--plot", "p.png"], ".svg"),
+    ] {
+        let a = nninit().args(&args).current_dir(d).assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    for f in ["ck", "a.npz", "t.svg", "p.png", "nninit-report"] {
+        assert!(!d.join(f).exists(), "{f} written");
+    }
+}
