@@ -640,3 +640,36 @@ fn hf_configs_that_cannot_be_written_are_refused_before_anything_exists() {
         assert!(!out.exists(), "{extra}: the directory was created");
     }
 }
+
+#[test]
+fn a_hundred_thousand_tensors_parse_write_and_inspect() {
+    // linear in the number of tensors: the spec parser once scanned the
+    // whole text per tensor, inspect cleared 4 MiB per tensor, the writer
+    // started a thread per tensor (100k took minutes, 6 s, 5.7 s)
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    let mut text = String::new();
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "[[tensors]]\nname = \"t{i}\"\nshape = [2]\ninit = \"zeros\"\n"
+        ));
+    }
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.path().join("m.safetensors");
+    nninit()
+        .args(["init", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success();
+    let a = nninit()
+        .args(["inspect", "--json"])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["tensors"].as_array().unwrap().len(), 100_000);
+}

@@ -345,7 +345,9 @@ fn stats(path: &Path, f: &mut std::fs::File, e: &Entry) -> Result<TensorStats> {
     let mut symmetric = rows >= 2 && cols >= 2;
     let (mut sum, mut sumsq, mut min, mut max, mut nonfinite) =
         (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0u64);
-    let chunk_elems = (1usize << 22) / e.size;
+    // a 4 MiB window at most, and no larger than the tensor (a million small
+    // tensors must not each allocate and clear 4 MiB)
+    let chunk_elems = ((1usize << 22) / e.size).min(numel.max(1) as usize);
     let mut buf = vec![0u8; chunk_elems * e.size];
     let mut vals = Vec::with_capacity(chunk_elems);
     let mut idx = 0u64;

@@ -582,7 +582,9 @@ fn stream_typed<T: Element, W: Write>(
 ) -> Result<(), StreamErr> {
     let stream = Stream::new(seed, &t.name);
     let n = t.numel().map_err(StreamErr::Init)?;
-    if !t.init.is_shardable() {
+    // whole-tensor initializers, and tensors of one chunk or less (no
+    // generator thread for each of a million small tensors)
+    if !t.init.is_shardable() || n <= CHUNK as u64 {
         let mut buf = vec![T::default(); n as usize];
         t.init
             .fill(&t.shape, t.layout, &stream, &mut buf)

@@ -161,9 +161,15 @@ fn parse_raw(text: &str, file: &str) -> Result<RawSpec> {
 fn compile_rules(raw: &RawSpec, text: &str, file: &str) -> Result<Rules> {
     let mut rules = Vec::new();
     for r in &raw.rules {
-        let at = line_of(text, &r.pattern);
-        let pat = glob::Pattern::new(&r.pattern)
-            .map_err(|e| spec_err(file, at, format!("rule `{}`: bad glob: {e}", r.pattern)))?;
+        // the line is looked up only for an error: a scan per entry would make
+        // parsing quadratic in the number of entries
+        let pat = glob::Pattern::new(&r.pattern).map_err(|e| {
+            spec_err(
+                file,
+                line_of(text, &r.pattern),
+                format!("rule `{}`: bad glob: {e}", r.pattern),
+            )
+        })?;
         let init = Init::parse(&r.init).map_err(|e| {
             spec_err(
                 file,
@@ -201,8 +207,13 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
     let mut seen = std::collections::HashSet::new();
     let mut tensors = Vec::with_capacity(raw.tensors.len());
     for t in raw.tensors {
-        let at = line_of(text, &t.name);
-        let fail = |reason: String| spec_err(file, at, format!("tensor `{}`: {reason}", t.name));
+        let fail = |reason: String| {
+            spec_err(
+                file,
+                line_of(text, &t.name),
+                format!("tensor `{}`: {reason}", t.name),
+            )
+        };
         if t.name.is_empty() || t.name == "__metadata__" {
             return Err(fail("invalid name".into()));
         }
