@@ -26,7 +26,7 @@ pub struct ExperimentArgs {
     /// Width of each hidden layer.
     #[arg(long, default_value_t = 64)]
     pub width: usize,
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 30)]
     pub epochs: usize,
     /// Learning rate of the main optimizer (default: 0.03 for sgd).
     #[arg(long, allow_negative_numbers = true)]
@@ -34,9 +34,9 @@ pub struct ExperimentArgs {
     /// sgd (default), momentum or adam.
     #[arg(long, default_value = "sgd")]
     pub optimizer: String,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 32)]
     pub batch: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_u64, default_value_t = 0)]
     pub seed: u64,
     /// A fast, smaller run (5 epochs, depth 6): for tests and a first look.
     #[arg(long, conflicts_with_all = ["depth", "epochs"])]
@@ -81,7 +81,21 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
         seed: a.seed,
     }
     .validate()
-    .map_err(lib)?;
+    .map_err(|e| match e {
+        // the same rules as `train`, reported under this command's name
+        nninit::Error::BadParam {
+            param,
+            value,
+            expected,
+            ..
+        } => lib(nninit::Error::BadParam {
+            init: "experiment".into(),
+            param,
+            value,
+            expected,
+        }),
+        e => lib(e),
+    })?;
     std::fs::create_dir_all(&a.out).map_err(|e| {
         other(anyhow::anyhow!(
             "cannot create output directory `{}`: {e}",

@@ -39,7 +39,7 @@ pub struct InitArgs {
     #[arg(long, default_value = "seed", conflicts_with_all = ["spec", "hf_config"])]
     pub naming: String,
     /// Seed (overrides a spec file's).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_u64)]
     pub seed: Option<u64>,
     /// f32, f64, bf16 or f16 (default f32; a HF config's torch_dtype if it has one).
     #[arg(long)]

@@ -42,7 +42,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         shape: String,
         /// Seed of the random stream.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_u64, default_value_t = 0)]
         seed: u64,
         /// f32, f64, bf16 or f16.
         #[arg(long, default_value = "f32")]
@@ -123,6 +123,21 @@ pub(crate) fn framework_rng(
     kind.sequential(seed)
 }
 
+/// A whole number >= 0 for a flag, with a message that says so (clap's own
+/// would suggest `-- -1` for a negative one).
+pub(crate) fn whole_u64(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{s}` is not a whole number >= 0 (0 to {})", u64::MAX))
+}
+
+/// [`whole_u64`] for sizes and counts.
+pub(crate) fn whole_usize(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("`{s}` is not a whole number >= 0"))
+}
+
 /// Bad input: exit 2.
 pub(crate) fn input(e: impl Into<anyhow::Error>) -> Failure {
     Failure {
@@ -133,7 +148,12 @@ pub(crate) fn input(e: impl Into<anyhow::Error>) -> Failure {
 
 /// A library error: I/O is exit 1, everything else is bad input (2).
 pub(crate) fn lib(e: Error) -> Failure {
-    let code = if matches!(e, Error::Io { .. }) { 1 } else { 2 };
+    // I/O and a full disk are the environment's failures (1); the rest is input (2)
+    let code = if matches!(e, Error::Io { .. } | Error::DiskSpace { .. }) {
+        1
+    } else {
+        2
+    };
     Failure {
         code,
         err: e.into(),

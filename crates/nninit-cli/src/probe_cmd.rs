@@ -29,10 +29,10 @@ pub struct ProbeArgs {
     /// Bias init expression.
     #[arg(long, default_value = "zeros")]
     pub bias: String,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_u64, default_value_t = 0)]
     pub seed: u64,
     /// Batch size.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 128)]
     pub batch: usize,
     /// gaussian (standard-normal inputs), digits (the bundled data), or a .csv file.
     #[arg(long, default_value = "gaussian")]

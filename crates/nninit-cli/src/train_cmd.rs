@@ -36,11 +36,11 @@ pub struct TrainArgs {
     /// Learning rate (default 0.03 for sgd, 0.01 for momentum, 0.001 for adam; stable at depth 10).
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 30)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 32)]
     pub batch: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_u64, default_value_t = 0)]
     pub seed: u64,
     /// Print the history as JSON.
     #[arg(long)]

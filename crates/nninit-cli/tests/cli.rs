@@ -430,3 +430,74 @@ fn flags_that_do_not_apply_are_errors_not_ignored() {
         assert!(!d.join(f).exists(), "{f} written");
     }
 }
+
+#[test]
+fn messages_say_what_is_wrong_and_what_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, code, needle) in [
+        (
+            vec![
+                "sample",
+                "normal",
+                "--shape=4",
+                "--seed",
+                "-1",
+                "--out",
+                "a.npy",
+            ],
+            2,
+            "not a whole number >= 0",
+        ),
+        (
+            vec!["train", "--epochs", "-5"],
+            2,
+            "not a whole number >= 0",
+        ),
+        (
+            vec!["experiment", "--epochs", "0", "--out", "r"],
+            2,
+            "`experiment`",
+        ),
+        (
+            vec![
+                "sample",
+                "normal(std=exp(1))",
+                "--shape=4",
+                "--out",
+                "a.npy",
+            ],
+            2,
+            "sqrt(5)",
+        ),
+        (
+            vec!["sample", "normal", "--shape=4", "--out", "/proc/x.npy"],
+            1,
+            "",
+        ),
+    ] {
+        let a = nninit().args(&args).current_dir(d).assert().code(code);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("-- -1"), "{err}");
+    }
+    assert!(
+        !d.join("r").exists(),
+        "experiment made its directory before validating"
+    );
+    // sqrt() and fractions are values: a=sqrt(5) is torch_default exactly
+    for (expr, name) in [
+        ("kaiming_uniform(a=sqrt(5))", "a.npy"),
+        ("torch_default", "b.npy"),
+    ] {
+        nninit()
+            .args(["sample", expr, "--shape=8,8", "--name", "w", "--out", name])
+            .current_dir(d)
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        std::fs::read(d.join("a.npy")).unwrap(),
+        std::fs::read(d.join("b.npy")).unwrap()
+    );
+}

@@ -293,7 +293,8 @@ fn init_bad_input() {
             "elements",
             2,
         ),
-        (vec!["--layers", "1000000,1000000"], "disk space", 2),
+        // a full disk is the environment's failure: exit 1, as I/O
+        (vec!["--layers", "1000000,1000000"], "disk space", 1),
         (
             vec!["--layers", "5,3", "--init", "nope"],
             "unknown initializer",

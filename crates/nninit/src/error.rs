@@ -90,7 +90,7 @@ pub enum Error {
         reason: String,
     },
     /// Not enough memory for the work asked for.
-    #[error("`{what}` needs about {need} bytes of memory, {available} are available")]
+    #[error("`{what}` needs about {} of memory, {} are available", bytes(*.need), bytes(*.available))]
     Memory {
         what: String,
         need: u64,
@@ -98,7 +98,9 @@ pub enum Error {
     },
     /// Not enough free disk space for the output.
     #[error(
-        "not enough disk space in `{path}`: the output needs {need} bytes, {available} are free"
+        "not enough disk space in `{path}`: the output needs {}, {} are free",
+        bytes(*.need),
+        bytes(*.available)
     )]
     DiskSpace {
         path: String,
@@ -114,6 +116,21 @@ pub enum Error {
         path: String,
         reason: std::io::Error,
     },
+}
+
+/// `1.2 TB (1200016013632 bytes)`: readable, and exact for a script.
+fn bytes(n: u64) -> String {
+    let units = [
+        (1e15, "PB"),
+        (1e12, "TB"),
+        (1e9, "GB"),
+        (1e6, "MB"),
+        (1e3, "kB"),
+    ];
+    match units.iter().find(|(u, _)| n as f64 >= *u) {
+        Some((u, name)) => format!("{:.1} {name} ({n} bytes)", n as f64 / u),
+        None => format!("{n} bytes"),
+    }
 }
 
 fn suggest(s: &Option<String>) -> String {

@@ -286,6 +286,12 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
 
 /// `5GB`, `500MB`, `10GiB`, `1000000` (bytes) -> bytes.
 pub fn parse_size(s: &str) -> Result<u64> {
+    let size_err = |expected: &str| Error::BadParam {
+        init: "--max-shard-size".into(),
+        param: "size".into(),
+        value: s.to_string(),
+        expected: expected.into(),
+    };
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -299,14 +305,18 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "KIB" => 1 << 10,
         "MIB" => 1 << 20,
         "GIB" => 1 << 30,
-        _ => return Err(bad("max_shard_size", s, "a size like 5GB, 500MB or 2GiB")),
+        _ => {
+            return Err(size_err(
+                "a size like 5GB, 500MB or 2GiB (units B, KB, MB, GB, KiB, MiB, GiB)",
+            ))
+        }
     };
     let v: f64 = num
         .parse()
-        .map_err(|_| bad("max_shard_size", s, "a size like 5GB, 500MB or 2GiB"))?;
+        .map_err(|_| size_err("a size like 5GB, 500MB or 2GiB"))?;
     let bytes = v * mult as f64;
     if !(1.0..1e16).contains(&bytes) {
-        return Err(bad("max_shard_size", s, "a size between 1 byte and 10 PB"));
+        return Err(size_err("a size between 1 byte and 10 PB"));
     }
     Ok(bytes as u64)
 }

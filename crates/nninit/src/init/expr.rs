@@ -103,6 +103,56 @@ impl<'a> Parser<'a> {
         self.pos += len;
         Some(rest[..len].to_string())
     }
+    /// A number literal, or `sqrt(ATOM)`.
+    fn atom(&mut self) -> Result<(f64, String)> {
+        self.skip_ws();
+        let rest = &self.src[self.pos..];
+        if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("sqrt") {
+            self.pos += 4;
+            if !self.eat('(') {
+                return Err(self.err("expected `(` after `sqrt`"));
+            }
+            let (v, t) = self.fraction_num()?;
+            if !self.eat(')') {
+                return Err(self.err("expected `)` to close `sqrt(`"));
+            }
+            return Ok((v.sqrt(), format!("sqrt({t})")));
+        }
+        let len = rest
+            .char_indices()
+            .find(|&(i, c)| {
+                !(c.is_ascii_alphanumeric()
+                    || c == '.'
+                    || c == '_'
+                    || ((c == '-' || c == '+') && (i == 0 || rest[..i].ends_with(['e', 'E']))))
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        let text = &rest[..len];
+        let v: f64 = text
+            .parse()
+            .map_err(|_| self.err(format!("`{text}` is not a number")))?;
+        self.pos += len;
+        Ok((v, text.to_string()))
+    }
+
+    /// `ATOM` or `ATOM/ATOM` (e.g. `5/3`, `1/sqrt(2)`).
+    fn fraction_num(&mut self) -> Result<(f64, String)> {
+        let (v, t) = self.atom()?;
+        if self.eat('/') {
+            let (d, dt) = self.atom()?;
+            if d == 0.0 {
+                return Err(self.err(format!("`{t}/{dt}` divides by zero")));
+            }
+            return Ok((v / d, format!("{t}/{dt}")));
+        }
+        Ok((v, t))
+    }
+
+    fn fraction(&mut self) -> Result<Value> {
+        let (v, t) = self.fraction_num()?;
+        Ok(Value::Num(v, t))
+    }
+
     fn value(&mut self) -> Result<Value> {
         self.skip_ws();
         match self.peek() {
@@ -115,29 +165,22 @@ impl<'a> Parser<'a> {
                 self.pos += end + 2;
                 Ok(Value::Word(s))
             }
-            Some(c) if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
-                let rest = &self.src[self.pos..];
-                let len = rest
-                    .char_indices()
-                    .find(|&(i, c)| {
-                        !(c.is_ascii_alphanumeric()
-                            || c == '.'
-                            || c == '_'
-                            || ((c == '-' || c == '+')
-                                && (i == 0 || rest[..i].ends_with(['e', 'E']))))
-                    })
-                    .map_or(rest.len(), |(i, _)| i);
-                let text = &rest[..len];
-                let v: f64 = text
-                    .parse()
-                    .map_err(|_| self.err(format!("`{text}` is not a number")))?;
-                self.pos += len;
-                Ok(Value::Num(v, text.to_string()))
-            }
+            Some(c) if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => self.fraction(),
             Some(_) => {
+                let start = self.pos;
                 let w = self
                     .ident()
                     .ok_or_else(|| self.err("expected a value (a number or a name)"))?;
+                if w.eq_ignore_ascii_case("sqrt") {
+                    self.pos = start;
+                    return self.fraction();
+                }
+                self.skip_ws();
+                if self.peek() == Some('(') {
+                    return Err(self.err(format!(
+                        "`{w}(...)` is not a value: values are numbers (`2.5`, `1e-3`), `sqrt(5)`, fractions (`5/3`) or names"
+                    )));
+                }
                 match w.to_ascii_lowercase().as_str() {
                     "inf" | "nan" => Ok(Value::Num(w.parse::<f64>().unwrap_or(f64::NAN), w)),
                     _ => Ok(Value::Word(w)),
