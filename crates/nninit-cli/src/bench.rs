@@ -10,6 +10,9 @@ use nninit::{Init, Layout, Stream};
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit bench --threads 1\n  nninit bench --threads 2 --ortho 4096 --mlp 64,1024x50,10"
+)]
 pub struct BenchArgs {
     /// Elements per buffer (default 16M f32 = 64 MiB).
     #[arg(long, default_value_t = 1 << 24)]

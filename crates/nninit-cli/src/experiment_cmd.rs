@@ -13,11 +13,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit experiment\n  nninit experiment --quick --out /tmp/report"
+)]
 pub struct ExperimentArgs {
     /// Output directory for results.json and index.html.
     #[arg(long, default_value = "nninit-report")]
     pub out: PathBuf,
-    /// digits (bundled) or a .csv file (last column = label).
+    /// digits (bundled), fashion-mnist (Debian's dataset-fashion-mnist), a .csv (last column = label) or an .npz (arrays x, y).
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// Hidden layers of the MLP.

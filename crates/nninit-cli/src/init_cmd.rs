@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit init --layers 784,256,256,10 --activation relu --out model.safetensors\n  nninit init --layers 5,4,3 --rng numpy --seed 1 --init \"normal(std=0.01)\" --dtype f64 --out p.npz\n  nninit init --hf-config config.json --max-shard-size 2GB --out checkpoint/"
+)]
 pub struct InitArgs {
     /// Layer sizes, e.g. 784,256,256,10 or 64,256x20,10.
     #[arg(long, conflicts_with_all = ["spec", "hf_config"])]
@@ -31,7 +34,8 @@ pub struct InitArgs {
     /// Bias init expression (with --layers).
     #[arg(long, default_value = "zeros", conflicts_with_all = ["spec", "hf_config"])]
     pub bias: String,
-    /// The activation the weights will feed (with --layers, picks the init when --init is absent).
+    /// The activation the weights will feed (with --layers, picks the init when --init is absent):
+    /// sigmoid, tanh, relu, leaky_relu[(slope)], elu[(alpha)], selu, gelu, silu, linear.
     #[arg(long, default_value = "relu", conflicts_with_all = ["spec", "hf_config"])]
     pub activation: String,
     /// seed (w1, b1 with biases (n, 1), as the seed document), torch (layers.0.weight, layers.0.bias) or
@@ -255,6 +259,9 @@ fn run_hf(
 }
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit inspect model.safetensors\n  nninit inspect checkpoint/ --json"
+)]
 pub struct InspectArgs {
     /// A .safetensors, .npy or .npz file, or a checkpoint directory (HF index with shards, or .safetensors/.npy files).
     pub file: PathBuf,

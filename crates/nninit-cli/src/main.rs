@@ -35,6 +35,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Generate one tensor with an init expression and write it to .npy or .safetensors.
+    #[command(
+        after_help = "Examples:\n  nninit sample \"kaiming_normal(nonlinearity=relu)\" --shape=256,784 --seed 1 --out w1.npy\n  nninit sample \"trunc_normal(std=0.02)\" --shape=768,768 --dtype bf16 --out w.safetensors\n  nninit sample kaiming_normal --shape=256,784 --rng torch --seed 3 --out w.npy"
+    )]
     Sample {
         /// Init expression, e.g. `normal(std=0.01)`, `kaiming_normal(nonlinearity=relu)`.
         expr: String,

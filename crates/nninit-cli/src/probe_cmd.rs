@@ -12,6 +12,9 @@ use nninit_lab::probe::{self, gaussian_batch, ProbeConfig, ProbeReport, Verdict,
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit probe --layers 64,256x20,10 --activation tanh --init \"normal(std=0.01)\"\n  nninit probe --layers 64,256x20,10 --activation relu --init kaiming_normal --plot probe.svg\n  nninit probe --layers 64,256x50,10 --activation sigmoid --theory-only"
+)]
 pub struct ProbeArgs {
     /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
     /// w1, b1, w2, ...) or torch (torch.manual_seed(SEED), same order, torch's kernels).
@@ -34,7 +37,7 @@ pub struct ProbeArgs {
     /// Batch size.
     #[arg(long, allow_hyphen_values = true, value_parser = crate::whole_usize, default_value_t = 128)]
     pub batch: usize,
-    /// gaussian (standard-normal inputs), digits (the bundled data), or a .csv file.
+    /// gaussian (standard-normal inputs), digits (bundled), fashion-mnist (Debian's dataset-fashion-mnist), a .csv (last column = label) or an .npz (arrays x, y).
     #[arg(long, default_value = "gaussian")]
     pub data: String,
     /// Print the report as JSON.

@@ -12,6 +12,9 @@ use nninit_lab::train::{train, OptimizerKind, TrainConfig};
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit train --layers 64,64x10,10 --activation relu --init \"kaiming_normal(nonlinearity=relu)\"\n  nninit train --data my.csv --layers 20,128x4,3 --optimizer adam --epochs 50 --out run/"
+)]
 pub struct TrainArgs {
     /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
     /// w1, b1, w2, ...) or torch (torch.manual_seed(SEED), same order, torch's kernels).
@@ -23,6 +26,7 @@ pub struct TrainArgs {
     /// Layer sizes, e.g. 64,128x4,10.
     #[arg(long, default_value = "64,128x4,10")]
     pub layers: String,
+    /// sigmoid, tanh, relu, leaky_relu[(slope)], elu[(alpha)], selu, gelu, silu, linear.
     #[arg(long, default_value = "relu")]
     pub activation: String,
     /// Weight init expression or `lsuv` (default: the one suited to the activation).

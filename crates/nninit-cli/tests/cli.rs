@@ -501,3 +501,30 @@ fn messages_say_what_is_wrong_and_what_is_allowed() {
         std::fs::read(d.join("b.npy")).unwrap()
     );
 }
+
+#[test]
+fn every_subcommand_help_ends_with_examples() {
+    for cmd in [
+        "sample",
+        "init",
+        "inspect",
+        "probe",
+        "train",
+        "experiment",
+        "bench",
+    ] {
+        let a = nninit().args([cmd, "--help"]).assert().success();
+        let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+        let ex = out
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{cmd}: no examples"));
+        assert!(
+            ex.lines()
+                .filter(|l| l.trim_start().starts_with("nninit "))
+                .count()
+                >= 1,
+            "{cmd}: {ex}"
+        );
+    }
+}
