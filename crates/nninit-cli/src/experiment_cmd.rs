@@ -137,7 +137,6 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
     .map_err(lib)?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    print_summary(&cfg, &cells, &tr, &te);
     let results = serde_json::json!({
         "nninit_version": env!("CARGO_PKG_VERSION"),
         "data": tr.name,
@@ -152,6 +151,9 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
     let html =
         report::render(&cfg, &cells, &tr.name, tr.y.len(), te.y.len(), elapsed).map_err(other)?;
     crate::write_atomic(&a.out.join("index.html"), html.as_bytes())?;
+    // the results are on disk before anything is printed: a closed stdout
+    // (`nninit experiment | true`) ends the printing, not the work
+    print_summary(&cfg, &cells, &tr, &te);
     println!(
         "wrote {} and {} ({elapsed:.1} s)",
         a.out.join("results.json").display(),

@@ -528,3 +528,23 @@ fn every_subcommand_help_ends_with_examples() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn experiment_into_a_closed_pipe_keeps_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("nninit");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' experiment --quick --out r | true",
+            bin.display()
+        ))
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for f in ["r/results.json", "r/index.html"] {
+        assert!(dir.path().join(f).exists(), "{f} lost to the closed pipe");
+    }
+}
