@@ -674,3 +674,41 @@ fn a_hundred_thousand_tensors_parse_write_and_inspect() {
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(v["tensors"].as_array().unwrap().len(), 100_000);
 }
+
+#[test]
+fn whole_job_checked_before_the_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // a 405B-parameter config: its disk space is checked for the whole checkpoint, not per shard
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, r#"{"model_type": "llama", "vocab_size": 32000, "hidden_size": 16384, "intermediate_size": 53248, "num_hidden_layers": 126, "num_attention_heads": 128}"#).unwrap();
+    let out = dir.path().join("ck");
+    let a = nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("disk space"));
+    assert!(!out.exists());
+    // a safetensors header no reader would accept (over 100 MB) is refused before writing
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[tensors]]\nname = \"{}\"\nshape = [1]\ninit = \"zeros\"\n",
+            "x".repeat(60_000_000)
+        ),
+    )
+    .unwrap();
+    let st = dir.path().join("m.safetensors");
+    let a = nninit()
+        .args(["init", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&st)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("header would be"));
+    assert!(!st.exists());
+}

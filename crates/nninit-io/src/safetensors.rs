@@ -62,6 +62,16 @@ pub fn header_for(
     while !body.len().is_multiple_of(8) {
         body.push(b' ');
     }
+    // the format's cap, which every reader enforces: refuse to write a file
+    // no one could read (50 MB tensor names, a hundred thousand tiny layers)
+    const MAX_HEADER: usize = 100_000_000;
+    if body.len() > MAX_HEADER {
+        return Err(Error::Unsupported(format!(
+            "the safetensors header would be {} bytes ({} tensors); readers refuse headers over {MAX_HEADER} bytes: use shorter names, fewer tensors, or .npz",
+            body.len(),
+            entries.len()
+        )));
+    }
     let mut h = (body.len() as u64).to_le_bytes().to_vec();
     h.extend_from_slice(&body);
     Ok(h)

@@ -472,7 +472,7 @@ impl<W: Write> Write for Counted<'_, W> {
 }
 
 /// Fail early when the target file system lacks the space.
-fn check_space(dir: &Path, need: u64) -> Result<()> {
+pub(crate) fn check_space(dir: &Path, need: u64) -> Result<()> {
     // the nearest existing ancestor tells the file system
     let mut probe = dir;
     while !probe.exists() {

@@ -173,6 +173,14 @@ pub fn write_checkpoint(
             ),
         });
     }
+    // the disk space for everything this part writes, before the first byte
+    let mine: u64 = shards
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| part.owns(*k))
+        .map(|(_, s)| data_bytes(s))
+        .sum::<Result<u64>>()?;
+    crate::check_space(out, mine.saturating_add(1 << 20))?;
     std::fs::create_dir_all(out).map_err(io("cannot create directory"))?;
     let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
     let total = data_bytes(&tensors)?;
