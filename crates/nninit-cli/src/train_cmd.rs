@@ -149,10 +149,13 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
         let names: Vec<(String, String)> = (1..=net.layers.len())
             .map(|l| (format!("w{l}"), format!("b{l}")))
             .collect();
-        let shapes: Vec<([usize; 2], [usize; 1])> = net
+        // the shapes `nninit init --naming seed` gives the same names:
+        // w{l} (n_l, n_{l-1}) and b{l} (n_l, 1), as the seed document's
+        // initialize_parameters
+        let shapes: Vec<([usize; 2], [usize; 2])> = net
             .layers
             .iter()
-            .map(|l| ([l.w.nrows(), l.w.ncols()], [l.b.len()]))
+            .map(|l| ([l.w.nrows(), l.w.ncols()], [l.b.len(), 1]))
             .collect();
         let mut arrays: Vec<(&str, &[usize], &[f32])> = Vec::new();
         for ((l, (wn, bn)), (ws, bs)) in net.layers.iter().zip(&names).zip(&shapes) {

@@ -63,6 +63,12 @@ fn train_divergence_exits_0_and_is_reported() {
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("history.json")).unwrap()).unwrap();
     assert_eq!(saved["diverged"], true);
+    // trained weights carry the names and shapes `init --naming seed` gives
+    let bytes = std::fs::read(dir.path().join("model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.tensor("w1").unwrap().shape(), &[64, 64]);
+    assert_eq!(st.tensor("b1").unwrap().shape(), &[64, 1]);
+    assert_eq!(st.tensor("b7").unwrap().shape(), &[10, 1]);
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
