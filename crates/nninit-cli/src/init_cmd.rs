@@ -55,6 +55,10 @@ pub struct InitArgs {
     /// and with part 1 the index and config. N processes together write the bytes of one run.
     #[arg(long)]
     pub part: Option<String>,
+    /// Write a directory output (--hf-config, or one .npy per tensor) into a non-empty directory
+    /// nninit did not write; its other files are left alone.
+    #[arg(long)]
+    pub force: bool,
     /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order) or
     /// torch (torch.manual_seed, drawn in tensor order, torch's kernels).
     #[arg(long, default_value = "nninit")]
@@ -170,10 +174,20 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
     let total = data_bytes(&tensors).map_err(lib)?;
     let meta = provenance(seed, &tensors, &extra);
     let pb = bar(total);
+    // a directory of .npy files ends up holding exactly this run's files
+    let claim = if format == Format::NpyDir {
+        Some(nninit_io::outdir::claim(&a.out, a.force, false).map_err(lib)?)
+    } else {
+        None
+    };
     save_as(&a.out, format, &tensors, seed, &meta, &|b| {
         pb.set_position(b)
     })
     .map_err(lib)?;
+    if let Some(c) = claim {
+        let files: Vec<String> = tensors.iter().map(|t| format!("{}.npy", t.name)).collect();
+        c.finish(&files).map_err(lib)?;
+    }
     pb.finish_and_clear();
     if let Some((_, why)) = extra.iter().find(|(k, _)| *k == "init_reason") {
         println!("init: {why}");
@@ -228,6 +242,7 @@ fn run_hf(
             dtype: dtype_flag,
             max_shard_bytes: max,
             part,
+            force: a.force,
         },
         &|b| pb.set_position(b),
     )

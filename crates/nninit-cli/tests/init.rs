@@ -113,7 +113,17 @@ fn torch_naming_npz_and_npy_dir() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     files.sort();
-    assert_eq!(files, ["b1.npy", "b2.npy", "w1.npy", "w2.npy"]);
+    // the tensors, and the manifest of the files this run wrote
+    assert_eq!(
+        files,
+        [
+            ".nninit-manifest.json",
+            "b1.npy",
+            "b2.npy",
+            "w1.npy",
+            "w2.npy"
+        ]
+    );
 }
 
 #[test]
@@ -711,4 +721,112 @@ fn whole_job_checked_before_the_first_byte() {
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("header would be"));
     assert!(!st.exists());
+}
+
+/// The `seed` every safetensors file of `dir` records.
+fn seeds_in(dir: &Path) -> Vec<String> {
+    let mut seeds = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "safetensors") {
+            let a = nninit()
+                .args(["inspect", "--json"])
+                .arg(&p)
+                .assert()
+                .success();
+            let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+            seeds.push(v["metadata"]["seed"].as_str().unwrap().to_string());
+        }
+    }
+    seeds
+}
+
+#[test]
+fn directory_outputs_hold_exactly_one_runs_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("c.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2}"#).unwrap();
+    let out = d.join("ck");
+    let init = |seed: &str, shard: &str| {
+        nninit()
+            .args(["init", "--hf-config"])
+            .arg(&cfg)
+            .args(["--seed", seed, "--max-shard-size", shard, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+    };
+    let names = |p: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        v.sort();
+        v
+    };
+    // one file, then shards, then one file again: no stale file survives either way
+    init("1", "5GB");
+    assert_eq!(names(&out), ["config.json", "model.safetensors"]);
+    init("2", "3000B");
+    assert!(!out.join("model.safetensors").exists());
+    assert!(out.join("model.safetensors.index.json").exists());
+    init("3", "5GB");
+    assert_eq!(names(&out), ["config.json", "model.safetensors"]);
+    // fewer layers into a .npy directory: the old w3/b3 go
+    let nd = d.join("nd");
+    for layers in ["10,8,8,2", "10,8,2"] {
+        nninit()
+            .args(["init", "--layers", layers, "--out"])
+            .arg(&nd)
+            .assert()
+            .success();
+    }
+    assert_eq!(names(&nd), ["b1.npy", "b2.npy", "w1.npy", "w2.npy"]);
+    // a directory nninit did not write is refused, unless --force (which keeps the user's files)
+    let foreign = d.join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), b"mine").unwrap();
+    let a = nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&foreign)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--force"));
+    nninit()
+        .args(["init", "--hf-config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&foreign)
+        .arg("--force")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(foreign.join("notes.txt")).unwrap(), b"mine");
+    // two runs at once into one directory: they take turns, never mix
+    for trial in 0..3 {
+        let kids: Vec<_> = ["11", "12"]
+            .iter()
+            .map(|seed| {
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("nninit"))
+                    .args(["init", "--hf-config"])
+                    .arg(&cfg)
+                    .args(["--seed", seed, "--max-shard-size", "3000B", "--out"])
+                    .arg(&out)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut k in kids {
+            assert!(k.wait().unwrap().success());
+        }
+        let seeds = seeds_in(&out);
+        assert!(
+            seeds.len() > 1 && seeds.iter().all(|s| *s == seeds[0]),
+            "trial {trial}: mixed {seeds:?}"
+        );
+    }
 }

@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod interrupt;
 pub mod model;
 mod npy;
+pub mod outdir;
 mod resources;
 mod safetensors;
 mod save;

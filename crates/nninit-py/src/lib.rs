@@ -483,7 +483,7 @@ fn torch_default_for(
 /// bytes of one run. Returns the names of the files written. The GIL is
 /// released while writing.
 #[pyfunction]
-#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=(1, 1)))]
+#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=(1, 1), force=false))]
 fn write_checkpoint(
     py: Python<'_>,
     config: std::path::PathBuf,
@@ -492,6 +492,7 @@ fn write_checkpoint(
     dtype: Option<&str>,
     max_shard_size: &str,
     part: (usize, usize),
+    force: bool,
 ) -> PyResult<Vec<String>> {
     use nninit_io::model::{checkpoint, hf};
     let text = std::fs::read_to_string(&config).map_err(|reason| {
@@ -514,6 +515,7 @@ fn write_checkpoint(
             dtype,
             max_shard_bytes: max,
             part,
+            force,
         };
         checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {})
     })

@@ -116,6 +116,8 @@ pub struct Options {
     pub max_shard_bytes: u64,
     /// Which part of the shard files to write.
     pub part: Part,
+    /// Write into a non-empty directory nninit did not write (its files stay).
+    pub force: bool,
 }
 
 /// Write the checkpoint of the config `text` (read from `origin`) into the
@@ -134,6 +136,7 @@ pub fn write_checkpoint(
         dtype,
         max_shard_bytes,
         part,
+        force,
     } = opts;
     let cfg: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Data {
         origin: origin.to_string(),
@@ -157,13 +160,6 @@ pub fn write_checkpoint(
             })?;
     }
     let shards = hf::shard(&tensors, max_shard_bytes)?;
-    let io = |action: &'static str| {
-        move |reason: std::io::Error| Error::Io {
-            action,
-            path: out.display().to_string(),
-            reason,
-        }
-    };
     if out.exists() && !out.is_dir() {
         return Err(Error::Io {
             action: "cannot write the checkpoint directory",
@@ -181,7 +177,9 @@ pub fn write_checkpoint(
         .map(|(_, s)| data_bytes(s))
         .sum::<Result<u64>>()?;
     crate::check_space(out, mine.saturating_add(1 << 20))?;
-    std::fs::create_dir_all(out).map_err(io("cannot create directory"))?;
+    // one run's files at the end: a lock (unless parts write concurrently),
+    // and the previous run's stale files removed by part 1 when it is done
+    let claim = crate::outdir::claim(out, force, part.count > 1)?;
     let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
     let total = data_bytes(&tensors)?;
     let n = shards.len();
@@ -230,6 +228,13 @@ pub fn write_checkpoint(
         }
         write_atomic(&out.join("config.json"), text.as_bytes())?;
         files.push("config.json".into());
+        // every file of the whole run (all parts), for the manifest
+        let mut all: Vec<String> = (0..n).map(file_of).collect();
+        if n > 1 {
+            all.push("model.safetensors.index.json".into());
+        }
+        all.push("config.json".into());
+        claim.finish(&all)?;
     }
     Ok(Written {
         model_type,

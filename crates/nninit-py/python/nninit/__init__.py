@@ -524,6 +524,7 @@ def init_checkpoint(
     dtype: Optional[str] = "float32",
     max_shard_size: str = "5GB",
     part: Union[None, str, Tuple[int, int]] = None,
+    force: bool = False,
 ) -> list:
     """Write the Hugging Face checkpoint of ``config`` (a ``config.json``)
     into ``out_dir``, as ``nninit init --hf-config CONFIG --out OUT_DIR``.
@@ -533,7 +534,9 @@ def init_checkpoint(
     byte, index included. When ``part`` is None it comes from ``RANK`` and
     ``WORLD_SIZE`` as torchrun and most launchers set them (part RANK+1 of
     WORLD_SIZE), or is the whole job. ``dtype=None`` takes the config's
-    ``torch_dtype``. Returns the names of the files this call wrote.
+    ``torch_dtype``. A directory nninit did not write is refused unless
+    ``force``; a previous run's stale files are removed (the directory holds
+    one run's files). Returns the names of the files this call wrote.
     """
     if part is None:
         rank, world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
@@ -545,5 +548,5 @@ def init_checkpoint(
         part = (int(i), int(n))
     return _nninit.write_checkpoint(
         os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
-        part=(int(part[0]), int(part[1])),
+        part=(int(part[0]), int(part[1])), force=force,
     )

@@ -82,6 +82,7 @@ def write_checkpoint(
     dtype: Optional[str] = None,
     max_shard_size: str = "5GB",
     part: Tuple[int, int] = (1, 1),
+    force: bool = False,
 ) -> List[str]: ...
 def probe_judge(
     rows: Sequence[Tuple[int, float, float, Optional[float], float, bool, float, float]], body: bool = False
