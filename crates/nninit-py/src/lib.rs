@@ -484,6 +484,7 @@ fn torch_default_for(
 /// released while writing.
 #[pyfunction]
 #[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=(1, 1), force=false))]
+#[allow(clippy::too_many_arguments)]
 fn write_checkpoint(
     py: Python<'_>,
     config: std::path::PathBuf,
