@@ -201,9 +201,13 @@ pub fn render(
     if !cmp.is_empty() {
         writeln!(
             h,
-            "<h2>Plain SGD against Adam on an initialization that still vanishes</h2><p class=\"note\">normal(std=0.05): each layer scales the signal by about 0.05&middot;&radic;64 = 0.4, so ten layers shrink it ten-thousandfold. The probe's verdict at initialization is the same for both runs; only the optimizer differs (Adam at learning rate {}).</p><table class=\"grid\" id=\"adam\"><tr><th>activation</th><th>verdict at init</th><th>{}</th><th>adam</th></tr>",
+            "<h2>Plain SGD against Adam on an initialization that still vanishes</h2><p class=\"note\">normal(std=0.05): each layer scales the signal by about 0.05&middot;&radic;{w} = {f:.2}, so {d} layers shrink it to {total:.0e} of its size. The probe's verdict at initialization is the same for both runs; only the optimizer differs (Adam at learning rate {}).</p><table class=\"grid\" id=\"adam\"><tr><th>activation</th><th>verdict at init</th><th>{}</th><th>adam</th></tr>",
             cfg.adam_lr,
-            cfg.optimizer.name()
+            cfg.optimizer.name(),
+            w = cfg.width,
+            d = cfg.depth,
+            f = 0.05 * (cfg.width as f64).sqrt(),
+            total = (0.05 * (cfg.width as f64).sqrt()).powi(cfg.depth as i32)
         )?;
         let mut acts_seen: Vec<&str> = Vec::new();
         for c in &cmp {
@@ -246,9 +250,45 @@ pub fn render(
         writeln!(h, "</table>")?;
     }
 
-    writeln!(h, "{}", EXPLANATIONS)?;
+    writeln!(h, "{}", explanations(cfg, cells))?;
     writeln!(h, "</body></html>")?;
     Ok(h)
+}
+
+/// The explanations, with this run's depth and width and the verdicts it
+/// found: every number and claim comes from the configuration or the results.
+fn explanations(cfg: &ExperimentConfig, cells: &[Cell]) -> String {
+    let w = cfg.width as f64;
+    let d = cfg.depth;
+    let large: Vec<String> = cells
+        .iter()
+        .filter(|c| {
+            c.init_label == "normal(1)" && ["sigmoid", "tanh"].contains(&c.activation.as_str())
+        })
+        .map(|c| {
+            let v: Vec<&str> = c.at_init.verdicts.iter().map(|v| v.name()).collect();
+            format!("{} <em>{}</em>", c.activation, v.join(", "))
+        })
+        .collect();
+    let large = if large.is_empty() {
+        "the units saturate instead and their slope becomes 0".to_string()
+    } else {
+        format!(
+            "the units saturate instead and their slope becomes 0; the probe says {} here",
+            large.join(", ")
+        )
+    };
+    EXPLANATIONS
+        .replace("{W}", &cfg.width.to_string())
+        .replace("{D}", &d.to_string())
+        .replace("{SMALL}", &format!("{:.2}", 0.01 * w.sqrt()))
+        .replace("{SQRTW}", &format!("{:.1}", w.sqrt()))
+        .replace("{SQRTHALF}", &format!("{}", cfg.width / 2))
+        .replace(
+            "{GROWTH}",
+            &format!("{}", (d as f64 * (w / 2.0).sqrt().log10()).floor() as i64),
+        )
+        .replace("{LARGE}", &large)
 }
 
 const EXPLANATIONS: &str = r#"<h2>What the grid shows, and why</h2>
@@ -256,9 +296,9 @@ const EXPLANATIONS: &str = r#"<h2>What the grid shows, and why</h2>
 <dt>Symmetry (zeros, or any constant)</dt>
 <dd>If every weight of a layer starts equal, every unit of that layer computes the same function of its input, so every unit receives the same gradient and takes the same step. Nothing ever makes them differ: the layer behaves like a single unit however wide it is, and with all-zero weights the gradient below the last layer is exactly zero. The network cannot do better than the last layer's biases allow, which is why the zero row sits at chance. Any random initialization breaks the tie.</dd>
 <dt>Vanishing gradients (normal(0.01), uniform(&plusmn;0.01) with sigmoid or tanh)</dt>
-<dd>Back-propagation multiplies the gradient, layer by layer, by the weights and by the activation's slope. With weights of size 0.01 on 64 inputs each layer shrinks the signal by about 0.01&middot;&radic;64 = 0.08, and sigmoid's slope is at most 0.25, so after ten layers the gradient reaching the first layers is smaller than anything a learning rate can use. The forward signal dies the same way: the last layers see almost constant inputs. The probe sees both directions shrink and says <em>vanishing</em>; training never leaves chance.</dd>
+<dd>Back-propagation multiplies the gradient, layer by layer, by the weights and by the activation's slope. With weights of size 0.01 on {W} inputs each layer shrinks the signal by about 0.01&middot;&radic;{W} = {SMALL}, and sigmoid's slope is at most 0.25, so after {D} layers the gradient reaching the first layers is smaller than anything a learning rate can use. The forward signal dies the same way: the last layers see almost constant inputs. The probe sees both directions shrink and says <em>vanishing</em>; training never leaves chance.</dd>
 <dt>Exploding gradients (normal(1))</dt>
-<dd>Weights of size 1 on 64 inputs multiply the signal's scale by about &radic;64 = 8 per layer (&radic;32 after ReLU's halving), so ten layers grow it by a factor of 10<sup>7</sup> or more. With ReLU nothing stops the growth: the loss and the gradients overflow and the run diverges to NaN. With sigmoid and tanh the units saturate instead, their slope becomes 0, and the large init ends up as vanishing gradients too (the probe adds <em>saturated</em>).</dd>
+<dd>Weights of size 1 on {W} inputs multiply the signal's scale by about &radic;{W} = {SQRTW} per layer (&radic;{SQRTHALF} after ReLU's halving), so {D} layers grow it by a factor of 10<sup>{GROWTH}</sup> or more. With ReLU nothing stops the growth: the loss and the gradients overflow and the run diverges to NaN. With sigmoid and tanh {LARGE}.</dd>
 <dt>Why the fixes work</dt>
 <dd><b>Xavier/Glorot</b> sets Var(W) = 2/(fan_in + fan_out) so that, for an activation that is close to linear around zero (tanh, and sigmoid up to a constant), the variance of the activations going forward and of the gradients going back stays the same from layer to layer. <b>Kaiming/He</b> uses Var(W) = 2/fan_in because ReLU zeroes half its inputs and so halves the second moment; the factor 2 gives it back (leaky ReLU's gain 2/(1+slope&sup2;) does the same for its own slope). <b>Orthogonal</b> weights preserve the norm of every vector exactly, so the linear part neither grows nor shrinks the signal at any depth. <b>LSUV</b> starts orthogonal and then, using a batch of real data, rescales each layer until its output has unit variance: it measures instead of assuming. The probe's mean-field prediction (Poole et al. 2016) computes the same balance before any data: a gradient factor &chi; of 1 per layer is the edge between vanishing (&chi; &lt; 1) and exploding (&chi; &gt; 1).</dd>
 <dt>Why Adam can hide a vanishing gradient that plain SGD exposes</dt>

@@ -334,3 +334,38 @@ fn fashion_mnist_when_installed() {
     assert_eq!(v["layers"][0]["fan_in"], 784);
     assert_eq!(v["verdict"], "healthy");
 }
+
+#[test]
+fn the_report_describes_its_own_run() {
+    // --quick is 6 layers: the text must say so, and quote the verdicts it found
+    let dir = tempfile::tempdir().unwrap();
+    nninit()
+        .args(["experiment", "--quick", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(
+        !html.contains("ten layers"),
+        "the report still says ten layers"
+    );
+    assert!(html.contains("after 6 layers") && html.contains("so 6 layers grow it"));
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let cell = results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["init_label"] == "normal(1)" && c["activation"] == "tanh")
+        .unwrap();
+    let verdicts: Vec<&str> = cell["at_init"]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        html.contains(&format!("tanh <em>{}</em>", verdicts.join(", "))),
+        "{verdicts:?}"
+    );
+}
