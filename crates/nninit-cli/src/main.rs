@@ -89,8 +89,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List every initializer and its parameters.
-    List,
+    /// List every initializer: its parameters with their defaults, and what it draws.
+    List {
+        /// Print a JSON array of {name, params, defaults, required, description}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Forward and backward one batch through an MLP at initialization: per-layer statistics and a verdict.
     Probe(probe_cmd::ProbeArgs),
     /// The seed document's story as a grid (initializers x activations, probed and trained) with an HTML report.
@@ -246,9 +250,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::List => {
+        Command::List { json } => {
+            let mut rows = Vec::new();
             for (name, params) in nninit::init::expr::INITIALIZERS {
-                println!("{name}({})", params.join(", "));
+                // the canonical expression of the bare name shows every default;
+                // a name that needs a parameter says which
+                let (defaults, required) = match Init::parse(name) {
+                    Ok(i) => (i.to_string(), Vec::new()),
+                    Err(_) => {
+                        // the one parameter that, given alone, makes it parse
+                        let one = params.iter().copied().find(|p| {
+                            ["1", "0.5"]
+                                .iter()
+                                .any(|v| Init::parse(&format!("{name}({p}={v})")).is_ok())
+                        });
+                        (String::new(), one.map_or(params.to_vec(), |p| vec![p]))
+                    }
+                };
+                let what = nninit::init::expr::describe(name).unwrap_or("");
+                rows.push(serde_json::json!({
+                    "name": name, "params": params, "defaults": defaults,
+                    "required": required, "description": what,
+                }));
+                if !json {
+                    let sig = if defaults.is_empty() {
+                        format!(
+                            "{name}({})  [required: {}]",
+                            params.join(", "),
+                            required.join(", ")
+                        )
+                    } else {
+                        defaults.clone()
+                    };
+                    println!("{sig}\n    {what}");
+                }
+            }
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
             }
             Ok(())
         }

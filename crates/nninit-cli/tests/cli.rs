@@ -548,3 +548,31 @@ fn experiment_into_a_closed_pipe_keeps_its_results() {
         assert!(dir.path().join(f).exists(), "{f} lost to the closed pipe");
     }
 }
+
+#[test]
+fn list_shows_defaults_and_descriptions() {
+    let a = nninit().args(["list", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 25);
+    let find = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(
+        find("kaiming_normal")["defaults"],
+        "kaiming_normal(a=0, mode=fan_in, nonlinearity=leaky_relu)"
+    );
+    assert_eq!(find("sparse")["required"], serde_json::json!(["sparsity"]));
+    assert!(rows
+        .iter()
+        .all(|r| !r["description"].as_str().unwrap().is_empty()));
+    // every listed default parses back to itself
+    for r in rows {
+        let d = r["defaults"].as_str().unwrap();
+        if !d.is_empty() {
+            assert_eq!(nninit::Init::parse(d).unwrap().to_string(), d);
+        }
+    }
+    let a = nninit().arg("list").assert().success();
+    assert!(
+        String::from_utf8_lossy(&a.get_output().stdout).contains("constant(val)  [required: val]")
+    );
+}

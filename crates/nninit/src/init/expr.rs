@@ -54,6 +54,39 @@ pub const INITIALIZERS: [(&str, &[&str]); 25] = [
     ("he_normal", &[]),
 ];
 
+/// A one-line description of each initializer of [`INITIALIZERS`] (what it
+/// draws, and the library whose semantics it follows).
+pub fn describe(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "uniform" => "U(a, b) (torch.nn.init.uniform_)",
+        "normal" => "N(mean, std^2) (torch.nn.init.normal_)",
+        "trunc_normal" => "N(mean, std^2) restricted to the absolute bounds [a, b] (torch.nn.init.trunc_normal_)",
+        "constant" => "every element val (torch.nn.init.constant_)",
+        "zeros" => "every element 0: the symmetry problem on a weight",
+        "ones" => "every element 1 (norm layers' weights)",
+        "eye" => "the identity matrix of a 2-D tensor (torch.nn.init.eye_)",
+        "identity" => "gain times the identity matrix (Keras Identity)",
+        "dirac" => "Dirac delta of a conv kernel in groups: preserves the input channels (torch.nn.init.dirac_)",
+        "xavier_uniform" => "Glorot: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)) (torch)",
+        "xavier_normal" => "Glorot: N(0, gain^2 2 / (fan_in + fan_out)) (torch)",
+        "kaiming_uniform" => "He: U(-b, b), b = gain sqrt(3 / fan_mode), gain from nonlinearity and a (torch)",
+        "kaiming_normal" => "He: N(0, gain^2 / fan_mode), gain from nonlinearity and a (torch)",
+        "orthogonal" => "a (semi-)orthogonal matrix times gain (Saxe et al. 2013; torch)",
+        "delta_orthogonal" => "zeros but an orthogonal matrix at the kernel's centre tap (JAX)",
+        "sparse" => "a sparsity share of each column zero, the rest N(0, std^2) (Martens 2010; torch)",
+        "torch_default" => "what nn.Linear / nn.Conv*d draw for their weight: kaiming_uniform(a=sqrt(5))",
+        "torch_default_bias" => "what nn.Linear / nn.Conv*d draw for their bias: U(+-1/sqrt(fan_in))",
+        "variance_scaling" => "Keras/JAX VarianceScaling: variance scale / fan_mode, truncated/untruncated normal or uniform",
+        "glorot_uniform" => "Keras/JAX glorot_uniform: variance_scaling(1, fan_avg, uniform)",
+        "glorot_normal" => "Keras/JAX glorot_normal: variance_scaling(1, fan_avg, truncated_normal)",
+        "lecun_uniform" => "Keras/JAX lecun_uniform: variance_scaling(1, fan_in, uniform)",
+        "lecun_normal" => "Keras/JAX lecun_normal: variance_scaling(1, fan_in, truncated_normal) (SELU)",
+        "he_uniform" => "Keras/JAX he_uniform: variance_scaling(2, fan_in, uniform)",
+        "he_normal" => "Keras/JAX he_normal: variance_scaling(2, fan_in, truncated_normal)",
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Num(f64, String),
