@@ -273,3 +273,28 @@ fn framework_rng_draws_the_weights_in_layer_order() {
     let b = Mlp::<f64>::new(&[5, 4, 3], Activation::Relu, &init, &Init::zeros(), 1).unwrap();
     assert_eq!(a.layers[0].w, b.layers[0].w);
 }
+
+#[test]
+fn gelu_and_silu_gains_are_the_unit_second_moment_gains() {
+    // nninit's extension of calculate_gain: 1 / sqrt(E[phi(z)^2]), z ~ N(0, 1),
+    // re-derived here with the probe's own 96-node Gauss-Hermite rule; the same
+    // rule gives ReLU sqrt(2) (He), the check that the definition is right
+    use nninit_lab::probe::theory::gauss_hermite;
+    let nodes = gauss_hermite(96);
+    let gain = |act: &str| {
+        let a = Activation::parse(act).unwrap();
+        let m2: f64 = nodes.iter().map(|&(x, w)| w * a.f(x).powi(2)).sum();
+        1.0 / m2.sqrt()
+    };
+    for (act, want) in [
+        ("gelu", nninit::calculate_gain("gelu", None).unwrap()),
+        ("silu", nninit::calculate_gain("silu", None).unwrap()),
+    ] {
+        assert!(
+            (gain(act) - want).abs() < 1e-9,
+            "{act}: {} vs {want}",
+            gain(act)
+        );
+    }
+    assert!((gain("relu") - 2f64.sqrt()).abs() < 1e-3);
+}

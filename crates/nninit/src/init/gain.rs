@@ -9,13 +9,27 @@
 //! | relu | sqrt(2) |
 //! | leaky_relu (param = negative slope, default 0.01) | sqrt(2 / (1 + slope^2)) |
 //! | selu | 3/4 |
+//! | gelu (nninit's extension) | 1 / sqrt(E[gelu(z)^2]) = 1.5335304411955362 |
+//! | silu (nninit's extension) | 1 / sqrt(E[silu(z)^2]) = 1.676532470331092 |
+//!
+//! PyTorch has no gain for GELU or SiLU. nninit's is the one that keeps the
+//! second moment of the pre-activations at 1 through the activation, z ~ N(0, 1)
+//! (the mean-field fixed point q* = 1, Poole et al. 2016): for ReLU the same
+//! rule gives sqrt(2), He's gain, exactly. Computed by 200-node Gauss-Hermite
+//! quadrature of the exact (erf) GELU and of x sigmoid(x); the lab's probe
+//! tests re-derive both with its own quadrature.
 //!
 //! Anything else is an error, as in PyTorch.
 
 use crate::error::{unknown_name, Error, Result};
 
+/// 1 / sqrt(E[gelu(z)^2]), z ~ N(0, 1) (see the module docs).
+pub const GELU_GAIN: f64 = 1.5335304411955362;
+/// 1 / sqrt(E[silu(z)^2]), z ~ N(0, 1) (see the module docs).
+pub const SILU_GAIN: f64 = 1.676532470331092;
+
 /// Nonlinearities `calculate_gain` knows.
-pub const NONLINEARITIES: [&str; 13] = [
+pub const NONLINEARITIES: [&str; 15] = [
     "linear",
     "identity",
     "conv1d",
@@ -29,6 +43,8 @@ pub const NONLINEARITIES: [&str; 13] = [
     "relu",
     "leaky_relu",
     "selu",
+    "gelu",
+    "silu",
 ];
 
 /// A nonlinearity `calculate_gain` knows, with its parameter (leaky ReLU's
@@ -67,6 +83,10 @@ pub enum Nonlinearity {
     },
     /// `selu`: gain 3/4.
     Selu,
+    /// `gelu` (nninit's extension): gain 1 / sqrt(E[gelu(z)^2]), see the module docs.
+    Gelu,
+    /// `silu` (nninit's extension): gain 1 / sqrt(E[silu(z)^2]), see the module docs.
+    Silu,
 }
 
 impl Nonlinearity {
@@ -101,6 +121,8 @@ impl Nonlinearity {
             "relu" => Relu,
             "leaky_relu" => return Nonlinearity::leaky_relu(param.unwrap_or(0.01)),
             "selu" => Selu,
+            "gelu" => Gelu,
+            "silu" => Silu,
             _ => return Err(unknown_name("nonlinearity", name, &NONLINEARITIES)),
         })
     }
@@ -122,6 +144,8 @@ impl Nonlinearity {
             Relu => "relu",
             LeakyRelu { .. } => "leaky_relu",
             Selu => "selu",
+            Gelu => "gelu",
+            Silu => "silu",
         }
     }
 
@@ -135,6 +159,8 @@ impl Nonlinearity {
             Relu => 2.0f64.sqrt(),
             LeakyRelu { negative_slope: s } => (2.0 / (1.0 + s * s)).sqrt(),
             Selu => 3.0 / 4.0,
+            Gelu => GELU_GAIN,
+            Silu => SILU_GAIN,
         }
     }
 }
