@@ -59,8 +59,11 @@ fn gains_match_calculate_gain() {
         0.14071950894605836
     );
     assert_eq!(calculate_gain("selu", None).unwrap(), 0.75);
+    // nninit's extension (PyTorch has none): the unit-second-moment gain
+    assert_eq!(calculate_gain("gelu", None).unwrap(), 1.5335304411955362);
+    assert_eq!(calculate_gain("silu", None).unwrap(), 1.676532470331092);
     assert!(matches!(
-        calculate_gain("gelu", None),
+        calculate_gain("swish", None),
         Err(Error::UnknownName { .. })
     ));
     assert!(matches!(
