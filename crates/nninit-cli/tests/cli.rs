@@ -294,7 +294,8 @@ fn gain_prints_shortest_round_trip() {
     assert_eq!(out(&["gain", "leaky_relu", "10"]), "0.14071950894605836\n");
     assert_eq!(out(&["gain", "selu"]), "0.75\n");
     assert_eq!(out(&["gain", "sigmoid"]), "1\n");
-    nninit().args(["gain", "gelu"]).assert().code(2);
+    assert_eq!(out(&["gain", "gelu"]), "1.5335304411955362\n");
+    nninit().args(["gain", "swish"]).assert().code(2);
     nninit()
         .args(["gain", "leaky_relu", "true"])
         .assert()
