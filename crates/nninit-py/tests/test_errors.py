@@ -49,14 +49,14 @@ def test_dropin_errors_name_the_value():
     for call, needle in [
         (lambda: nninit.normal_(t, std=-1.0), "`-1` for `std`"),
         (lambda: nninit.normal_(t, std=float("nan")), "`NaN` for `std`"),
-        (lambda: nninit.kaiming_uniform_(t, nonlinearity="gelu"), "unknown nonlinearity `gelu`"),
+        (lambda: nninit.kaiming_uniform_(t, nonlinearity="swish"), "unknown nonlinearity `swish`"),
         (lambda: nninit.kaiming_normal_(t, mode="fan_avg"), "fan_avg"),
         (lambda: nninit.kaiming_normal_(torch.full((4,), 7.0)), "rank >= 2"),
         (lambda: nninit.uniform_(t, 1.0, 0.0), "uniform"),
         (lambda: nninit.sparse_(t, 1.5), "sparsity"),
         (lambda: nninit.eye_(torch.full((2, 2, 2), 7.0)), "2-D"),
         (lambda: nninit.normal_(t, generator=torch.Generator()), "seed="),
-        (lambda: nninit.calculate_gain("gelu"), "unknown nonlinearity"),
+        (lambda: nninit.calculate_gain("swish"), "unknown nonlinearity"),
     ]:
         with pytest.raises(ValueError) as e:
             call()
