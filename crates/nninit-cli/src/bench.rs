@@ -32,6 +32,46 @@ pub struct BenchArgs {
     /// Batch for --mlp.
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// Time the digits training of the lab-speed issue (64,64x10,10, relu, kaiming_normal, 30 epochs of
+    /// SGD lr 0.03, batch 32): per-step time, steps/s and the share of time in matrix products.
+    #[arg(long)]
+    train: bool,
+}
+
+/// The digits training run, timed: what a training step costs and how much
+/// of it is GEMM.
+fn train_bench() -> anyhow::Result<()> {
+    use nninit_lab::nn::{parse_layers, Mlp};
+    use nninit_lab::train::{train, OptimizerKind, TrainConfig};
+    let (tr, te) = nninit_lab::data::load_split("digits", 0)?;
+    let sizes = parse_layers("64,64x10,10")?;
+    let init = Init::parse("kaiming_normal(nonlinearity=relu)")?;
+    let cfg = TrainConfig {
+        optimizer: OptimizerKind::Sgd,
+        lr: 0.03,
+        epochs: 30,
+        batch: 32,
+        seed: 0,
+    };
+    let mut net = Mlp::<f32>::new(&sizes, nninit::Activation::Relu, &init, &Init::zeros(), 0)?;
+    nninit_lab::linalg::time_gemm(true);
+    let t = Instant::now();
+    let hist = train(&mut net, &tr, &te, &cfg, |_| {})?;
+    let secs = t.elapsed().as_secs_f64();
+    let gemm = nninit_lab::linalg::gemm_seconds();
+    nninit_lab::linalg::time_gemm(false);
+    let steps = cfg.epochs * tr.y.len().div_ceil(cfg.batch);
+    println!(
+        "train digits 64,64x10,10 relu, {} epochs x {} steps of batch {}: {secs:.3} s, {:.3} ms per step, {:.0} steps/s, GEMM {:.0}% of the time; test accuracy {:.3}",
+        cfg.epochs,
+        tr.y.len().div_ceil(cfg.batch),
+        cfg.batch,
+        1e3 * secs / steps as f64,
+        steps as f64 / secs,
+        100.0 * gemm / secs,
+        hist.test_accuracy
+    );
+    Ok(())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -94,6 +134,12 @@ fn floor_per_core(level: SimdLevel, kernel: &str) -> Option<f64> {
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    if a.train {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(a.threads.max(1))
+            .build()?;
+        return pool.install(train_bench);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.max(1))
         .build()?;

@@ -21,10 +21,48 @@ pub(crate) fn par(m: usize, n: usize, k: usize) -> Par {
     }
 }
 
+/// Whether [`gemm`] accumulates its wall time (for `nninit bench --train`).
+static GEMM_TIMING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static GEMM_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Start (or stop) adding up the time spent in matrix products; resets the sum.
+pub fn time_gemm(on: bool) {
+    use std::sync::atomic::Ordering::Relaxed;
+    GEMM_NANOS.store(0, Relaxed);
+    GEMM_TIMING.store(on, Relaxed);
+}
+
+/// Seconds spent in matrix products since [`time_gemm`]`(true)`.
+pub fn gemm_seconds() -> f64 {
+    GEMM_NANOS.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9
+}
+
 /// `c = alpha * op(a) * op(b) (+ c if accumulate)`, all row-major slices;
 /// `a` is `ar x ac` before `op`, transposed when `ta`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<F: Real>(
+    c: &mut [F],
+    a: &[F],
+    ar_ac: (usize, usize),
+    ta: bool,
+    b: &[F],
+    br_bc: (usize, usize),
+    tb: bool,
+    alpha: F,
+    accumulate: bool,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if GEMM_TIMING.load(Relaxed) {
+        let t = std::time::Instant::now();
+        gemm_inner(c, a, ar_ac, ta, b, br_bc, tb, alpha, accumulate);
+        GEMM_NANOS.fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
+    } else {
+        gemm_inner(c, a, ar_ac, ta, b, br_bc, tb, alpha, accumulate);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_inner<F: Real>(
     c: &mut [F],
     a: &[F],
     (ar, ac): (usize, usize),
