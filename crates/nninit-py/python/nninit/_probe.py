@@ -147,7 +147,11 @@ class ProbeReport:
                 out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
                            + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
             out.append(f'<text x="{w - mr + 10}" y="{mt + 16 * j + 10}" fill="{color}">{label}</text>')
-        out.append(f'<text x="{(ml + w - mr) / 2:.0f}" y="{h - 10}" text-anchor="middle">layer (forward order, {len(self.layers)} with parameters)</text>')
+        step = max(1, len(self.layers) // 12)
+        for i in range(0, len(self.layers), step):
+            x = ml + (w - ml - mr) * i / (n - 1)
+            out.append(f'<text x="{x:.1f}" y="{h - mb + 14}" text-anchor="middle">{i}</text>')
+        out.append(f'<text x="{(ml + w - mr) / 2:.0f}" y="{h - 6}" text-anchor="middle">layer (forward order, {len(self.layers)} with parameters)</text>')
         out.append("</svg>")
         with open(path, "w") as fh:
             fh.write("\n".join(out))
