@@ -61,7 +61,7 @@ fn train_bench() -> anyhow::Result<()> {
     let gemm = nninit_lab::linalg::gemm_seconds();
     nninit_lab::linalg::time_gemm(false);
     let steps = cfg.epochs * tr.y.len().div_ceil(cfg.batch);
-    println!(
+    outln!(
         "train digits 64,64x10,10 relu, {} epochs x {} steps of batch {}: {secs:.3} s, {:.3} ms per step, {:.0} steps/s, GEMM {:.0}% of the time; test accuracy {:.3}",
         cfg.epochs,
         tr.y.len().div_ceil(cfg.batch),
@@ -116,7 +116,7 @@ fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
         std::hint::black_box(a.dot(&b.t()));
     });
     let gemm = 2.0 * (batch * wmax * wmax) as f64 / tg / 1e9;
-    println!("mlp {spec} batch {batch}: forward+backward {:.3} s, {:.1} GFLOP/s; GEMM {batch}x{wmax}x{wmax} alone {gemm:.1} GFLOP/s ({:.0}% of it)", t, flops / t / 1e9, 100.0 * flops / t / 1e9 / gemm);
+    outln!("mlp {spec} batch {batch}: forward+backward {:.3} s, {:.1} GFLOP/s; GEMM {batch}x{wmax}x{wmax} alone {gemm:.1} GFLOP/s ({:.0}% of it)", t, flops / t / 1e9, 100.0 * flops / t / 1e9 / gemm);
     Ok(())
 }
 
@@ -155,18 +155,22 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 .for_each(|c| c.fill(std::hint::black_box(1.0)));
             std::hint::black_box(&buf);
         });
-        println!(
+        outln!(
             "threads {}  buffer {} f32 ({} MiB), median of {}",
             a.threads,
             a.size,
             (a.size * 4) >> 20,
             a.reps
         );
-        println!(
+        outln!(
             "{:<28} {:>10} {:>12} {:>10} {:>12}  holds",
-            "kernel", "G elem/s", "vs fill", "per core", "floor/core"
+            "kernel",
+            "G elem/s",
+            "vs fill",
+            "per core",
+            "floor/core"
         );
-        println!(
+        outln!(
             "{:<28} {:>10.3} {:>12}",
             "fill(1.0) baseline",
             n / fill / 1e9,
@@ -197,7 +201,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     Some(f) => (format!("{f:.1}"), if per_core >= f { "yes" } else { "NO" }),
                     None => ("-".to_string(), "-"),
                 };
-                println!(
+                outln!(
                     "{:<28} {:>10.3} {:>11.2}x {:>10.3} {:>12}  {holds}",
                     format!("{label} [{level:?}]"),
                     rate,
@@ -214,7 +218,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 .fill(&[a.size], Layout::Torch, &stream, &mut buf)
                 .expect("valid")
         });
-        println!(
+        outln!(
             "{:<28} {:>10.3} {:>11.2}x",
             "trunc_normal f32",
             n / t / 1e9,
@@ -229,7 +233,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     .fill(&[k, k], Layout::Torch, &stream, &mut m)
                     .expect("valid")
             });
-            println!("orthogonal {k}x{k} f32: {t:.3} s");
+            outln!("orthogonal {k}x{k} f32: {t:.3} s");
         }
         if let Some(spec) = &a.mlp {
             mlp(spec, a.batch, a.reps)?;

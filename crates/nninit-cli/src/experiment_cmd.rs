@@ -154,7 +154,7 @@ pub fn run(a: ExperimentArgs) -> Result<(), Failure> {
     // the results are on disk before anything is printed: a closed stdout
     // (`nninit experiment | true`) ends the printing, not the work
     print_summary(&cfg, &cells, &tr, &te);
-    println!(
+    outln!(
         "wrote {} and {} ({elapsed:.1} s)",
         a.out.join("results.json").display(),
         a.out.join("index.html").display()
@@ -168,7 +168,7 @@ fn print_summary(
     tr: &nninit_lab::data::Dataset,
     te: &nninit_lab::data::Dataset,
 ) {
-    println!(
+    outln!(
         "{} ({} train / {} test), MLP {},{}x{},{}, {} lr {}, {} epochs of batch {}",
         tr.name,
         tr.y.len(),
@@ -182,11 +182,11 @@ fn print_summary(
         cfg.epochs,
         cfg.batch
     );
-    print!("{:<16}", "init \\ act");
+    out!("{:<16}", "init \\ act");
     for act in &cfg.activations {
-        print!(" {:<26}", act);
+        out!(" {:<26}", act);
     }
-    println!();
+    outln!();
     let labels: Vec<&str> = cells
         .iter()
         .filter(|c| c.optimizer == cfg.optimizer && c.init_label != experiment::ADAM_LABEL)
@@ -198,7 +198,7 @@ fn print_summary(
             v
         });
     for label in labels {
-        print!("{label:<16}");
+        out!("{label:<16}");
         for act in &cfg.activations {
             let act = nninit::Activation::parse(act)
                 .map(|a| a.name())
@@ -206,17 +206,17 @@ fn print_summary(
             match cells.iter().find(|c| {
                 c.init_label == label && c.activation == act && c.optimizer == cfg.optimizer
             }) {
-                Some(c) => print!(" {:<26}", cell_text(c)),
-                None => print!(" {:<26}", "-"),
+                Some(c) => out!(" {:<26}", cell_text(c)),
+                None => out!(" {:<26}", "-"),
             }
         }
-        println!();
+        outln!();
     }
     for c in cells
         .iter()
         .filter(|c| c.init_label == experiment::ADAM_LABEL)
     {
-        println!(
+        outln!(
             "{} / {} with {}: {}",
             c.init_label,
             c.activation,

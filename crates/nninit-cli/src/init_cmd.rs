@@ -190,10 +190,10 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
     }
     pb.finish_and_clear();
     if let Some((_, why)) = extra.iter().find(|(k, _)| *k == "init_reason") {
-        println!("init: {why}");
+        outln!("init: {why}");
     }
     let params: u64 = tensors.iter().map(|t| t.numel().unwrap_or(0)).sum();
-    println!(
+    outln!(
         "wrote {} tensors ({} parameters, {}) to {} in {:.2} s (seed {seed})",
         tensors.len(),
         params,
@@ -259,7 +259,7 @@ fn run_hf(
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "wrote {} ({} tensors, {} parameters, {} in {} shard{}{part_note}) to {} in {:.2} s (seed {seed})",
         if w.model_type.is_empty() { "model" } else { &w.model_type },
         w.tensors,
@@ -288,28 +288,34 @@ pub struct InspectArgs {
 pub fn run_inspect(a: InspectArgs) -> Result<(), Failure> {
     let s = inspect(&a.file).map_err(lib)?;
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&s).map_err(|e| other(e.into()))?
         );
         return Ok(());
     }
     if let Some(v) = s.metadata.get("nninit_version") {
-        println!(
+        outln!(
             "{} ({}), written by nninit {v}, seed {}",
             s.path,
             s.format,
             s.metadata.get("seed").map_or("?", |x| x.as_str())
         );
     } else {
-        println!("{} ({})", s.path, s.format);
+        outln!("{} ({})", s.path, s.format);
     }
-    println!(
+    outln!(
         "{:<40} {:<6} {:<16} {:>11} {:>11} {:>11} {:>11}  init",
-        "name", "dtype", "shape", "mean", "std", "min", "max"
+        "name",
+        "dtype",
+        "shape",
+        "mean",
+        "std",
+        "min",
+        "max"
     );
     for t in &s.tensors {
-        println!(
+        outln!(
             "{:<40} {:<6} {:<16} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e}  {}",
             t.name,
             t.dtype,
@@ -322,7 +328,7 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), Failure> {
         );
     }
     for w in &s.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! Exit status: 0 success; 2 bad input (a malformed expression, an unknown
 //! name, a bad shape or parameter, a bad flag); 1 any other failure (I/O).
 
+#[macro_use]
+mod out;
 mod bench;
 mod experiment_cmd;
 mod init_cmd;
@@ -229,7 +231,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 })?),
             };
             let g = calculate_gain(&nonlinearity, p).map_err(lib)?;
-            println!("{g}");
+            outln!("{g}");
             Ok(())
         }
         Command::Fans {
@@ -241,12 +243,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let layout = Layout::parse(&layout).map_err(lib)?;
             let f = fans(&shape, layout).map_err(lib)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"fan_in": f.fan_in, "fan_out": f.fan_out})
                 );
             } else {
-                println!("fan_in {}\nfan_out {}", f.fan_in, f.fan_out);
+                outln!("fan_in {}\nfan_out {}", f.fan_in, f.fan_out);
             }
             Ok(())
         }
@@ -282,11 +284,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     } else {
                         defaults.clone()
                     };
-                    println!("{sig}\n    {what}");
+                    outln!("{sig}\n    {what}");
                 }
             }
             if json {
-                println!("{}", serde_json::Value::Array(rows));
+                outln!("{}", serde_json::Value::Array(rows));
             }
             Ok(())
         }
@@ -301,8 +303,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Let a closed pipe (`nninit bench | head`) end the process quietly, as it
-/// does for every Unix filter, instead of making `println!` panic.
+/// Let a closed pipe (`nninit list | head`) end a command that only prints
+/// quietly, as it does for every Unix filter. Commands that write files keep
+/// SIGPIPE ignored (Rust's default) and stop printing instead (`out.rs`), so
+/// `nninit experiment | true` still writes its report and exits 0.
 fn reset_sigpipe() {
     #[cfg(unix)]
     // SAFETY: restoring the default disposition of SIGPIPE before any other
@@ -340,10 +344,24 @@ fn handle_interrupts() {
     }
 }
 
+/// Whether the command writes files (and so must outlive a closed stdout).
+fn writes_files(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Sample { .. }
+            | Command::Init(_)
+            | Command::Probe(_)
+            | Command::Train(_)
+            | Command::Experiment(_)
+    )
+}
+
 fn main() -> ExitCode {
-    reset_sigpipe();
-    handle_interrupts();
     let cli = Cli::parse();
+    if !writes_files(&cli.command) {
+        reset_sigpipe();
+    }
+    handle_interrupts();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, err }) => {

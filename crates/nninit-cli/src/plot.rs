@@ -69,11 +69,63 @@ pub fn line_chart(
         y0 -= pad;
         y1 += pad;
     }
+    // whole-number x (epochs, layers, depths) gets whole-number ticks only
+    let integer_x = clean.iter().flatten().all(|p| p.0.fract() == 0.0);
+    let x_ticks = if integer_x {
+        ((x1 - x0) as usize + 1).clamp(2, 12)
+    } else {
+        10
+    };
+    // a log axis spanning a decade or more is labelled at powers of ten only
+    // (plotters also marks 2, 3, ... 9 between them, which crowd together);
+    // a narrower one gets every mark with two significant digits
+    let decades = log_y && y1 / y0 >= 10.0;
+    let y_format = move |v: &f64| -> String {
+        if !decades {
+            return format!("{v:.2}");
+        }
+        let e = v.log10();
+        if (e - e.round()).abs() < 1e-6 {
+            format!("1e{}", e.round() as i32)
+        } else {
+            String::new()
+        }
+    };
+    let y_format_log = move |v: &f64| -> String {
+        if decades {
+            y_format(v)
+        } else if (0.01..1000.0).contains(&v.abs()) {
+            format!("{v:.2}")
+        } else {
+            format!("{v:.1e}")
+        }
+    };
+    let x_format = move |v: &f64| -> String {
+        if !integer_x {
+            format!("{v}")
+        } else if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            String::new()
+        }
+    };
+    // the legend gets its own column right of the plot, so it never covers a curve
+    let legend_w = if series.len() > 1 {
+        let longest = series
+            .iter()
+            .map(|s| s.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        ((longest as u32) * 7 + 34).min(w / 3)
+    } else {
+        0
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut builder = ChartBuilder::on(&root);
+        let (plot_area, legend_area) = root.split_horizontally(w - legend_w);
+        let mut builder = ChartBuilder::on(&plot_area);
         builder
             .caption(title, ("sans-serif", 16))
             .margin(10)
@@ -83,21 +135,9 @@ pub fn line_chart(
         macro_rules! lines {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                for (i, (s, pts)) in series.iter().zip(&clean).enumerate() {
+                for (i, pts) in clean.iter().enumerate() {
                     let c = PALETTE[i % PALETTE.len()];
-                    chart
-                        .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
-                        .label(s.label.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
-                        });
-                }
-                if series.len() > 1 {
-                    chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(BLACK)
-                        .draw()?;
+                    chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
                 }
             }};
         }
@@ -107,7 +147,11 @@ pub fn line_chart(
                 .configure_mesh()
                 .x_desc(x_label)
                 .y_desc(y_label)
-                .y_label_formatter(&|v| format!("{v:.0e}"))
+                .x_labels(x_ticks)
+                .x_label_formatter(&x_format)
+                .y_labels(if decades { 6 } else { 10 })
+                .light_line_style(WHITE)
+                .y_label_formatter(&y_format_log)
                 .draw()?;
             lines!(chart);
         } else {
@@ -116,10 +160,90 @@ pub fn line_chart(
                 .configure_mesh()
                 .x_desc(x_label)
                 .y_desc(y_label)
+                .x_labels(x_ticks)
+                .x_label_formatter(&x_format)
+                .y_label_formatter(&|v| format!("{v:.3}"))
                 .draw()?;
             lines!(chart);
+        }
+        if legend_w > 0 {
+            let font = ("sans-serif", 12).into_font();
+            for (i, s) in series.iter().enumerate() {
+                let c = PALETTE[i % PALETTE.len()];
+                let y = 40 + 18 * i as i32;
+                legend_area.draw(&PathElement::new(vec![(4, y), (24, y)], c.stroke_width(2)))?;
+                legend_area.draw(&Text::new(
+                    s.label.clone(),
+                    (30, y - 6),
+                    font.clone().color(&BLACK),
+                ))?;
+            }
         }
         root.present()?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `<text ...>label</text>` of the SVG with its x coordinate.
+    fn texts(svg: &str) -> Vec<(f64, String)> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let x = t.split("x=\"").nth(1)?.split('"').next()?.parse().ok()?;
+                let label = t.split('>').nth(1)?.split('<').next()?.trim().to_string();
+                Some((x, label))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn legend_beside_the_plot_whole_epochs_and_decades() {
+        let series: Vec<Series> = (0..3)
+            .map(|i| Series {
+                label: format!("init number {i}"),
+                points: (1..=5)
+                    .map(|e| (e as f64, 10f64.powi(1 - i) / e as f64))
+                    .collect(),
+            })
+            .collect();
+        let (w, h) = (570, 340);
+        let svg = line_chart("t", "epoch", "loss", &series, true, w, h).unwrap();
+        let t = texts(&svg);
+        // the legend's labels sit right of every tick label (outside the plot)
+        let rightmost_tick = t
+            .iter()
+            .filter(|(_, s)| !s.starts_with("init number") && s.len() < 6)
+            .map(|p| p.0)
+            .fold(0.0, f64::max);
+        for i in 0..3 {
+            let (x, _) = t
+                .iter()
+                .find(|(_, s)| *s == format!("init number {i}"))
+                .expect("legend entry");
+            assert!(
+                *x > rightmost_tick,
+                "legend at x={x} inside the plot (ticks to {rightmost_tick})"
+            );
+        }
+        let labels: Vec<&str> = t.iter().map(|p| p.1.as_str()).collect();
+        for e in ["1", "2", "3", "4", "5"] {
+            assert!(labels.contains(&e), "epoch tick {e} missing: {labels:?}");
+        }
+        assert!(
+            !labels.iter().any(|s| s.contains(".5")),
+            "fractional epoch: {labels:?}"
+        );
+        // the y axis spans 1e-2 .. 1e1: labelled at powers of ten only
+        for d in ["1e-1", "1e0", "1e1"] {
+            assert!(labels.contains(&d), "decade {d} missing: {labels:?}");
+        }
+        assert!(
+            !labels.iter().any(|s| s.starts_with('2') && s.contains('e')),
+            "{labels:?}"
+        );
+    }
 }

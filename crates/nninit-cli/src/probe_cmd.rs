@@ -142,7 +142,7 @@ fn opt(x: Option<f64>) -> String {
 }
 
 pub fn print_table(r: &ProbeReport) {
-    println!(
+    outln!(
         "{} on {:?} ({} weight layers), init {}, batch {}",
         r.activation,
         r.sizes,
@@ -150,7 +150,7 @@ pub fn print_table(r: &ProbeReport) {
         r.init,
         r.batch
     );
-    println!(
+    outln!(
         "{:>5} {:>6} {:>6} {:>10} {:>10} {:>10} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>6}",
         "layer",
         "fan_in",
@@ -167,7 +167,7 @@ pub fn print_table(r: &ProbeReport) {
         "sym"
     );
     for (l, t) in r.layers.iter().zip(&r.theory) {
-        println!(
+        outln!(
             "{:>5} {:>6} {:>6} {:>10} {:>10} {:>10} {:>6.2} {:>6.2} {:>10} {:>10} {:>10} {:>10} {:>6.3}",
             l.index,
             l.fan_in,
@@ -186,18 +186,18 @@ pub fn print_table(r: &ProbeReport) {
     }
     if let Some(ls) = &r.lsuv {
         let it: Vec<String> = ls.iter().map(|l| l.iterations.to_string()).collect();
-        println!("LSUV iterations per layer: {}", it.join(" "));
+        outln!("LSUV iterations per layer: {}", it.join(" "));
     }
-    println!(
+    outln!(
         "forward signal x{} across the net, backward signal x{}; loss {}",
         fmt(r.forward_growth),
         fmt(r.backward_growth),
         fmt(r.loss)
     );
-    println!("verdict: {}", Verdict::join(&r.verdicts));
-    println!("{}", r.reason);
+    outln!("verdict: {}", Verdict::join(&r.verdicts));
+    outln!("{}", r.reason);
     if r.verdict != Verdict::Healthy {
-        println!("recommendation: --init \"{}\"", r.recommendation);
+        outln!("recommendation: --init \"{}\"", r.recommendation);
     }
 }
 
@@ -288,14 +288,19 @@ pub fn run(a: ProbeArgs) -> Result<(), Failure> {
     if a.theory_only {
         let t = probe::theory_for(&cfg, 1.0).map_err(lib)?;
         if a.json {
-            println!("{}", serde_json::json!({ "theory": t }));
+            outln!("{}", serde_json::json!({ "theory": t }));
         } else {
-            println!(
+            outln!(
                 "{:>5} {:>10} {:>12} {:>10} {:>8} {:>12}",
-                "layer", "sigma_w2", "q", "act_std", "chi", "backward_rel"
+                "layer",
+                "sigma_w2",
+                "q",
+                "act_std",
+                "chi",
+                "backward_rel"
             );
             for l in &t {
-                println!(
+                outln!(
                     "{:>5} {:>10} {:>12} {:>10} {:>8.4} {:>12}",
                     l.index,
                     fmt(l.sigma_w2),
@@ -328,11 +333,11 @@ pub fn run(a: ProbeArgs) -> Result<(), Failure> {
         )
         .map_err(lib)?;
         if a.json {
-            println!("{}", serde_json::json!({ "sweep": pts }));
+            outln!("{}", serde_json::json!({ "sweep": pts }));
         } else {
-            println!("{:>6} {:>14} verdict", "depth", "grad_norm[1]");
+            outln!("{:>6} {:>14} verdict", "depth", "grad_norm[1]");
             for p in &pts {
-                println!(
+                outln!(
                     "{:>6} {:>14} {}",
                     p.depth,
                     fmt(p.first_grad_norm),
@@ -363,7 +368,7 @@ pub fn run(a: ProbeArgs) -> Result<(), Failure> {
     }
     let r = probe::probe(&cfg, &x, &y).map_err(lib)?;
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&r).map_err(|e| other(e.into()))?
         );

@@ -117,12 +117,15 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
     let (mut net, _) = probe::build(&pcfg, &probe_batch.x).map_err(lib)?;
     let bar = ProgressBar::new(cfg.epochs as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}").expect("valid template"),
+        // the count is of finished epochs and the message quotes the epoch it
+        // comes from, so the label never reads as the epoch still running
+        ProgressStyle::with_template("{bar:30} {pos}/{len} epochs done  {msg}")
+            .expect("valid template"),
     );
     let hist = train(&mut net, &tr, &te, &cfg, |e| {
         bar.set_message(format!(
-            "loss {:.4} test acc {:.3}",
-            e.train_loss, e.test_accuracy
+            "epoch {}: loss {:.4}, test acc {:.3}",
+            e.epoch, e.train_loss, e.test_accuracy
         ));
         bar.inc(1);
     })
@@ -185,9 +188,9 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
             .map_err(lib)?;
     }
     if a.json {
-        println!("{json}");
+        outln!("{json}");
     } else {
-        println!(
+        outln!(
             "{} {} on {} ({} train / {} test), {} lr {}, {} epochs of batch {}",
             activation.name(),
             pcfg.init.expr(),
@@ -201,23 +204,26 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
         );
         for e in &hist.epochs {
             if e.epoch == 1 || e.epoch % 5 == 0 || e.epoch == hist.epochs.len() {
-                println!(
+                outln!(
                     "epoch {:>4}  train loss {:.4}  test accuracy {:.3}",
-                    e.epoch, e.train_loss, e.test_accuracy
+                    e.epoch,
+                    e.train_loss,
+                    e.test_accuracy
                 );
             }
         }
         match &hist.diverged_at {
-            Some(d) => println!(
+            Some(d) => outln!(
                 "DIVERGED at epoch {} step {}{}: {}",
                 d.epoch,
                 d.step,
                 d.layer.map_or(String::new(), |l| format!(" (layer {l})")),
                 d.what
             ),
-            None => println!(
+            None => outln!(
                 "test accuracy {:.3} (at initialization {:.3})",
-                hist.test_accuracy, hist.initial_test_accuracy
+                hist.test_accuracy,
+                hist.initial_test_accuracy
             ),
         }
     }
