@@ -39,8 +39,7 @@ pub fn part(args: Arguments) {
     write(args, false)
 }
 
-/// Whether stdout has been found closed.
-
+/// `println!` for commands: see the module's doc.
 macro_rules! outln {
     () => {
         $crate::out::line(format_args!(""))
@@ -50,6 +49,7 @@ macro_rules! outln {
     };
 }
 
+/// `print!` for commands: see the module's doc.
 macro_rules! out {
     ($($t:tt)*) => {
         $crate::out::part(format_args!($($t)*))
