@@ -146,9 +146,16 @@ pub fn digits() -> Dataset {
     d
 }
 
+/// Largest inflated size of one `.npz` array read as a dataset (4 GiB).
+pub const MAX_NPZ_MEMBER: u64 = 4 << 30;
+
 /// Read an `.npz` with arrays `x` (`[samples, features...]`, flattened to 2-D)
 /// and `y` (`[samples]` integer class labels).
 pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
+    parse_npz_limited(bytes, source, MAX_NPZ_MEMBER)
+}
+
+fn parse_npz_limited(bytes: &[u8], source: &str, max_member: u64) -> Result<Dataset> {
     let fail = |reason: String| data_err(source, 0, reason);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| fail(format!("not a valid .npz (zip) file: {e}")))?;
@@ -158,13 +165,39 @@ pub fn parse_npz(bytes: &[u8], source: &str) -> Result<Dataset> {
                 "no array `{name}`; a dataset .npz needs arrays `x` (features) and `y` (labels)"
             ))
         })?;
+        // the member's declared (inflated) size is checked against a limit
+        // and the memory available before a byte is inflated, and inflating
+        // stops at that size: a small compressed file cannot grow without bound
+        let declared = f.size();
+        if declared > max_member {
+            return Err(fail(format!(
+                "array `{name}` declares {} when inflated; at most {} per array is read",
+                nninit::error::format_bytes(declared),
+                nninit::error::format_bytes(max_member)
+            )));
+        }
+        nninit_io::check_memory(&format!("{source}: array `{name}`"), declared)?;
         let mut buf = Vec::new();
-        f.read_to_end(&mut buf)
+        (&mut f)
+            .take(declared + 1)
+            .read_to_end(&mut buf)
             .map_err(|e| fail(format!("cannot read array `{name}`: {e}")))?;
+        if buf.len() as u64 != declared {
+            return Err(fail(format!(
+                "array `{name}` inflates to {} but its zip entry declares {}: the file is corrupt",
+                if buf.len() as u64 > declared { "more".to_string() } else { nninit::error::format_bytes(buf.len() as u64) },
+                nninit::error::format_bytes(declared)
+            )));
+        }
         let h =
             nninit_io::parse_npy_header(&buf).map_err(|e| fail(format!("array `{name}`: {e}")))?;
         let n = nninit::init::checked_numel(&h.shape)
             .map_err(|e| fail(format!("array `{name}`: {e}")))? as usize;
+        // decoded as f64, then kept as f32: 12 bytes per value
+        nninit_io::check_memory(
+            &format!("{source}: array `{name}` ({n} values)"),
+            (n as u64).saturating_mul(12),
+        )?;
         if h.fortran_order {
             return Err(fail(format!(
                 "array `{name}` is Fortran-ordered; save it C-ordered (np.ascontiguousarray)"
@@ -537,6 +570,58 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a valid .npz"));
+    }
+
+    /// A zip bomb: 64 MiB of zeros deflated to about 64 kB, its entry
+    /// declaring 4096 bytes. Inflating stops at the declared size (never 64
+    /// MiB of memory), and a declared size over the limit is refused before
+    /// any inflating.
+    #[test]
+    fn npz_members_are_inflated_only_to_their_declared_size() {
+        use std::io::Write;
+        let rows = 8 << 20;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let deflate = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("x.npy", deflate).unwrap();
+            z.write_all(&nninit_io::npy_header(nninit::DType::F32, &[rows, 2]).unwrap())
+                .unwrap();
+            z.write_all(&vec![0u8; rows * 8]).unwrap();
+            z.start_file("y.npy", deflate).unwrap();
+            z.write_all(&nninit_io::npy_header(nninit::DType::F32, &[rows]).unwrap())
+                .unwrap();
+            z.write_all(&vec![0u8; rows * 4]).unwrap();
+            z.finish().unwrap();
+        }
+        let honest = buf.into_inner();
+        assert!(honest.len() < 1 << 20, "{} bytes", honest.len());
+        let e = parse_npz_limited(&honest, "bomb.npz", 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("array `x` declares 67.1 MB") && e.contains("at most 1.0 MB"),
+            "{e}"
+        );
+        // the same file lying about its size: 4096 in the local and central headers
+        let mut lying = honest.clone();
+        let declared = (rows * 8 + 128) as u32;
+        let mut patched = 0;
+        for sig in [[0x50u8, 0x4b, 3, 4], [0x50, 0x4b, 1, 2]] {
+            let at = if sig[2] == 3 { 22 } else { 24 };
+            let pos = lying.windows(4).position(|w| w == sig).unwrap();
+            let field = &mut lying[pos + at..pos + at + 4];
+            assert_eq!(u32::from_le_bytes(field.try_into().unwrap()), declared);
+            field.copy_from_slice(&4096u32.to_le_bytes());
+            patched += 1;
+        }
+        assert_eq!(patched, 2);
+        let e = parse_npz(&lying, "bomb.npz").unwrap_err().to_string();
+        assert!(
+            e.contains("declares 4.1 kB") || e.contains("truncated") || e.contains("cannot read"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub enum Error {
         reason: String,
     },
     /// Not enough memory for the work asked for.
-    #[error("`{what}` needs about {} of memory, {} are available", bytes(*.need), bytes(*.available))]
+    #[error("`{what}` needs about {} of memory, {} are available", format_bytes(*.need), format_bytes(*.available))]
     Memory {
         what: String,
         need: u64,
@@ -99,8 +99,8 @@ pub enum Error {
     /// Not enough free disk space for the output.
     #[error(
         "not enough disk space in `{path}`: the output needs {}, {} are free",
-        bytes(*.need),
-        bytes(*.available)
+        format_bytes(*.need),
+        format_bytes(*.available)
     )]
     DiskSpace {
         path: String,
@@ -118,8 +118,9 @@ pub enum Error {
     },
 }
 
-/// `1.2 TB (1200016013632 bytes)`: readable, and exact for a script.
-fn bytes(n: u64) -> String {
+/// `1.2 TB (1200016013632 bytes)`: readable, and exact for a script (how
+/// every message of nninit states a size).
+pub fn format_bytes(n: u64) -> String {
     let units = [
         (1e15, "PB"),
         (1e12, "TB"),
