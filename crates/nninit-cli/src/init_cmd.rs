@@ -180,7 +180,8 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    save_as(&a.out, format, &tensors, seed, &meta, &|b| {
+    let target = claim.as_ref().map_or(a.out.as_path(), |c| c.target());
+    save_as(target, format, &tensors, seed, &meta, &|b| {
         pb.set_position(b)
     })
     .map_err(lib)?;

@@ -105,6 +105,14 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Measure fill throughput against a plain memory fill (see README).
     Bench(bench::BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(
+        after_help = "Examples:\n  nninit completions bash > ~/.local/share/bash-completion/completions/nninit\n  nninit completions zsh > ~/.zfunc/_nninit\n  nninit completions fish > ~/.config/fish/completions/nninit.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// An error with the exit code it maps to.
@@ -296,6 +304,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Init(args) => init_cmd::run(args),
         Command::Inspect(args) => init_cmd::run_inspect(args),
         Command::Train(args) => train_cmd::run(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "nninit", &mut out);
+            out!("{}", String::from_utf8_lossy(&out));
+            Ok(())
+        }
         Command::Experiment(args) => experiment_cmd::run(args),
         Command::Bench(args) => bench::run(args)
             .context("benchmark failed")

@@ -504,6 +504,25 @@ fn messages_say_what_is_wrong_and_what_is_allowed() {
 }
 
 #[test]
+fn completions_cover_every_subcommand_and_flag() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let a = nninit().args(["completions", shell]).assert().success();
+        let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+        for word in [
+            "experiment",
+            "inspect",
+            "hf-config",
+            "naming",
+            "max-shard-size",
+        ] {
+            assert!(out.contains(word), "{shell}: no `{word}`");
+        }
+    }
+    let e = nninit().args(["completions", "tcsh"]).assert().code(2);
+    assert!(String::from_utf8_lossy(&e.get_output().stderr).contains("possible values"));
+}
+
+#[test]
 fn every_subcommand_help_ends_with_examples() {
     for cmd in [
         "sample",
@@ -513,6 +532,7 @@ fn every_subcommand_help_ends_with_examples() {
         "train",
         "experiment",
         "bench",
+        "completions",
     ] {
         let a = nninit().args([cmd, "--help"]).assert().success();
         let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();

@@ -805,6 +805,30 @@ fn directory_outputs_hold_exactly_one_runs_files() {
         .assert()
         .success();
     assert_eq!(std::fs::read(foreign.join("notes.txt")).unwrap(), b"mine");
+    // a rerun (the swapped-in case) keeps the directory's permissions, and
+    // leaves no staging directory beside it
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o750)).unwrap();
+        init("4", "3000B");
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750, "{mode:o}");
+        let left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".nninit-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // a file the user put into nninit's directory survives reruns
+        std::fs::write(out.join("README.md"), b"my notes").unwrap();
+        init("5", "5GB");
+        assert_eq!(
+            names(&out),
+            ["README.md", "config.json", "model.safetensors"]
+        );
+        assert_eq!(std::fs::read(out.join("README.md")).unwrap(), b"my notes");
+    }
     // two runs at once into one directory: they take turns, never mix
     for trial in 0..3 {
         let kids: Vec<_> = ["11", "12"]

@@ -136,3 +136,136 @@ fn train_and_experiment_mid_run() {
         }
     }
 }
+
+/// Every file of `dir` (not recursive) with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Rewriting a sharded checkpoint is all or nothing: interrupted after some
+/// of the new shards are complete (in the staging directory), the directory
+/// still holds exactly the previous run's files, byte for byte, and no
+/// staging directory is left beside it.
+#[test]
+fn checkpoint_rewrite_interrupted_keeps_the_previous_run_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let cfg = d.join("config.json");
+    // ~1.1 GB of f32 in 100 MB shards: several shards complete before the signal
+    std::fs::write(&cfg, r#"{"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 4, "num_attention_heads": 32, "num_key_value_heads": 4}"#).unwrap();
+    let first = Command::new(env!("CARGO_BIN_EXE_nninit"))
+        .args([
+            "init",
+            "--hf-config",
+            "config.json",
+            "--seed",
+            "1",
+            "--max-shard-size",
+            "100MB",
+            "--out",
+            "ckpt",
+        ])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = snapshot(&d.join("ckpt"));
+    assert!(before.len() > 4, "{} files", before.len());
+    let staged_shards = || {
+        std::fs::read_dir(&d)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmpdir"))
+            .map(|e| {
+                std::fs::read_dir(e.path())
+                    .map(|r| {
+                        r.flatten()
+                            .filter(|f| f.file_name().to_string_lossy().ends_with(".safetensors"))
+                            .count()
+                    })
+                    .unwrap_or(0)
+            })
+            .sum::<usize>()
+    };
+    let (code, err) = interrupt(
+        &d,
+        &[
+            "init",
+            "--hf-config",
+            "config.json",
+            "--seed",
+            "2",
+            "--max-shard-size",
+            "100MB",
+            "--out",
+            "ckpt",
+        ],
+        libc::SIGINT,
+        || staged_shards() >= 2,
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        snapshot(&d.join("ckpt")) == before,
+        "the previous checkpoint changed"
+    );
+    let left: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".nninit-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // and run to the end, the new run replaces the old one whole
+    let second = Command::new(env!("CARGO_BIN_EXE_nninit"))
+        .args([
+            "init",
+            "--hf-config",
+            "config.json",
+            "--seed",
+            "2",
+            "--max-shard-size",
+            "300MB",
+            "--out",
+            "ckpt",
+        ])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let after = snapshot(&d.join("ckpt"));
+    let names: Vec<&str> = after.iter().map(|(n, _)| n.as_str()).collect();
+    let shards: Vec<&&str> = names
+        .iter()
+        .filter(|n| n.ends_with(".safetensors"))
+        .collect();
+    let of = format!("-of-{:05}.safetensors", shards.len());
+    assert!(
+        shards.iter().all(|n| n.ends_with(&of)),
+        "a stale shard: {names:?}"
+    );
+    assert!(
+        before.len() != after.len(),
+        "the test needs a different shard count"
+    );
+    assert_eq!(names.len(), shards.len() + 3, "{names:?}");
+}

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// A registered temporary path; dropping it unregisters the path.
+#[derive(Debug)]
 pub(crate) struct Registered(PathBuf);
 
 /// Register `path` until the returned guard is dropped.
@@ -29,13 +30,17 @@ impl Drop for Registered {
     }
 }
 
-/// Remove every temporary file still being written; the number removed.
-/// Safe to call from any thread at any time (a file renamed into place in
-/// the meantime is complete and stays).
+/// Remove every temporary file (and staging directory, with what it holds)
+/// still being written; the number removed. Safe to call from any thread at
+/// any time (a file renamed into place in the meantime is complete and stays).
 pub fn remove_temporary_files() -> usize {
     let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
     live.iter()
-        .filter(|p| std::fs::remove_file(p).is_ok())
+        .filter(|p| match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(p).is_ok(),
+            Ok(_) => std::fs::remove_file(p).is_ok(),
+            Err(_) => false,
+        })
         .count()
 }
 

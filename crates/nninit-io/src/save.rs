@@ -380,7 +380,7 @@ fn set_default_permissions(f: &std::fs::File) {
 /// usual one, where that is not available. (Reading it with `umask(2)`
 /// would set it, racing with other threads.)
 #[cfg(unix)]
-fn umask() -> u32 {
+pub(crate) fn umask() -> u32 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -185,7 +185,11 @@ fn parse_npz_limited(bytes: &[u8], source: &str, max_member: u64) -> Result<Data
         if buf.len() as u64 != declared {
             return Err(fail(format!(
                 "array `{name}` inflates to {} but its zip entry declares {}: the file is corrupt",
-                if buf.len() as u64 > declared { "more".to_string() } else { nninit::error::format_bytes(buf.len() as u64) },
+                if buf.len() as u64 > declared {
+                    "more".to_string()
+                } else {
+                    nninit::error::format_bytes(buf.len() as u64)
+                },
                 nninit::error::format_bytes(declared)
             )));
         }

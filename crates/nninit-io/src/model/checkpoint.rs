@@ -199,7 +199,7 @@ pub fn write_checkpoint(
         let file = file_of(k);
         let meta = provenance(seed, shard, &[("model_type", model_type.clone())]);
         save_as(
-            &out.join(&file),
+            &claim.target().join(&file),
             Format::Safetensors,
             shard,
             seed,
@@ -223,10 +223,13 @@ pub fn write_checkpoint(
                 line: 0,
                 reason: e.to_string(),
             })?;
-            write_atomic(&out.join("model.safetensors.index.json"), text.as_bytes())?;
+            write_atomic(
+                &claim.target().join("model.safetensors.index.json"),
+                text.as_bytes(),
+            )?;
             files.push("model.safetensors.index.json".into());
         }
-        write_atomic(&out.join("config.json"), text.as_bytes())?;
+        write_atomic(&claim.target().join("config.json"), text.as_bytes())?;
         files.push("config.json".into());
         // every file of the whole run (all parts), for the manifest
         let mut all: Vec<String> = (0..n).map(file_of).collect();
