@@ -95,7 +95,7 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
 /// Forward+backward GFLOP/s of an MLP against ndarray's GEMM on the
 /// largest layer's shapes, in the same run.
 fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
-    use nninit_lab::nn::{loss::softmax_cross_entropy, parse_layers, Mlp};
+    use nninit_lab::nn::{parse_layers, Mlp, Workspace};
     let sizes = parse_layers(spec)?;
     let init = Init::parse("kaiming_normal(nonlinearity=relu)")?;
     let net = Mlp::<f32>::new(&sizes, nninit::Activation::Relu, &init, &Init::zeros(), 0)?;
@@ -104,10 +104,11 @@ fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
         .windows(2)
         .map(|w| 3.0 * 2.0 * (batch * w[0] * w[1]) as f64)
         .sum();
+    // the training step's path: buffers allocated once, reused every step
+    let mut ws = Workspace::new(&net, batch);
+    ws.load_rows(&x, &(0..batch).collect::<Vec<_>>());
     let t = time(reps.min(5), || {
-        let f = net.forward(x.view());
-        let (_, d) = softmax_cross_entropy(f.output(), &y);
-        std::hint::black_box(net.backward(&f, d));
+        std::hint::black_box(ws.step(&net, batch, &y));
     });
     let wmax = *sizes.iter().max().unwrap();
     let a = ndarray::Array2::<f32>::ones((batch, wmax));

@@ -71,12 +71,15 @@ pub trait Element: bytemuck::Pod + Send + Sync + Default + std::fmt::Debug + 'st
 
 impl Element for f32 {
     const DTYPE: DType = DType::F32;
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x
     }
+    #[inline]
     fn from_f64(x: f64) -> Self {
         x as f32
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         self as f64
     }
@@ -84,12 +87,15 @@ impl Element for f32 {
 
 impl Element for f64 {
     const DTYPE: DType = DType::F64;
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x as f64
     }
+    #[inline]
     fn from_f64(x: f64) -> Self {
         x
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         self
     }
@@ -97,12 +103,15 @@ impl Element for f64 {
 
 impl Element for bf16 {
     const DTYPE: DType = DType::BF16;
+    #[inline]
     fn from_f32(x: f32) -> Self {
         bf16::from_f32(x)
     }
+    #[inline]
     fn from_f64(x: f64) -> Self {
         bf16::from_f64(x)
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         bf16::to_f64(self)
     }
@@ -110,12 +119,15 @@ impl Element for bf16 {
 
 impl Element for f16 {
     const DTYPE: DType = DType::F16;
+    #[inline]
     fn from_f32(x: f32) -> Self {
         f16::from_f32(x)
     }
+    #[inline]
     fn from_f64(x: f64) -> Self {
         f16::from_f64(x)
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         f16::to_f64(self)
     }

@@ -11,24 +11,47 @@ use nninit::dtype::Element;
 pub fn softmax_cross_entropy<F: Scalar>(logits: &Array2<F>, labels: &[usize]) -> (f64, Array2<F>) {
     let (b, c) = logits.dim();
     let mut grad = Array2::<F>::zeros((b, c));
+    let logits = logits.as_standard_layout();
+    let loss = softmax_cross_entropy_into(
+        logits.as_slice().expect("standard layout"),
+        c,
+        labels,
+        grad.as_slice_mut().expect("fresh array"),
+        &mut Vec::new(),
+    );
+    (loss, grad)
+}
+
+/// [`softmax_cross_entropy`] on row-major slices (`logits` and `grad` hold
+/// `labels.len()` rows of `classes`), writing the gradient into `grad`;
+/// `scratch` is reused between calls (no allocation per step).
+pub fn softmax_cross_entropy_into<F: Scalar>(
+    logits: &[F],
+    classes: usize,
+    labels: &[usize],
+    grad: &mut [F],
+    scratch: &mut Vec<f64>,
+) -> f64 {
+    let b = labels.len();
     let mut total = 0.0;
-    for (i, row) in logits.outer_iter().enumerate() {
+    for ((row, grow), &y) in logits
+        .chunks_exact(classes)
+        .zip(grad.chunks_exact_mut(classes))
+        .zip(labels)
+    {
         let m = row
             .iter()
             .fold(f64::NEG_INFINITY, |m, &x| m.max(Element::to_f64(x)));
-        let exps: Vec<f64> = row
-            .iter()
-            .map(|&x| (Element::to_f64(x) - m).exp())
-            .collect();
-        let s: f64 = exps.iter().sum();
-        let y = labels[i];
+        scratch.clear();
+        scratch.extend(row.iter().map(|&x| (Element::to_f64(x) - m).exp()));
+        let s: f64 = scratch.iter().sum();
         total += s.ln() - (Element::to_f64(row[y]) - m);
-        for j in 0..c {
-            let p = exps[j] / s - if j == y { 1.0 } else { 0.0 };
-            grad[[i, j]] = F::from_f64(p / b as f64);
+        for (j, (g, &e)) in grow.iter_mut().zip(scratch.iter()).enumerate() {
+            let p = e / s - if j == y { 1.0 } else { 0.0 };
+            *g = F::from_f64(p / b as f64);
         }
     }
-    (total / b as f64, grad)
+    total / b as f64
 }
 
 /// Mean squared error over all elements and its gradient `2 (y - t) / n`.

@@ -10,8 +10,9 @@
 //!
 //! Matrix products go through faer (`crate::linalg::gemm`); ndarray holds the arrays.
 
+use super::workspace::{activate, bias_activation, derivative, times};
 use crate::linalg::{gemm, Real};
-use ndarray::{Array1, Array2, ArrayView2, Axis, LinalgScalar};
+use ndarray::{Array1, Array2, ArrayView2, LinalgScalar};
 use nninit::dtype::Element;
 use nninit::error::Result;
 use nninit::rng::Stream;
@@ -94,9 +95,14 @@ fn matmul_into<F: Scalar>(c: &mut Array2<F>, a: &Array2<F>, ta: bool, b: &Array2
     );
 }
 
-/// Element-wise `f` in parallel (element-wise, so the result never depends on threads).
-fn map<F: Scalar>(a: &Array2<F>, f: impl Fn(f64) -> f64 + Sync) -> Array2<F> {
-    ndarray::Zip::from(a).par_map_collect(|&x| F::from_f64(f(Element::to_f64(x))))
+/// The sum of `g`'s rows, added in row order (the order the training
+/// step's workspace uses too).
+pub(crate) fn sum_rows<F: Scalar>(g: &Array2<F>) -> Array1<F> {
+    let mut s = Array1::<F>::zeros(g.ncols());
+    for r in g.rows() {
+        s.zip_mut_with(&r, |s, &v| *s = *s + v);
+    }
+    s
 }
 
 impl<F: Scalar> Mlp<F> {
@@ -181,11 +187,17 @@ impl<F: Scalar> Mlp<F> {
         let mut a = x.to_owned();
         for (l, layer) in self.layers.iter().enumerate() {
             let mut z = matmul(&a, false, &layer.w, true);
-            ndarray::Zip::from(z.rows_mut())
-                .par_for_each(|mut row| row.zip_mut_with(&layer.b, |a, &b| *a += b));
+            bias_activation(
+                z.as_slice_mut().expect("fresh array"),
+                layer.b.as_slice().expect("contiguous"),
+                None,
+                None,
+            );
             inputs.push(a);
             a = if l + 1 < n {
-                map(&z, |v| self.activation.f(v))
+                let mut next = z.clone();
+                activate(next.as_slice_mut().expect("fresh array"), self.activation);
+                next
             } else {
                 Array2::zeros((0, 0))
             };
@@ -232,19 +244,19 @@ impl<F: Scalar> Mlp<F> {
                 dw = Array2::zeros((o, i));
             }
             matmul_into(&mut dw, &g, true, &fwd.inputs[l], false);
-            let db = g.sum_axis(Axis(0));
+            let db = sum_rows(&g);
             visit(l, &g, &dw, &db);
             if l == 0 {
                 break;
             }
             // dL/da_{l-1} = g W_l; through phi'(z_{l-1})
             let mut next = matmul(&g, false, &self.layers[l].w, false);
-            let act = self.activation;
-            ndarray::Zip::from(&mut next)
-                .and(&fwd.pre[l - 1])
-                .par_for_each(|d, &z| {
-                    *d *= F::from_f64(act.df(Element::to_f64(z)));
-                });
+            let mut d = fwd.pre[l - 1].clone();
+            derivative(d.as_slice_mut().expect("fresh array"), self.activation);
+            times(
+                next.as_slice_mut().expect("fresh array"),
+                d.as_slice().expect("fresh array"),
+            );
             g = next;
         }
     }

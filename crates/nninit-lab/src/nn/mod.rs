@@ -5,6 +5,8 @@ pub mod loss;
 pub mod lsuv;
 pub mod mlp;
 pub mod network;
+pub mod workspace;
 
 pub use mlp::{Dense, Forward, Grads, Mlp, Scalar};
 pub use network::parse_layers;
+pub use workspace::Workspace;

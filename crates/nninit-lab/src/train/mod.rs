@@ -8,9 +8,8 @@
 pub mod optimizer;
 
 use crate::data::Dataset;
-use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::Mlp;
-use ndarray::Axis;
+use crate::nn::workspace::{all_finite, sum_squares};
+use crate::nn::{Mlp, Workspace};
 use nninit::error::{Error, Result};
 use nninit::rng::{Stream, Tag};
 pub use optimizer::OptimizerKind;
@@ -160,25 +159,34 @@ pub fn train(
     let mut epochs = Vec::new();
     let mut diverged_at = None;
     let mut t = 0i32;
+    // every buffer of a step, allocated once for the run
+    let mut ws = Workspace::new(net, cfg.batch.min(n.max(1)));
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut y: Vec<usize> = Vec::with_capacity(cfg.batch);
+    let mut norms2 = vec![0f64; net.layers.len()];
     'outer: for epoch in 1..=cfg.epochs {
         let shuffle = Stream::new(cfg.seed, &format!("shuffle.{epoch}"));
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&i| (shuffle.block(Tag::Uniform, i as u64, 0)[0], i));
+        order.clear();
+        order.extend(0..n);
+        // each key drawn once (the keys are distinct: the order is the same)
+        order.sort_by_cached_key(|&i| (shuffle.block(Tag::Uniform, i as u64, 0)[0], i));
         let mut loss_sum = 0.0;
         let mut grad_sum = vec![0.0; net.layers.len()];
         let mut steps = 0;
         for (step, idx) in order.chunks(cfg.batch).enumerate() {
-            let x = train.x.select(Axis(0), idx);
-            let y: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
-            let fwd = net.forward(x.view());
-            let (loss, d) = softmax_cross_entropy(fwd.output(), &y);
-            let grads = net.backward(&fwd, d);
-            let bad_layer = (0..net.layers.len()).find(|&l| {
-                grads.dw[l]
-                    .iter()
-                    .chain(grads.db[l].iter())
-                    .any(|v| !v.is_finite())
-            });
+            ws.load_rows(&train.x, idx);
+            y.clear();
+            y.extend(idx.iter().map(|&i| train.y[i]));
+            let loss = ws.step(net, idx.len(), &y);
+            // ||dL/dW||^2 per layer: non-finite exactly when a gradient is
+            for (n2, (dw, db)) in norms2.iter_mut().zip(ws.dw.iter().zip(&ws.db)) {
+                let db_ok = all_finite(db.as_slice().expect("contiguous"));
+                *n2 = sum_squares(dw.as_slice().expect("standard layout"));
+                if !db_ok {
+                    *n2 = f64::NAN;
+                }
+            }
+            let bad_layer = norms2.iter().position(|n2| !n2.is_finite());
             if !loss.is_finite() || bad_layer.is_some() {
                 diverged_at = Some(Divergence {
                     epoch,
@@ -194,25 +202,20 @@ pub fn train(
             }
             t = t.saturating_add(1);
             for (l, layer) in net.layers.iter_mut().enumerate() {
-                grad_sum[l] += grads.dw[l]
-                    .iter()
-                    .map(|&g| (g as f64).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
+                grad_sum[l] += norms2[l].sqrt();
                 opt.step(
                     &mut layer.w,
                     &mut layer.b,
-                    &grads.dw[l],
-                    &grads.db[l],
+                    &ws.dw[l],
+                    &ws.db[l],
                     &mut state[l],
                     t,
                 );
             }
-            if let Some(l) = net
-                .layers
-                .iter()
-                .position(|l| l.w.iter().chain(l.b.iter()).any(|v| !v.is_finite()))
-            {
+            if let Some(l) = net.layers.iter().position(|l| {
+                !(all_finite(l.w.as_slice().expect("standard layout"))
+                    && all_finite(l.b.as_slice().expect("contiguous")))
+            }) {
                 diverged_at = Some(Divergence {
                     epoch,
                     step: step + 1,
