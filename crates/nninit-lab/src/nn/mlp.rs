@@ -100,7 +100,7 @@ fn matmul_into<F: Scalar>(c: &mut Array2<F>, a: &Array2<F>, ta: bool, b: &Array2
 pub(crate) fn sum_rows<F: Scalar>(g: &Array2<F>) -> Array1<F> {
     let mut s = Array1::<F>::zeros(g.ncols());
     for r in g.rows() {
-        s.zip_mut_with(&r, |s, &v| *s = *s + v);
+        s.zip_mut_with(&r, |s, &v| *s += v);
     }
     s
 }

@@ -50,7 +50,7 @@ fn bias_then<F: Scalar, G: Fn(f64) -> (f64, f64) + Sync>(
     let n = b.len();
     let row = |z: &mut [F], d: Option<&mut [F]>| {
         for (v, &bj) in z.iter_mut().zip(b) {
-            *v = *v + bj;
+            *v += bj;
         }
         match (&f_df, d) {
             (None, _) => {}
@@ -122,12 +122,12 @@ pub(crate) fn derivative<F: Scalar>(z: &mut [F], act: Activation) {
 /// `g *= d` element-wise (the backward signal through phi').
 pub(crate) fn times<F: Scalar>(g: &mut [F], d: &[F]) {
     if g.len() < PAR_ELEMS {
-        g.iter_mut().zip(d).for_each(|(g, &d)| *g = *g * d);
+        g.iter_mut().zip(d).for_each(|(g, &d)| *g *= d);
     } else {
         use rayon::prelude::*;
         g.par_iter_mut()
             .zip(d.par_iter())
-            .for_each(|(g, &d)| *g = *g * d);
+            .for_each(|(g, &d)| *g *= d);
     }
 }
 
@@ -284,7 +284,7 @@ impl<F: Scalar> Workspace<F> {
             db.fill(F::zero());
             for r in g.chunks(o) {
                 for (s, &v) in db.iter_mut().zip(r) {
-                    *s = *s + v;
+                    *s += v;
                 }
             }
             if l == 0 {
