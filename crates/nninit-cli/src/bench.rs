@@ -92,8 +92,8 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
-/// Forward+backward GFLOP/s of an MLP against ndarray's GEMM on the
-/// largest layer's shapes, in the same run.
+/// Forward+backward GFLOP/s of an MLP (the training step's path) against
+/// the engine's GEMM alone on the largest layer's shapes, in the same run.
 fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
     use nninit_lab::nn::{parse_layers, Mlp, Workspace};
     let sizes = parse_layers(spec)?;
@@ -111,10 +111,23 @@ fn mlp(spec: &str, batch: usize, reps: usize) -> anyhow::Result<()> {
         std::hint::black_box(ws.step(&net, batch, &y));
     });
     let wmax = *sizes.iter().max().unwrap();
-    let a = ndarray::Array2::<f32>::ones((batch, wmax));
-    let b = ndarray::Array2::<f32>::ones((wmax, wmax));
+    // the engine's own GEMM (faer) on the largest layer's forward product
+    let a = vec![1f32; batch * wmax];
+    let b = vec![1f32; wmax * wmax];
+    let mut c = vec![0f32; batch * wmax];
     let tg = time(reps.min(5), || {
-        std::hint::black_box(a.dot(&b.t()));
+        nninit_lab::linalg::gemm(
+            &mut c,
+            &a,
+            (batch, wmax),
+            false,
+            &b,
+            (wmax, wmax),
+            true,
+            1.0,
+            false,
+        );
+        std::hint::black_box(&c);
     });
     let gemm = 2.0 * (batch * wmax * wmax) as f64 / tg / 1e9;
     outln!("mlp {spec} batch {batch}: forward+backward {:.3} s, {:.1} GFLOP/s; GEMM {batch}x{wmax}x{wmax} alone {gemm:.1} GFLOP/s ({:.0}% of it)", t, flops / t / 1e9, 100.0 * flops / t / 1e9 / gemm);

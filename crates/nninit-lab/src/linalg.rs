@@ -40,7 +40,7 @@ pub fn gemm_seconds() -> f64 {
 /// `c = alpha * op(a) * op(b) (+ c if accumulate)`, all row-major slices;
 /// `a` is `ar x ac` before `op`, transposed when `ta`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<F: Real>(
+pub fn gemm<F: Real>(
     c: &mut [F],
     a: &[F],
     ar_ac: (usize, usize),

@@ -148,3 +148,76 @@ fn bad_config_is_an_error() {
     let e = train(&mut small, &tr, &te, &cfg, |_| {}).unwrap_err();
     assert!(e.to_string().contains("out of range"), "{e}");
 }
+
+fn run_sizes(
+    sizes: &[usize],
+    act: &str,
+    epochs: usize,
+    batch: usize,
+) -> nninit_lab::train::History {
+    let (tr, te) = data();
+    let mut net = Mlp::<f32>::new(
+        sizes,
+        Activation::parse(act).unwrap(),
+        &Init::parse("kaiming_normal(nonlinearity=relu)").unwrap(),
+        &Init::Zeros,
+        0,
+    )
+    .unwrap();
+    let cfg = TrainConfig {
+        optimizer: OptimizerKind::Sgd,
+        lr: 0.03,
+        epochs,
+        batch,
+        seed: 0,
+    };
+    train(&mut net, &tr, &te, &cfg, |_| {}).unwrap()
+}
+
+fn bits(h: &nninit_lab::train::History) -> Vec<u64> {
+    h.epochs
+        .iter()
+        .flat_map(|e| {
+            [e.train_loss.to_bits(), e.test_accuracy.to_bits()]
+                .into_iter()
+                .chain(e.grad_norms.iter().map(|g| g.to_bits()))
+        })
+        .collect()
+}
+
+/// Layers wide enough that the products run on several threads (faer splits
+/// the output, not the sum): the same losses, accuracies and gradient norms
+/// bit for bit on one thread and on two.
+#[test]
+fn same_results_on_one_and_two_threads() {
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run_sizes(&[64, 1024, 1024, 10], "tanh", 1, 256))
+    };
+    let (one, two) = (on(1), on(2));
+    assert!(
+        bits(&one) == bits(&two),
+        "{:?}\n{:?}",
+        one.epochs,
+        two.epochs
+    );
+}
+
+/// The issue-15 benchmark run (64,64x10,10, ReLU, He, SGD 0.03, batch 32),
+/// pinned: an accidental change of the engine's arithmetic shows here. The
+/// values are those of the engine before the workspace rewrite (the
+/// `kaiming`/`relu` cell of `nninit experiment`'s results.json, v0.1.0).
+#[test]
+fn digits_losses_are_pinned() {
+    let h = run_sizes(
+        &[64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 10],
+        "relu",
+        2,
+        32,
+    );
+    let losses: Vec<f64> = h.epochs.iter().map(|e| e.train_loss).collect();
+    assert_eq!(losses, [1.85700334213317, 1.013990163495788]);
+}
