@@ -298,6 +298,35 @@ impl Activation {
         }
     }
 
+    /// phi of `z` in place, and phi' into `d` when given (same length): the
+    /// f64 functions of [`Activation::f`] / [`Activation::f_df`] rounded to
+    /// f32, bit for bit. tanh and the logistic take a vectorized pass with
+    /// hardware FMA (`activation_f32.rs`: an error-bounded polynomial, kept
+    /// only where it provably rounds like libm), a few times faster.
+    pub fn apply_f32(&self, z: &mut [f32], d: Option<&mut [f32]>) {
+        if let Some(d) = &d {
+            assert_eq!(d.len(), z.len(), "phi' buffer of another length");
+        }
+        match self {
+            Activation::Tanh => crate::simd::activation_f32(true, z, d),
+            Activation::Sigmoid => crate::simd::activation_f32(false, z, d),
+            _ => self.apply_f32_reference(z, d),
+        }
+    }
+
+    /// [`Activation::apply_f32`] element by element with the f64 functions.
+    pub(crate) fn apply_f32_reference(&self, z: &mut [f32], d: Option<&mut [f32]>) {
+        match d {
+            Some(d) => {
+                for (v, dv) in z.iter_mut().zip(d) {
+                    let (f, df) = self.f_df(*v as f64);
+                    (*v, *dv) = (f as f32, df as f32);
+                }
+            }
+            None => z.iter_mut().for_each(|v| *v = self.f(*v as f64) as f32),
+        }
+    }
+
     /// The init expression suited to this activation (see the module table).
     pub fn recommended_init(&self) -> String {
         match *self {

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod activation_f32;
 pub mod dist;
 pub mod dtype;
 pub mod error;

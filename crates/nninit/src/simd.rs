@@ -152,6 +152,31 @@ macro_rules! fma_dispatch {
     };
 }
 
+/// tanh (`tanh` true) or the logistic of `z` in place, and its derivative
+/// into `d`, bit for bit the f64 reference rounded to f32
+/// (`activation_f32.rs`). The fast pass needs hardware FMA: without it,
+/// `mul_add` would be a libm call and the reference itself is quicker.
+pub(crate) fn activation_f32(tanh: bool, z: &mut [f32], d: Option<&mut [f32]>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn fast(tanh: bool, z: &mut [f32], d: Option<&mut [f32]>) {
+            crate::activation_f32::blocks(tanh, z, d)
+        }
+        if has_fma() {
+            // SAFETY: `fast` only needs AVX2 and FMA, which the CPU reported
+            // just above; it touches memory only through its safe arguments.
+            return unsafe { fast(tanh, z, d) };
+        }
+    }
+    let act = if tanh {
+        crate::Activation::Tanh
+    } else {
+        crate::Activation::Sigmoid
+    };
+    act.apply_f32_reference(z, d);
+}
+
 fma_dispatch!(
     /// torch's f32 Box-Muller over whole blocks of 16 (`d.len() % 16 == 0`).
     torch_normal_f32(d: &mut [f32], mean: f32, std: f32) => {

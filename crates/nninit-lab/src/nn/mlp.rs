@@ -22,8 +22,26 @@ use nninit::Layout;
 use num_traits::Float;
 
 /// Scalars the engine runs in (f32 for probing and training, f64 for gradient checks).
-pub trait Scalar: Float + LinalgScalar + Element + Real + Send + Sync {}
-impl Scalar for f32 {}
+pub trait Scalar: Float + LinalgScalar + Element + Real + Send + Sync {
+    /// phi of `z` in place, and phi' into `d` when given: the f64 functions
+    /// of [`Activation`] rounded to `Self`.
+    #[inline]
+    fn act_slice(act: Activation, z: &mut [Self], d: Option<&mut [Self]>) {
+        super::workspace::act_slice_generic(act, z, d)
+    }
+}
+
+/// f32 takes tanh and the logistic from [`Activation::apply_f32`]: the same
+/// bits, vectorized.
+impl Scalar for f32 {
+    #[inline]
+    fn act_slice(act: Activation, z: &mut [f32], d: Option<&mut [f32]>) {
+        match act {
+            Activation::Tanh | Activation::Sigmoid => act.apply_f32(z, d),
+            _ => super::workspace::act_slice_generic(act, z, d),
+        }
+    }
+}
 impl Scalar for f64 {}
 
 /// One dense layer.

@@ -20,91 +20,87 @@ use nninit::Activation;
 /// Below this many elements an element-wise pass stays on the calling thread.
 pub(crate) const PAR_ELEMS: usize = 1 << 16;
 
+/// phi of `z` in place, and phi' into `d` when given: the f64 functions
+/// rounded to `F`, one loop per activation with its function known at
+/// compile time (no dispatch inside the loop; ReLU's has no branch at all).
+pub(crate) fn act_slice_generic<F: Scalar>(act: Activation, z: &mut [F], d: Option<&mut [F]>) {
+    #[inline(always)]
+    fn run<F: Scalar>(
+        z: &mut [F],
+        d: Option<&mut [F]>,
+        f: impl Fn(f64) -> f64,
+        f_df: impl Fn(f64) -> (f64, f64),
+    ) {
+        match d {
+            Some(d) => {
+                for (v, dv) in z.iter_mut().zip(d) {
+                    let (a, b) = f_df(Element::to_f64(*v));
+                    (*v, *dv) = (F::from_f64(a), F::from_f64(b));
+                }
+            }
+            None => z
+                .iter_mut()
+                .for_each(|v| *v = F::from_f64(f(Element::to_f64(*v)))),
+        }
+    }
+    macro_rules! with {
+        ($a:expr) => {
+            run(z, d, |x| ($a).f(x), |x| ($a).f_df(x))
+        };
+    }
+    match act {
+        Activation::Relu => with!(Activation::Relu),
+        Activation::Tanh => with!(Activation::Tanh),
+        Activation::Sigmoid => with!(Activation::Sigmoid),
+        a @ Activation::LeakyRelu { .. } => with!(a),
+        a => with!(a),
+    }
+}
+
 /// `z` (`rows x n`, row-major) gets `b` added to every row; then, when `act`
-/// is given, `z` becomes phi(z) and `d` phi'(z), both computed in f64 from
-/// the f32 pre-activation and rounded back, as the reference pass does.
+/// is given, `z` becomes phi(z) and `d` phi'(z) (`Scalar::act_slice`: the f64
+/// functions of the f32 pre-activation rounded back, as the reference pass).
 pub(crate) fn bias_activation<F: Scalar>(
     z: &mut [F],
     b: &[F],
     act: Option<Activation>,
     d: Option<&mut [F]>,
 ) {
-    // one loop per activation, its function known at compile time (so the
-    // element-wise loop has no dispatch in it, and ReLU's none at all)
-    match act {
-        None => bias_then(z, b, None::<fn(f64) -> (f64, f64)>, d),
-        Some(Activation::Relu) => bias_then(z, b, Some(|x| Activation::Relu.f_df(x)), d),
-        Some(Activation::Tanh) => bias_then(z, b, Some(|x| Activation::Tanh.f_df(x)), d),
-        Some(Activation::Sigmoid) => bias_then(z, b, Some(|x| Activation::Sigmoid.f_df(x)), d),
-        Some(a @ Activation::LeakyRelu { .. }) => bias_then(z, b, Some(move |x| a.f_df(x)), d),
-        Some(a) => bias_then(z, b, Some(move |x| a.f_df(x)), d),
-    }
-}
-
-fn bias_then<F: Scalar, G: Fn(f64) -> (f64, f64) + Sync>(
-    z: &mut [F],
-    b: &[F],
-    f_df: Option<G>,
-    d: Option<&mut [F]>,
-) {
     let n = b.len();
-    let row = |z: &mut [F], d: Option<&mut [F]>| {
-        for (v, &bj) in z.iter_mut().zip(b) {
-            *v += bj;
+    let rows = |z: &mut [F], d: Option<&mut [F]>| {
+        for r in z.chunks_mut(n) {
+            for (v, &bj) in r.iter_mut().zip(b) {
+                *v += bj;
+            }
         }
-        match (&f_df, d) {
-            (None, _) => {}
-            (Some(f_df), None) => {
-                for v in z.iter_mut() {
-                    *v = F::from_f64(f_df(Element::to_f64(*v)).0);
-                }
-            }
-            (Some(f_df), Some(d)) => {
-                for (v, dv) in z.iter_mut().zip(d) {
-                    let (f, df) = f_df(Element::to_f64(*v));
-                    *v = F::from_f64(f);
-                    *dv = F::from_f64(df);
-                }
-            }
+        if let Some(act) = act {
+            F::act_slice(act, z, d);
         }
     };
     if z.len() < PAR_ELEMS {
-        match d {
-            Some(d) => z
-                .chunks_mut(n)
-                .zip(d.chunks_mut(n))
-                .for_each(|(z, d)| row(z, Some(d))),
-            None => z.chunks_mut(n).for_each(|z| row(z, None)),
-        }
+        rows(z, d);
     } else {
+        // whole rows per task (about 16k values each)
         use rayon::prelude::*;
+        let per = n * (16_384 / n).max(1);
         match d {
             Some(d) => z
-                .par_chunks_mut(n)
-                .zip(d.par_chunks_mut(n))
-                .for_each(|(z, d)| row(z, Some(d))),
-            None => z.par_chunks_mut(n).for_each(|z| row(z, None)),
+                .par_chunks_mut(per)
+                .zip(d.par_chunks_mut(per))
+                .for_each(|(z, d)| rows(z, Some(d))),
+            None => z.par_chunks_mut(per).for_each(|z| rows(z, None)),
         }
     }
 }
 
-/// `a = phi(a)` element-wise (f64 function, rounded back).
+/// `a = phi(a)` element-wise.
 pub(crate) fn activate<F: Scalar>(a: &mut [F], act: Activation) {
-    fn run<F: Scalar>(a: &mut [F], f: impl Fn(f64) -> f64 + Sync) {
-        let f = |v: &mut F| *v = F::from_f64(f(Element::to_f64(*v)));
-        if a.len() < PAR_ELEMS {
-            a.iter_mut().for_each(f);
-        } else {
-            use rayon::prelude::*;
-            a.par_iter_mut().for_each(f);
-        }
-    }
-    // one loop per activation, its function known at compile time
-    match act {
-        Activation::Relu => run(a, |x| Activation::Relu.f(x)),
-        Activation::Tanh => run(a, |x| Activation::Tanh.f(x)),
-        Activation::Sigmoid => run(a, |x| Activation::Sigmoid.f(x)),
-        other => run(a, move |x| other.f(x)),
+    if a.len() < PAR_ELEMS {
+        F::act_slice(act, a, None);
+    } else {
+        use rayon::prelude::*;
+        a.par_chunks_mut(16_384)
+            .for_each(|c| F::act_slice(act, c, None));
     }
 }
 
