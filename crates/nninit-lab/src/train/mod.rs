@@ -201,9 +201,10 @@ pub fn train(
                 break 'outer;
             }
             t = t.saturating_add(1);
+            let mut bad_weights = None;
             for (l, layer) in net.layers.iter_mut().enumerate() {
                 grad_sum[l] += norms2[l].sqrt();
-                opt.step(
+                let finite = opt.step(
                     &mut layer.w,
                     &mut layer.b,
                     &ws.dw[l],
@@ -211,11 +212,11 @@ pub fn train(
                     &mut state[l],
                     t,
                 );
+                if !finite && bad_weights.is_none() {
+                    bad_weights = Some(l);
+                }
             }
-            if let Some(l) = net.layers.iter().position(|l| {
-                !(all_finite(l.w.as_slice().expect("standard layout"))
-                    && all_finite(l.b.as_slice().expect("contiguous")))
-            }) {
+            if let Some(l) = bad_weights {
                 diverged_at = Some(Divergence {
                     epoch,
                     step: step + 1,

@@ -9,7 +9,7 @@
 //!   whatever its gradient's scale, which is why Adam can train through
 //!   gradients that plain SGD would find vanishingly small.
 
-use ndarray::{Array1, Array2, Zip};
+use ndarray::{Array1, Array2};
 use nninit::error::Result;
 use nninit::Error;
 use serde::Serialize;
@@ -83,7 +83,9 @@ const B2: f32 = 0.999;
 const EPS: f32 = 1e-8;
 
 impl Optimizer {
-    /// Update one layer in place; `t` is the 1-based step count (Adam's bias correction).
+    /// Update one layer in place; `t` is the 1-based step count (Adam's bias
+    /// correction). Returns whether every updated weight and bias is finite
+    /// (checked in the same pass as the update).
     pub(crate) fn step(
         &self,
         w: &mut Array2<f32>,
@@ -92,48 +94,56 @@ impl Optimizer {
         gb: &Array1<f32>,
         s: &mut LayerState,
         t: i32,
-    ) {
+    ) -> bool {
+        let w = w.as_slice_mut().expect("standard layout");
+        let b = b.as_slice_mut().expect("contiguous");
+        let gb = gb.as_slice().expect("contiguous");
+        let gw = gw.as_slice().expect("standard layout");
         let lr = self.lr;
+        // an exponent of all ones is inf or NaN
+        let bad = |x: f32| u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000);
+        let mut nonfinite = 0u32;
         match self.kind {
             OptimizerKind::Sgd => {
-                Zip::from(&mut *w).and(gw).for_each(|w, &g| *w -= lr * g);
-                Zip::from(&mut *b).and(gb).for_each(|b, &g| *b -= lr * g);
+                for (p, g) in [(&mut *w, gw), (&mut *b, gb)] {
+                    for (p, &g) in p.iter_mut().zip(g) {
+                        *p -= lr * g;
+                        nonfinite |= bad(*p);
+                    }
+                }
             }
             OptimizerKind::Momentum => {
-                Zip::from(&mut *w)
-                    .and(gw)
-                    .and(&mut s.m_w)
-                    .for_each(|w, &g, v| {
+                let (mw, mb) = (
+                    s.m_w.as_slice_mut().expect("standard layout"),
+                    s.m_b.as_slice_mut().expect("contiguous"),
+                );
+                for (p, g, v) in [(&mut *w, gw, mw), (&mut *b, gb, mb)] {
+                    for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
                         *v = MOMENTUM * *v + g;
-                        *w -= lr * *v;
-                    });
-                Zip::from(&mut *b)
-                    .and(gb)
-                    .and(&mut s.m_b)
-                    .for_each(|b, &g, v| {
-                        *v = MOMENTUM * *v + g;
-                        *b -= lr * *v;
-                    });
+                        *p -= lr * *v;
+                        nonfinite |= bad(*p);
+                    }
+                }
             }
             OptimizerKind::Adam => {
                 let c1 = 1.0 - B1.powi(t);
                 let c2 = 1.0 - B2.powi(t);
-                let upd = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
-                    *m = B1 * *m + (1.0 - B1) * g;
-                    *v = B2 * *v + (1.0 - B2) * g * g;
-                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + EPS);
-                };
-                Zip::from(&mut *w)
-                    .and(gw)
-                    .and(&mut s.m_w)
-                    .and(&mut s.v_w)
-                    .for_each(|p, &g, m, v| upd(p, g, m, v));
-                Zip::from(&mut *b)
-                    .and(gb)
-                    .and(&mut s.m_b)
-                    .and(&mut s.v_b)
-                    .for_each(|p, &g, m, v| upd(p, g, m, v));
+                let LayerState { m_w, v_w, m_b, v_b } = s;
+                let m_w = m_w.as_slice_mut().expect("standard layout");
+                let v_w = v_w.as_slice_mut().expect("standard layout");
+                let m_b = m_b.as_slice_mut().expect("contiguous");
+                let v_b = v_b.as_slice_mut().expect("contiguous");
+                for (p, g, m, v) in [(&mut *w, gw, m_w, v_w), (&mut *b, gb, m_b, v_b)] {
+                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                    {
+                        *m = B1 * *m + (1.0 - B1) * g;
+                        *v = B2 * *v + (1.0 - B2) * g * g;
+                        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + EPS);
+                        nonfinite |= bad(*p);
+                    }
+                }
             }
         }
+        nonfinite == 0
     }
 }
