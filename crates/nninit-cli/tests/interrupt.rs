@@ -164,26 +164,20 @@ fn checkpoint_rewrite_interrupted_keeps_the_previous_run_whole() {
     let cfg = d.join("config.json");
     // ~1.1 GB of f32 in 100 MB shards: several shards complete before the signal
     std::fs::write(&cfg, r#"{"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 4, "num_attention_heads": 32, "num_key_value_heads": 4}"#).unwrap();
-    let first = Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args([
-            "init",
-            "--hf-config",
-            "config.json",
-            "--seed",
-            "1",
-            "--max-shard-size",
-            "100MB",
-            "--out",
-            "ckpt",
-        ])
-        .current_dir(&d)
-        .output()
-        .unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    let init = |seed: &str, shard: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_nninit"))
+            .args(["init", "--hf-config", "config.json", "--seed", seed])
+            .args(["--max-shard-size", shard, "--out", "ckpt"])
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    init("1", "100MB");
     let before = snapshot(&d.join("ckpt"));
     assert!(before.len() > 4, "{} files", before.len());
     let staged_shards = || {
@@ -232,26 +226,7 @@ fn checkpoint_rewrite_interrupted_keeps_the_previous_run_whole() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
     // and run to the end, the new run replaces the old one whole
-    let second = Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args([
-            "init",
-            "--hf-config",
-            "config.json",
-            "--seed",
-            "2",
-            "--max-shard-size",
-            "300MB",
-            "--out",
-            "ckpt",
-        ])
-        .current_dir(&d)
-        .output()
-        .unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    init("2", "300MB");
     let after = snapshot(&d.join("ckpt"));
     let names: Vec<&str> = after.iter().map(|(n, _)| n.as_str()).collect();
     let shards: Vec<&&str> = names
