@@ -253,6 +253,50 @@ fn hf_configs_write_the_expected_names_and_shards() {
     assert!(emb[..8 * 4].iter().any(|&b| b != 0));
 }
 
+/// Shards are written side by side (one writer per core): every tensor's
+/// bytes are those of the same checkpoint written as one file.
+#[test]
+fn sharded_checkpoints_hold_the_bytes_of_the_single_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, r#"{"model_type": "gpt2", "vocab_size": 300, "n_positions": 16, "n_embd": 16, "n_layer": 3, "n_head": 2}"#).unwrap();
+    let write = |shard: &str, out: &str| {
+        nninit()
+            .args(["init", "--hf-config"])
+            .arg(&cfg)
+            .args(["--seed", "3", "--max-shard-size", shard, "--out"])
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+    };
+    write("5GB", "one");
+    write("4000B", "many");
+    let one = load(&dir.path().join("one/model.safetensors"));
+    let one = safetensors::SafeTensors::deserialize(&one).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&load(&dir.path().join("many/model.safetensors.index.json")))
+            .unwrap();
+    let map = index["weight_map"].as_object().unwrap();
+    let shards: std::collections::BTreeSet<&str> =
+        map.values().map(|v| v.as_str().unwrap()).collect();
+    assert!(shards.len() >= 4, "{} shards", shards.len());
+    let mut seen = 0;
+    for shard in shards {
+        let bytes = load(&dir.path().join("many").join(shard));
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        for (name, view) in st.tensors() {
+            assert_eq!(
+                map[&name].as_str().unwrap(),
+                shard,
+                "{name} in the wrong shard"
+            );
+            assert_eq!(view.data(), one.tensor(&name).unwrap().data(), "{name}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, one.len());
+}
+
 #[test]
 fn inspect_warns_about_symmetry_and_rejects_truncation() {
     let dir = tempfile::tempdir().unwrap();

@@ -190,25 +190,59 @@ pub fn write_checkpoint(
             format!("model-{:05}-of-{:05}.safetensors", k + 1, n)
         }
     };
-    let mut files = Vec::new();
-    let mut done = 0u64;
-    for (k, shard) in shards.iter().enumerate() {
-        if !part.owns(k) {
-            continue;
+    // this part's shards, written by up to one writer per core at once: a
+    // write() into one file is one thread's copy into the page cache (the
+    // file's lock serializes writers), so several files go faster side by
+    // side; each file's bytes do not depend on which writer made it
+    let mine: Vec<usize> = (0..n).filter(|&k| part.owns(k)).collect();
+    let done: Vec<std::sync::atomic::AtomicU64> = mine
+        .iter()
+        .map(|_| std::sync::atomic::AtomicU64::new(0))
+        .collect();
+    let report = || {
+        progress(
+            done.iter()
+                .map(|d| d.load(std::sync::atomic::Ordering::Relaxed))
+                .sum(),
+        )
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::Mutex::new(None::<Error>);
+    let writers = rayon::current_num_threads().clamp(1, mine.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..writers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&k) = mine.get(i) else { return };
+                if failed.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                    return;
+                }
+                let meta = provenance(seed, &shards[k], &[("model_type", model_type.clone())]);
+                let r = save_as(
+                    &claim.target().join(file_of(k)),
+                    Format::Safetensors,
+                    &shards[k],
+                    seed,
+                    &meta,
+                    &|b| {
+                        done[i].store(b, std::sync::atomic::Ordering::Relaxed);
+                        report();
+                    },
+                );
+                if let Err(e) = r {
+                    failed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
+                    return;
+                }
+            });
         }
-        let file = file_of(k);
-        let meta = provenance(seed, shard, &[("model_type", model_type.clone())]);
-        save_as(
-            &claim.target().join(&file),
-            Format::Safetensors,
-            shard,
-            seed,
-            &meta,
-            &|b| progress(done + b),
-        )?;
-        done += data_bytes(shard)?;
-        files.push(file);
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
     }
+    let mut files: Vec<String> = mine.iter().map(|&k| file_of(k)).collect();
     if part.index == 1 {
         if n > 1 {
             let mut weight_map = serde_json::Map::new();
