@@ -225,8 +225,22 @@ impl<F: Scalar> Mlp<F> {
     }
 
     /// Output of the network only.
+    /// (The forward pass's arithmetic, keeping nothing but the running
+    /// activations: each layer's output becomes the next layer's input in place.)
     pub fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
-        self.forward(x).pre.pop().expect("at least one layer")
+        let n = self.layers.len();
+        let mut a = x.to_owned();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mut z = matmul(&a, false, &layer.w, true);
+            bias_activation(
+                z.as_slice_mut().expect("fresh array"),
+                layer.b.as_slice().expect("contiguous"),
+                (l + 1 < n).then_some(self.activation),
+                None,
+            );
+            a = z;
+        }
+        a
     }
 
     /// Backward pass from dL/d(output).
