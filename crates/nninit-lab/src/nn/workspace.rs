@@ -104,14 +104,18 @@ pub(crate) fn activate<F: Scalar>(a: &mut [F], act: Activation) {
     }
 }
 
-/// `z = phi'(z)` element-wise (f64 function, rounded back).
+/// `z = phi'(z)` element-wise (the f64 derivative, rounded back; through
+/// `Scalar::act_slice`, so tanh and the logistic take the fast exact path).
 pub(crate) fn derivative<F: Scalar>(z: &mut [F], act: Activation) {
-    let f = |v: &mut F| *v = F::from_f64(act.df(Element::to_f64(*v)));
+    let run = |z: &mut [F]| {
+        let mut phi = z.to_vec();
+        F::act_slice(act, &mut phi, Some(z));
+    };
     if z.len() < PAR_ELEMS {
-        z.iter_mut().for_each(f);
+        run(z);
     } else {
         use rayon::prelude::*;
-        z.par_iter_mut().for_each(f);
+        z.par_chunks_mut(16_384).for_each(run);
     }
 }
 
