@@ -76,10 +76,11 @@ pub fn line_chart(
     } else {
         10
     };
-    // a log axis spanning a decade or more is labelled at powers of ten only
+    // a log axis spanning decades is labelled at powers of ten only
     // (plotters also marks 2, 3, ... 9 between them, which crowd together);
     // a narrower one gets every mark with two significant digits
-    let decades = log_y && y1 / y0 >= 10.0;
+    // (at least two powers of ten on the axis; with fewer, every mark is labelled)
+    let decades = log_y && y1.log10().floor() - y0.log10().ceil() >= 1.0;
     let y_format = move |v: &f64| -> String {
         if !decades {
             return format!("{v:.2}");
