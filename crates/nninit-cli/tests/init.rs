@@ -864,6 +864,32 @@ fn directory_outputs_hold_exactly_one_runs_files() {
             .filter(|n| n.starts_with(".nninit-"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+        // an output directory reached through a symlink: the link stays a
+        // link to the directory, which holds the new run
+        let real = d.join("real-ck");
+        std::fs::create_dir(&real).unwrap();
+        let link = d.join("link-ck");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        for seed in ["1", "2"] {
+            nninit()
+                .args(["init", "--hf-config"])
+                .arg(&cfg)
+                .args(["--seed", seed, "--out"])
+                .arg(&link)
+                .assert()
+                .success();
+        }
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(names(&real), ["config.json", "model.safetensors"]);
+        let left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".nninit-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
         // a file the user put into nninit's directory survives reruns
         std::fs::write(out.join("README.md"), b"my notes").unwrap();
         init("5", "5GB");

@@ -76,6 +76,9 @@ fn ours(name: &str, old: &[String]) -> bool {
 /// are replaced in place.
 pub fn claim(dir: &Path, force: bool, shared: bool) -> Result<Claim> {
     std::fs::create_dir_all(dir).map_err(io("cannot create directory", dir))?;
+    // a symlink to a directory stays a symlink: the run works on (and swaps)
+    // the directory it points to
+    let dir = &std::fs::canonicalize(dir).map_err(io("cannot resolve", dir))?;
     // the lock is taken on the directory itself (flock on its descriptor):
     // no lock file among the outputs
     let lock = if shared {
