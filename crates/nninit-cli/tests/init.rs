@@ -890,6 +890,25 @@ fn directory_outputs_hold_exactly_one_runs_files() {
             .filter(|n| n.starts_with(".nninit-"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+        // run from inside the output directory: it is not swapped away from
+        // under the working directory (written in place instead)
+        use std::os::unix::fs::MetadataExt;
+        let inside = d.join("inside");
+        std::fs::create_dir_all(&inside).unwrap();
+        let inode = std::fs::metadata(&inside).unwrap().ino();
+        for seed in ["1", "2"] {
+            nninit()
+                .current_dir(&inside)
+                .args(["init", "--layers", "4,3,2", "--seed", seed, "--out", "."])
+                .assert()
+                .success();
+        }
+        assert_eq!(
+            std::fs::metadata(&inside).unwrap().ino(),
+            inode,
+            "the working directory was swapped away"
+        );
+        assert_eq!(names(&inside), ["b1.npy", "b2.npy", "w1.npy", "w2.npy"]);
         // a file the user put into nninit's directory survives reruns
         std::fs::write(out.join("README.md"), b"my notes").unwrap();
         init("5", "5GB");

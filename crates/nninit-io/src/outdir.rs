@@ -17,7 +17,8 @@
 //! the previous run's files this run did not rewrite are removed at the end
 //! (only names the previous manifest lists): with `--force` beside files
 //! nninit did not write, for the concurrent parts of one `--part I/N` run,
-//! for a directory that is a mount point, and off Linux.
+//! for a directory that is a mount point or holds the working directory, and
+//! off Linux.
 
 use nninit::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -130,7 +131,12 @@ pub fn claim(dir: &Path, force: bool, shared: bool) -> Result<Claim> {
         }
     };
     let beside_foreign = present.iter().any(|n| !ours(n, &old));
-    let stage = if shared || beside_foreign {
+    // swapping the working directory (or one above it) away would leave
+    // this process, and the shell that started it, in a deleted directory
+    let holds_cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .is_ok_and(|cwd| cwd.starts_with(dir));
+    let stage = if shared || beside_foreign || holds_cwd {
         None
     } else {
         stage_beside(dir)?
