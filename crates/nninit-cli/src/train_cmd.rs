@@ -67,6 +67,17 @@ pub fn default_lr(opt: OptimizerKind) -> f64 {
     }
 }
 
+/// The progress bar: the count is of finished epochs and the message quotes
+/// the epoch it comes from, so the label never reads as the epoch still running.
+const PROGRESS: &str = "{bar:30} {pos}/{len} epochs done  {msg}";
+
+fn progress_message(e: &nninit_lab::train::EpochRecord) -> String {
+    format!(
+        "epoch {}: loss {:.4}, test acc {:.3}",
+        e.epoch, e.train_loss, e.test_accuracy
+    )
+}
+
 pub fn run(a: TrainArgs) -> Result<(), Failure> {
     // validate every flag before any work or output
     let sizes = parse_layers(&a.layers).map_err(lib)?;
@@ -116,17 +127,9 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
     let probe_batch = data::sample_rows(&tr, 128, a.seed);
     let (mut net, _) = probe::build(&pcfg, &probe_batch.x).map_err(lib)?;
     let bar = ProgressBar::new(cfg.epochs as u64);
-    bar.set_style(
-        // the count is of finished epochs and the message quotes the epoch it
-        // comes from, so the label never reads as the epoch still running
-        ProgressStyle::with_template("{bar:30} {pos}/{len} epochs done  {msg}")
-            .expect("valid template"),
-    );
+    bar.set_style(ProgressStyle::with_template(PROGRESS).expect("valid template"));
     let hist = train(&mut net, &tr, &te, &cfg, |e| {
-        bar.set_message(format!(
-            "epoch {}: loss {:.4}, test acc {:.3}",
-            e.epoch, e.train_loss, e.test_accuracy
-        ));
+        bar.set_message(progress_message(e));
         bar.inc(1);
     })
     .map_err(lib)?;
@@ -228,4 +231,29 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After epoch 3 of 30 the bar reads "3/30 epochs done  epoch 3: ...":
+    /// the count and the figures are of the same, finished epoch.
+    #[test]
+    fn progress_names_the_finished_epoch() {
+        let bar = ProgressBar::hidden();
+        bar.set_length(30);
+        bar.set_style(ProgressStyle::with_template(PROGRESS).unwrap());
+        let e = nninit_lab::train::EpochRecord {
+            epoch: 3,
+            train_loss: 0.5,
+            test_accuracy: 0.9,
+            grad_norms: vec![],
+        };
+        bar.set_message(progress_message(&e));
+        bar.set_position(3);
+        assert_eq!(bar.message(), "epoch 3: loss 0.5000, test acc 0.900");
+        assert_eq!(bar.position(), 3);
+        assert!(PROGRESS.contains("{pos}/{len} epochs done"));
+    }
 }
