@@ -78,3 +78,10 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # Leave without running C++ static destructors: torch's gloo backend can
+    # abort in them ("terminate called without an active exception", seen
+    # once in about 30 runs here) after the work is done and the group is
+    # destroyed. The results were saved and every rank passed the barrier.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
