@@ -2,7 +2,7 @@
 //! pass needs is allocated once per run (for the largest batch) and reused
 //! by every step; bias, activation and its derivative are one pass over
 //! each layer's output; element-wise work runs on the calling thread below a
-//! size where spreading it pays.
+//! size where spreading it pays (measured: `par_elems`).
 //!
 //! The arithmetic is exactly that of [`Mlp::forward`] and [`Mlp::backward`]
 //! (the same products with the same shapes, the same f64 activation
@@ -17,8 +17,21 @@ use ndarray::{Array1, Array2};
 use nninit::dtype::Element;
 use nninit::Activation;
 
-/// Below this many elements an element-wise pass stays on the calling thread.
-pub(crate) const PAR_ELEMS: usize = 1 << 16;
+/// Below this many elements an element-wise pass stays on the calling
+/// thread: spreading it pays once a pass costs some 100 us. Measured here
+/// (`threshold::measure_parallel_threshold`, 2 cores; serial / 2 threads):
+/// ReLU with its derivative 21 / 41 us at 64k elements, 96 / 83 us at 256k;
+/// tanh 127 / 127 us at 16k, 508 / 342 us at 64k.
+fn par_elems(act: Option<Activation>) -> usize {
+    match act {
+        None
+        | Some(Activation::Relu)
+        | Some(Activation::LeakyRelu { .. })
+        | Some(Activation::Linear) => 1 << 18,
+        // a transcendental function per element
+        Some(_) => 1 << 15,
+    }
+}
 
 /// phi of `z` in place, and phi' into `d` when given: the f64 functions
 /// rounded to `F`, one loop per activation with its function known at
@@ -77,7 +90,7 @@ pub(crate) fn bias_activation<F: Scalar>(
             F::act_slice(act, z, d);
         }
     };
-    if z.len() < PAR_ELEMS {
+    if z.len() < par_elems(act) {
         rows(z, d);
     } else {
         // whole rows per task (about 16k values each)
@@ -95,7 +108,7 @@ pub(crate) fn bias_activation<F: Scalar>(
 
 /// `a = phi(a)` element-wise.
 pub(crate) fn activate<F: Scalar>(a: &mut [F], act: Activation) {
-    if a.len() < PAR_ELEMS {
+    if a.len() < par_elems(Some(act)) {
         F::act_slice(act, a, None);
     } else {
         use rayon::prelude::*;
@@ -111,7 +124,7 @@ pub(crate) fn derivative<F: Scalar>(z: &mut [F], act: Activation) {
         let mut phi = z.to_vec();
         F::act_slice(act, &mut phi, Some(z));
     };
-    if z.len() < PAR_ELEMS {
+    if z.len() < par_elems(Some(act)) {
         run(z);
     } else {
         use rayon::prelude::*;
@@ -121,7 +134,7 @@ pub(crate) fn derivative<F: Scalar>(z: &mut [F], act: Activation) {
 
 /// `g *= d` element-wise (the backward signal through phi').
 pub(crate) fn times<F: Scalar>(g: &mut [F], d: &[F]) {
-    if g.len() < PAR_ELEMS {
+    if g.len() < par_elems(None) {
         g.iter_mut().zip(d).for_each(|(g, &d)| *g *= d);
     } else {
         use rayon::prelude::*;
@@ -377,5 +390,52 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod threshold {
+    use super::*;
+
+    /// Not a test: prints serial against parallel time of the fused
+    /// element-wise pass, to place `par_elems` (run with --ignored --nocapture).
+    #[test]
+    #[ignore]
+    fn measure_parallel_threshold() {
+        use rayon::prelude::*;
+        for act in [Activation::Relu, Activation::Tanh] {
+            for n in [4096usize, 16384, 65536, 262144, 1 << 20] {
+                let b = vec![0.1f32; 64];
+                let mut z: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.03 - 1.4).collect();
+                let mut d = vec![0f32; n];
+                let reps = (1 << 24) / n;
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    bias_then_serial(&mut z, &b, act, &mut d);
+                }
+                let serial = t.elapsed().as_secs_f64() / reps as f64;
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    z.par_chunks_mut(16_384)
+                        .zip(d.par_chunks_mut(16_384))
+                        .for_each(|(z, d)| bias_then_serial(z, &b, act, d));
+                }
+                let par = t.elapsed().as_secs_f64() / reps as f64;
+                println!(
+                    "{act:?} n={n}: serial {:.1} us, parallel {:.1} us",
+                    serial * 1e6,
+                    par * 1e6
+                );
+            }
+        }
+    }
+
+    fn bias_then_serial(z: &mut [f32], b: &[f32], act: Activation, d: &mut [f32]) {
+        for r in z.chunks_mut(b.len()) {
+            for (v, &bj) in r.iter_mut().zip(b) {
+                *v += bj;
+            }
+        }
+        f32::act_slice(act, z, Some(d));
     }
 }
