@@ -95,8 +95,11 @@ pub fn batch(a: &ProbeArgs, cfg: &ProbeConfig) -> Result<(Array2<f32>, Vec<usize
     let n0 = cfg.sizes[0];
     let classes = *cfg.sizes.last().expect("sizes");
     if a.data.eq_ignore_ascii_case("gaussian") {
-        // the batch, then (in the probe) the network and its activations:
-        // check the batch itself before allocating it
+        // the whole job (network, activations) and the batch itself are
+        // checked before the batch is drawn
+        if !a.theory_only {
+            nninit_lab::probe::check_memory(&cfg.sizes, a.batch)?;
+        }
         let need = (a.batch as u64)
             .checked_mul(n0 as u64)
             .and_then(|n| n.checked_mul(4))

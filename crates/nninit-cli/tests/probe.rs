@@ -162,3 +162,27 @@ fn bad_input_exits_2() {
         );
     }
 }
+
+/// A network that cannot fit is refused before anything of it is made: with
+/// the address space limited to 1 GiB, `--layers 16777216,16777216` (2^48
+/// weights) exits 2 naming its size, instead of drawing an 8 GB input batch
+/// first (which under this limit aborts the process).
+#[cfg(unix)]
+#[test]
+fn a_network_too_large_is_refused_before_its_batch_is_drawn() {
+    let bin = assert_cmd::cargo::cargo_bin("nninit");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1048576; exec '{}' probe --layers 16777216,16777216",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("281474976710656 parameters") && err.contains("PB"),
+        "{err}"
+    );
+}

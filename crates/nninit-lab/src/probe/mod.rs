@@ -277,31 +277,36 @@ pub fn gaussian_batch(
     (Array2::from_shape_vec((batch, n0), x).expect("batch*n0"), y)
 }
 
-/// Build the network (running LSUV on `x` if asked).
-pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec<LsuvLayer>>)> {
-    // weights, their gradient buffer, and per layer the batch's pre-activations,
-    // activations and backward signal, in f32
-    let params: u64 = cfg
-        .sizes
+/// Whether probing an MLP of `sizes` on a batch of `rows` fits in the memory
+/// available: the weights and their gradient buffer, and per layer the
+/// batch's pre-activations, activations and backward signal, in f32. Checked
+/// before anything of the job is allocated (the CLI calls it before drawing
+/// the batch).
+pub fn check_memory(sizes: &[usize], rows: usize) -> Result<()> {
+    let params: u64 = sizes
         .windows(2)
         .map(|w| (w[0] as u64).saturating_mul(w[1] as u64))
         .fold(0u64, u64::saturating_add);
-    let acts: u64 = cfg
-        .sizes
+    let acts: u64 = sizes
         .iter()
         .map(|&s| s as u64)
-        .sum::<u64>()
-        .saturating_mul(x.nrows() as u64);
+        .fold(0u64, u64::saturating_add)
+        .saturating_mul(rows as u64);
     let what = format!(
         "network of {} weight layers with {params} parameters",
-        cfg.sizes.len() - 1
+        sizes.len() - 1
     );
     nninit_io::check_memory(
         &what,
         params
             .saturating_mul(8)
             .saturating_add(acts.saturating_mul(12)),
-    )?;
+    )
+}
+
+/// Build the network (running LSUV on `x` if asked).
+pub fn build(cfg: &ProbeConfig, x: &Array2<f32>) -> Result<(Mlp<f32>, Option<Vec<LsuvLayer>>)> {
+    check_memory(&cfg.sizes, x.nrows())?;
     match &cfg.init {
         WeightInit::Tensor(init) => Ok((
             Mlp::with_rng(
