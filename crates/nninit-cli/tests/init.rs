@@ -669,7 +669,8 @@ fn outputs_and_sizes_are_checked_before_any_work() {
         .args(["probe", "--layers", "16777216,2", "--batch", "1048576"])
         .assert()
         .code(2);
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("input batch"));
+    // refused by the whole job's estimate, before the batch is drawn
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("on a batch of 1048576"));
 }
 
 #[test]

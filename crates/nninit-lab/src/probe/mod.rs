@@ -293,7 +293,7 @@ pub fn check_memory(sizes: &[usize], rows: usize) -> Result<()> {
         .fold(0u64, u64::saturating_add)
         .saturating_mul(rows as u64);
     let what = format!(
-        "network of {} weight layers with {params} parameters",
+        "network of {} weight layers with {params} parameters, on a batch of {rows}",
         sizes.len() - 1
     );
     nninit_io::check_memory(
