@@ -113,6 +113,18 @@ fn matmul_into<F: Scalar>(c: &mut Array2<F>, a: &Array2<F>, ta: bool, b: &Array2
     );
 }
 
+/// `a W^T + b` for one layer, then phi in place when `act` is given.
+fn affine<F: Scalar>(layer: &Dense<F>, a: &Array2<F>, act: Option<Activation>) -> Array2<F> {
+    let mut z = matmul(a, false, &layer.w, true);
+    bias_activation(
+        z.as_slice_mut().expect("fresh array"),
+        layer.b.as_slice().expect("contiguous"),
+        act,
+        None,
+    );
+    z
+}
+
 /// The sum of `g`'s rows, added in row order (the order the training
 /// step's workspace uses too).
 pub(crate) fn sum_rows<F: Scalar>(g: &Array2<F>) -> Array1<F> {
@@ -204,13 +216,7 @@ impl<F: Scalar> Mlp<F> {
         let mut pre = Vec::with_capacity(n);
         let mut a = x.to_owned();
         for (l, layer) in self.layers.iter().enumerate() {
-            let mut z = matmul(&a, false, &layer.w, true);
-            bias_activation(
-                z.as_slice_mut().expect("fresh array"),
-                layer.b.as_slice().expect("contiguous"),
-                None,
-                None,
-            );
+            let z = affine(layer, &a, None);
             inputs.push(a);
             a = if l + 1 < n {
                 let mut next = z.clone();
@@ -231,14 +237,7 @@ impl<F: Scalar> Mlp<F> {
         let n = self.layers.len();
         let mut a = x.to_owned();
         for (l, layer) in self.layers.iter().enumerate() {
-            let mut z = matmul(&a, false, &layer.w, true);
-            bias_activation(
-                z.as_slice_mut().expect("fresh array"),
-                layer.b.as_slice().expect("contiguous"),
-                (l + 1 < n).then_some(self.activation),
-                None,
-            );
-            a = z;
+            a = affine(layer, &a, (l + 1 < n).then_some(self.activation));
         }
         a
     }

@@ -65,7 +65,6 @@ pub(crate) fn act_slice_generic<F: Scalar>(act: Activation, z: &mut [F], d: Opti
         Activation::Relu => with!(Activation::Relu),
         Activation::Tanh => with!(Activation::Tanh),
         Activation::Sigmoid => with!(Activation::Sigmoid),
-        a @ Activation::LeakyRelu { .. } => with!(a),
         a => with!(a),
     }
 }
