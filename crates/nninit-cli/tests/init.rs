@@ -944,3 +944,111 @@ fn directory_outputs_hold_exactly_one_runs_files() {
         );
     }
 }
+
+/// Run `nninit args` in `dir` with writes limited to `limit` bytes per file
+/// (RLIMIT_FSIZE, SIGXFSZ ignored: a write past it fails with EFBIG);
+/// returns (exit code, stderr), or panics if it has not ended in 60 s.
+#[cfg(unix)]
+fn run_with_file_limit(dir: &Path, args: &[&str], limit: u64) -> (i32, String) {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: setrlimit and signal are async-signal-safe; run in the child
+    // between fork and exec
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit as libc::rlim_t,
+                rlim_max: limit as libc::rlim_t,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            panic!("`nninit {}` hung after a failed write", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// A write that fails halfway through a tensor (the file system full, a
+/// file size limit) is reported and leaves nothing: it used to hang, the
+/// generator thread waiting forever for a buffer back. On disk (streaming
+/// writer) and, where there is one, on tmpfs (parallel writer).
+#[cfg(unix)]
+#[test]
+fn a_write_that_fails_midway_is_reported_not_hung() {
+    let disk = tempfile::tempdir().unwrap();
+    let shm = tempfile::tempdir_in("/dev/shm").ok();
+    let mut dirs = vec![disk.path()];
+    dirs.extend(shm.as_ref().map(|d| d.path()));
+    for d in dirs {
+        for (out, args) in [
+            (
+                "k.safetensors",
+                ["init", "--layers", "8192,8192,8192", "--out"],
+            ),
+            ("k.npz", ["init", "--layers", "8192,8192,8192", "--out"]),
+            ("k.npy", ["sample", "normal", "--shape=8192,8192", "--out"]),
+        ] {
+            let mut args = args.to_vec();
+            args.push(out);
+            let (code, err) = run_with_file_limit(d, &args, 50_000_000);
+            assert_eq!(code, 1, "{}/{out}: {err}", d.display());
+            assert!(
+                err.contains("cannot write") && err.contains("too large"),
+                "{}/{out}: {err}",
+                d.display()
+            );
+            let left: Vec<_> = std::fs::read_dir(d).unwrap().flatten().collect();
+            assert!(left.is_empty(), "{}: {left:?}", d.display());
+        }
+    }
+}
+
+/// On tmpfs the checkpoint is written from every core (userfaultfd); the
+/// bytes are those of the streaming writer (NNINIT_WRITE=stream), for a
+/// one-file checkpoint with mixed dtypes and a whole-tensor initializer
+/// (which falls back to streaming) alike.
+#[test]
+fn tmpfs_checkpoints_hold_the_streaming_writers_bytes() {
+    let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("note: no /dev/shm here; nothing to compare");
+        return;
+    };
+    for layers in [
+        vec!["--layers", "3000,4097,2999", "--dtype", "bf16"],
+        vec!["--layers", "5000,4001,1001"],
+        vec!["--layers", "3000,3001,7", "--init", "orthogonal"],
+    ] {
+        let mut files = Vec::new();
+        for mode in ["stream", "parallel"] {
+            let f = dir.path().join(format!("{mode}.safetensors"));
+            nninit()
+                .env("NNINIT_WRITE", mode)
+                .args(["init", "--seed", "3"])
+                .args(&layers)
+                .arg("--out")
+                .arg(&f)
+                .assert()
+                .success();
+            files.push(load(&f));
+        }
+        assert!(files[0] == files[1], "{layers:?}: the writers differ");
+    }
+}

@@ -244,3 +244,34 @@ fn checkpoint_rewrite_interrupted_keeps_the_previous_run_whole() {
     );
     assert_eq!(names.len(), shards.len() + 3, "{names:?}");
 }
+
+/// On tmpfs the checkpoint is written from every core through memory
+/// windows of the file (userfaultfd): an interrupt there leaves nothing
+/// either.
+#[test]
+fn init_on_tmpfs_mid_write() {
+    let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("note: no /dev/shm here");
+        return;
+    };
+    let d = dir.path().to_path_buf();
+    std::fs::write(d.join("k.safetensors"), b"earlier").unwrap();
+    let args = [
+        "init",
+        "--layers",
+        "8192,8192,8192,8192,8192",
+        "--out",
+        "k.safetensors",
+    ];
+    let (got, err) = interrupt(
+        &d,
+        &args,
+        libc::SIGINT,
+        || !temporaries(&d).is_empty(),
+        Duration::from_secs(20),
+    );
+    assert_eq!(got, 130, "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(temporaries(&d).is_empty(), "{:?}", temporaries(&d));
+    assert_eq!(std::fs::read(d.join("k.safetensors")).unwrap(), b"earlier");
+}

@@ -17,6 +17,7 @@
 
 #![deny(unsafe_code)]
 
+mod file_parts;
 pub mod inspect;
 pub mod interrupt;
 pub mod model;
@@ -25,6 +26,7 @@ pub mod outdir;
 mod resources;
 mod safetensors;
 mod save;
+mod shmem;
 
 pub use interrupt::remove_temporary_files;
 pub use npy::{decode_npy, npy_header, parse_npy_header, NpyHeader, NpyHeaderError};

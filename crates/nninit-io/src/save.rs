@@ -9,6 +9,7 @@
 //! keeps peak memory at a few chunks. The tests read every file back with the
 //! reference `safetensors` crate.
 
+use crate::file_parts::FileParts;
 use crate::npy::npy_header;
 use crate::resources::check_memory;
 
@@ -353,6 +354,11 @@ pub fn save_as(
             }
             zip.finish().map_err(zerr)?;
         } else {
+            if let Some(parts) = FileParts::new(&header, tensors, seed)? {
+                if parts.write_parallel(file, progress).map_err(werr)? {
+                    return Ok(());
+                }
+            }
             let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
             w.write_all(&header).map_err(io_err("cannot write", path))?;
             for t in tensors {
@@ -541,7 +547,7 @@ fn check_plan(t: &TensorSpec) -> Result<()> {
     }
 }
 
-enum StreamErr {
+pub(crate) enum StreamErr {
     Io(std::io::Error),
     Init(Error),
 }
@@ -562,7 +568,7 @@ fn stream_tensor<W: Write>(t: &TensorSpec, seed: u64, w: &mut W) -> Result<(), S
 }
 
 /// Zero the elements of `t.zero_row` that fall in `buf` (elements `start..`).
-fn zero_row<T: Element>(t: &TensorSpec, start: u64, buf: &mut [T]) {
+pub(crate) fn zero_row<T: Element>(t: &TensorSpec, start: u64, buf: &mut [T]) {
     let Some(r) = t.zero_row else { return };
     let cols: u64 = t.shape[1..].iter().map(|&d| d as u64).product();
     let (a, b) = (r as u64 * cols, (r as u64 + 1) * cols);
@@ -616,6 +622,9 @@ fn stream_typed<T: Element, W: Write>(
                 start += len as u64;
             }
         });
+        // owned by this closure: an early return (a failed write) drops
+        // them, which ends the generator, and the scope can join it
+        let (full_rx, empty_tx) = (full_rx, empty_tx);
         let mut written = 0u64;
         while written < n {
             let (buf, r) = full_rx
