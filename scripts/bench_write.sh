@@ -1,41 +1,60 @@
 #!/usr/bin/env bash
 # The write floor against nninit's checkpoint writer, side by side in one
-# directory (default /dev/shm; pass another, e.g. a disk-backed one):
-#   floor     = the checkpoint's bytes of zeros written by one dd per core
-#               (one file each: writes to one file serialize on its lock)
-#   one-file  = the same bytes by one dd into one file (what a one-shard
-#               checkpoint's writer can reach at best)
-#   fresh     = nninit init --hf-config (TinyLlama-shaped, f32) into a new directory
-#   overwrite = the same again with another seed into that directory (the new
-#               run is written beside the old one, swapped in atomically)
-#   one-file beside = one dd of the same bytes while the old checkpoint is
-#               still there (the memory situation of an atomic overwrite)
-# Prints seconds and the ratios. Needs ~10 GB free in DIR.
+# directory (default /dev/shm; pass another, e.g. a disk-backed one), for a
+# TinyLlama-shaped f32 checkpoint (4.4 GB, one file):
+#   floor          the checkpoint's bytes of zeros, one dd per core (one file each)
+#   one-file       the same bytes by one dd into one file (the most a writer
+#                  that uses write(2) into one file can reach: the file's lock
+#                  lets one core at a time in)
+#   fresh          nninit init --hf-config into a new directory (on tmpfs: every
+#                  core fills the file, userfaultfd)
+#   fresh stream   the same with NNINIT_WRITE=stream (one write(2) stream)
+#   overwrite      again, another seed, into that directory: the new run is
+#                  written beside the old one and swapped in atomically
+#   floor beside   the floor while the old checkpoint is still there (the
+#                  memory an atomic overwrite needs: on a VM whose memory is
+#                  slow to grow this, not the writer, sets the pace)
+# Each figure is the median of ROUNDS (default 3) runs, the kinds alternating;
+# `sync` before each (not timed). Needs ~10 GB free in DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR="${1:-/dev/shm}/nninit-bench-write"
+BASE="${1:-/dev/shm}"
+DIR="$BASE/nninit-bench-write"
+ROUNDS="${ROUNDS:-3}"
 CFG=scripts/configs/tinyllama.json
 cargo build --release -q -p nninit-cli
 B=target/release/nninit
 rm -rf "$DIR" && mkdir -p "$DIR"
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
-fresh=$(t "$B" init --hf-config "$CFG" --seed 1 --out "$DIR/ck")
-overwrite=$(t "$B" init --hf-config "$CFG" --seed 2 --out "$DIR/ck")
+trap 'rm -rf "$DIR"' EXIT
+t() { local s e; sync; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+"$B" init --hf-config "$CFG" --seed 1 --out "$DIR/ck" >/dev/null
 bytes=$(du -cb "$DIR"/ck/*.safetensors | tail -1 | cut -f1)
 rm -rf "$DIR/ck"
 cores=$(nproc)
 per=$(( bytes / cores / 4194304 + 1 ))
 all=$(( bytes / 4194304 + 1 ))
-floor=$(t bash -c "for i in \$(seq $cores); do dd if=/dev/zero of=$DIR/z\$i bs=4M count=$per status=none & done; wait")
-rm -f "$DIR"/z*
-onefile=$(t dd if=/dev/zero of="$DIR/z" bs=4M count=$all status=none)
-rm -f "$DIR"/z*
-"$B" init --hf-config "$CFG" --seed 1 --out "$DIR/ck" >/dev/null
-beside=$(t dd if=/dev/zero of="$DIR/z" bs=4M count=$all status=none)
-rm -rf "$DIR"
-printf 'bytes %s, %s cores, %s\n' "$bytes" "$cores" "${1:-/dev/shm}"
-printf 'floor     %6.2f s\n' "$floor"
-printf 'one-file  %6.2f s  (one dd, one file)\n' "$onefile"
-printf 'one-file beside the old checkpoint %6.2f s\n' "$beside"
-printf 'fresh     %6.2f s  %.2fx the floor, %.2fx one-file\n' "$fresh" "$(echo "$fresh / $floor" | bc -l)" "$(echo "$fresh / $onefile" | bc -l)"
-printf 'overwrite %6.2f s  %.2fx the floor, %.2fx one-file beside the old checkpoint\n' "$overwrite" "$(echo "$overwrite / $floor" | bc -l)" "$(echo "$overwrite / $beside" | bc -l)"
+ddfloor() { for i in $(seq "$cores"); do dd if=/dev/zero of="$DIR/z$i" bs=4M count=$per status=none & done; wait; }
+F=() O=() S=() P=() W=() X=() Bs=()
+for r in $(seq "$ROUNDS"); do
+  F+=("$(t ddfloor)"); rm -f "$DIR"/z*
+  O+=("$(t dd if=/dev/zero of="$DIR/z" bs=4M count=$all status=none)"); rm -f "$DIR"/z*
+  P+=("$(t "$B" init --hf-config "$CFG" --seed 1 --out "$DIR/ck")"); rm -rf "$DIR/ck"
+  S+=("$(t env NNINIT_WRITE=stream "$B" init --hf-config "$CFG" --seed 1 --out "$DIR/ck")")
+  # the old checkpoint is there now
+  Bs+=("$(t ddfloor)"); rm -f "$DIR"/z*
+  W+=("$(t "$B" init --hf-config "$CFG" --seed 2 --out "$DIR/ck")")
+  X+=("$(t env NNINIT_WRITE=stream "$B" init --hf-config "$CFG" --seed 3 --out "$DIR/ck")")
+  rm -rf "$DIR/ck"
+done
+f=$(median "${F[@]}"); o=$(median "${O[@]}"); p=$(median "${P[@]}"); s=$(median "${S[@]}")
+bs=$(median "${Bs[@]}"); w=$(median "${W[@]}"); x=$(median "${X[@]}")
+ratio() { echo "$1 / $2" | bc -l; }
+printf 'bytes %s, %s cores, %s, median of %s\n' "$bytes" "$cores" "$BASE" "$ROUNDS"
+printf 'floor              %6.2f s  (runs: %s)\n' "$f" "${F[*]}"
+printf 'one-file           %6.2f s  %.2fx the floor\n' "$o" "$(ratio "$o" "$f")"
+printf 'fresh              %6.2f s  %.2fx the floor  (runs: %s)\n' "$p" "$(ratio "$p" "$f")" "${P[*]}"
+printf 'fresh stream       %6.2f s  %.2fx the floor\n' "$s" "$(ratio "$s" "$f")"
+printf 'floor beside old   %6.2f s  (runs: %s)\n' "$bs" "${Bs[*]}"
+printf 'overwrite          %6.2f s  %.2fx the floor, %.2fx the floor beside the old run  (runs: %s)\n' "$w" "$(ratio "$w" "$f")" "$(ratio "$w" "$bs")" "${W[*]}"
+printf 'overwrite stream   %6.2f s  %.2fx the floor, %.2fx the floor beside the old run\n' "$x" "$(ratio "$x" "$f")" "$(ratio "$x" "$bs")"

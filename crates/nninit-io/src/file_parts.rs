@@ -140,6 +140,9 @@ impl FileParts<'_> {
         {
             return Ok(false);
         }
+        if !crate::shmem::on_tmpfs(file) {
+            return Ok(false);
+        }
         file.set_len(total).map_err(StreamErr::Io)?;
         let Some(filler) = Filler::for_file(file) else {
             file.set_len(0).map_err(StreamErr::Io)?;

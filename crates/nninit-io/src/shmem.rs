@@ -111,6 +111,22 @@ mod sys {
     }
 }
 
+/// Whether `file` lives on tmpfs (checked before sizing a file for
+/// [`Filler`]: on ext4, a file grown then truncated back to zero is flushed
+/// to disk when closed, `auto_da_alloc`).
+pub(crate) fn on_tmpfs(file: &File) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::fstatfs(file)
+            .is_ok_and(|fs| fs.f_type as u64 == linux_raw_sys::general::TMPFS_MAGIC as u64)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        false
+    }
+}
+
 impl Filler {
     /// A filler for `file` (already sized with `set_len`, at least a page
     /// long), or `None` where the file is not on tmpfs or userfaultfd is not
@@ -119,10 +135,7 @@ impl Filler {
     pub fn for_file(file: &File) -> Option<Filler> {
         #[cfg(target_os = "linux")]
         {
-            let fs = rustix::fs::fstatfs(file).ok()?;
-            if fs.f_type as u64 != linux_raw_sys::general::TMPFS_MAGIC as u64
-                || file.metadata().ok()?.len() < page_size() as u64
-            {
+            if !on_tmpfs(file) || file.metadata().ok()?.len() < page_size() as u64 {
                 return None;
             }
             let filler = Filler {
