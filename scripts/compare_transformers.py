@@ -1,11 +1,13 @@
 """Side-by-side with Hugging Face transformers (run by scripts/compare_transformers.sh).
 
 For each config: transformers `AutoModelForCausalLM.from_config` + `save_pretrained`
-(safetensors) in a child process, against `nninit init --hf-config`, both end to end,
-wall time and the child's peak RSS; then checks that transformers loads nninit's
-directory with no missing or unexpected keys.
+(safetensors), and `from_config` + safetensors' own `save_model` (`save_file` of the
+state dict, tied weights stored once), each in a child process, against
+`nninit init --hf-config`, all end to end, wall time and the child's peak RSS; then
+checks that transformers loads nninit's directory with no missing or unexpected keys.
+BENCH_DIR chooses where the files go (default: the system's temporary directory).
 """
-import json, os, resource, subprocess, sys, tempfile, time
+import json, os, resource, shutil, subprocess, sys, tempfile, time
 
 NNINIT = sys.argv[1]
 CONFIGS = sys.argv[2:]
@@ -16,6 +18,16 @@ from transformers import AutoConfig, AutoModelForCausalLM
 cfg = AutoConfig.for_model(**json.load(open(sys.argv[1])))
 m = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.float32)
 m.save_pretrained(sys.argv[2], safe_serialization=True)
+'''
+
+HF_SAVE_FILE = r'''
+import sys, os, torch, json
+from transformers import AutoConfig, AutoModelForCausalLM
+from safetensors.torch import save_model
+cfg = AutoConfig.for_model(**json.load(open(sys.argv[1])))
+m = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.float32)
+os.makedirs(sys.argv[2])
+save_model(m, os.path.join(sys.argv[2], "model.safetensors"))
 '''
 
 HF_LOAD = r'''
@@ -46,7 +58,12 @@ with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         theirs_dir = os.path.join(tmp, name + "-hf")
         t_ours, rss_ours, _ = run([NNINIT, "init", "--hf-config", cfg, "--out", ours_dir])
         t_hf, rss_hf, _ = run([sys.executable, "-c", HF_SAVE, cfg, theirs_dir])
+        shutil.rmtree(theirs_dir)
+        t_sf, rss_sf, _ = run([sys.executable, "-c", HF_SAVE_FILE, cfg, theirs_dir])
+        shutil.rmtree(theirs_dir)
         _, _, out = run([sys.executable, "-c", HF_LOAD, ours_dir])
-        print(f"{name}: transformers from_config+save_pretrained {t_hf:.1f} s (peak RSS {rss_hf / 2**20:.2f} GiB), "
-              f"nninit init --hf-config {t_ours:.2f} s (peak RSS {rss_ours / 2**20:.3f} GiB): "
-              f"{t_hf / t_ours:.1f}x faster; {out.strip().splitlines()[-1]}")
+        shutil.rmtree(ours_dir)
+        print(f"{name}: nninit init --hf-config {t_ours:.2f} s (peak RSS {rss_ours / 2**20:.3f} GiB); "
+              f"transformers from_config+save_pretrained {t_hf:.1f} s (peak RSS {rss_hf / 2**20:.2f} GiB, "
+              f"{t_hf / t_ours:.1f}x nninit's time); from_config+save_file {t_sf:.1f} s "
+              f"(peak RSS {rss_sf / 2**20:.2f} GiB, {t_sf / t_ours:.1f}x); {out.strip().splitlines()[-1]}")

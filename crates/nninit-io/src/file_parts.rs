@@ -294,6 +294,12 @@ mod tests {
             let Ok(tmp) = tempfile::NamedTempFile::new_in(dir) else {
                 continue;
             };
+            // a page already in the file (as if another process had faulted it
+            // in through a map of its own): written the ordinary way
+            if dir == "/dev/shm" {
+                use std::os::unix::fs::FileExt;
+                tmp.as_file().write_all_at(b"in the way", 40 << 20).unwrap();
+            }
             let seen = std::sync::atomic::AtomicU64::new(0);
             let progress = |b: u64| {
                 seen.fetch_max(b, std::sync::atomic::Ordering::Relaxed);

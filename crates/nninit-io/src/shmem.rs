@@ -33,6 +33,8 @@ pub(crate) struct Filler {
 /// with the filler; unmapped on drop.
 pub(crate) struct Window<'a> {
     filler: &'a Filler,
+    file: &'a File,
+    offset: u64,
     ptr: *mut std::ffi::c_void,
     len: usize,
 }
@@ -153,7 +155,7 @@ impl Filler {
 
     /// Map `len` bytes of `file` from `offset` (both multiples of the page
     /// size; the file must reach into the last page) for copying into.
-    pub fn window<'a>(&'a self, file: &File, offset: u64, len: usize) -> io::Result<Window<'a>> {
+    pub fn window<'a>(&'a self, file: &'a File, offset: u64, len: usize) -> io::Result<Window<'a>> {
         #[cfg(target_os = "linux")]
         {
             use rustix::mm::{mmap, MapFlags, ProtFlags};
@@ -172,6 +174,8 @@ impl Filler {
             }?;
             let w = Window {
                 filler: self,
+                file,
+                offset,
                 ptr,
                 len,
             };
@@ -218,6 +222,16 @@ impl Window<'_> {
                             "no space left on the tmpfs (or memory is short)",
                         ))
                     }
+                    // a page someone else faulted in first (another process
+                    // reading the temporary file through a map of its own):
+                    // the rest written the ordinary way, up to the file's end
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        use std::os::unix::fs::FileExt;
+                        let from = self.offset + (at + done) as u64;
+                        let end = self.file.metadata()?.len();
+                        let k = end.saturating_sub(from).min((src.len() - done) as u64) as usize;
+                        return self.file.write_all_at(&src[done..done + k], from);
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -225,7 +239,7 @@ impl Window<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = self.filler;
+            let _ = (self.filler, self.file, self.offset);
             Err(io::Error::from(io::ErrorKind::Unsupported))
         }
     }
