@@ -150,7 +150,7 @@ impl FileParts<'_> {
         };
         let page = page_size() as u64;
         let windows = total.div_ceil(WINDOW as u64);
-        let done = AtomicU64::new(0);
+        let (done, reported) = (AtomicU64::new(0), AtomicU64::new(0));
         (0..windows).into_par_iter().try_for_each_init(
             || vec![0u64; PIECE / 8], // 8-aligned for any dtype
             |buf, w| {
@@ -170,7 +170,12 @@ impl FileParts<'_> {
                         .map_err(StreamErr::Init)?;
                     buf[k..n].fill(0); // past the end of the file, in its last page
                     win.copy(at as usize, &buf[..n]).map_err(StreamErr::Io)?;
-                    progress(done.fetch_add(data, Ordering::Relaxed) + data);
+                    // reported only when ahead of what was reported: the
+                    // count never goes back, whichever thread gets there first
+                    let now = done.fetch_add(data, Ordering::Relaxed) + data;
+                    if reported.fetch_max(now, Ordering::Relaxed) < now {
+                        progress(now);
+                    }
                     at += n as u64;
                 }
                 Ok(())
