@@ -263,13 +263,14 @@ fn init_on_tmpfs_mid_write() {
         "--out",
         "k.safetensors",
     ];
-    let (got, err) = interrupt(
-        &d,
-        &args,
-        libc::SIGINT,
-        || !temporaries(&d).is_empty(),
-        Duration::from_secs(20),
-    );
+    // stopped once the file is sized (the parallel writer's first step)
+    // and its pages are being filled
+    let sized = || {
+        temporaries(&d)
+            .iter()
+            .any(|f| std::fs::metadata(f).is_ok_and(|m| m.len() > 0))
+    };
+    let (got, err) = interrupt(&d, &args, libc::SIGINT, sized, Duration::from_secs(20));
     assert_eq!(got, 130, "{err}");
     assert!(err.contains("interrupted"), "{err}");
     assert!(temporaries(&d).is_empty(), "{:?}", temporaries(&d));
