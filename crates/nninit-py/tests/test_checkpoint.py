@@ -51,3 +51,25 @@ def test_checkpoint_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="invalid JSON"):
         nninit.init_checkpoint(tmp_path / "bad.json", tmp_path / "o")
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm")
+def test_tmpfs_checkpoint_holds_the_disk_checkpoints_bytes(tmp_path):
+    """On tmpfs the shard files are filled from every core (the Rust writer's
+    userfaultfd path, for files of 64 MB and more); the bytes are those the
+    single write stream puts on disk. A 2-layer GPT-2 of ~100 MB in 2 shards."""
+    import tempfile
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "vocab_size": 20000, "n_positions": 64, "n_embd": 768,
+                               "n_layer": 2, "n_head": 12}))
+    disk = tmp_path / "disk"
+    nninit.init_checkpoint(cfg, disk, seed=4, max_shard_size="80MB")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        out = os.path.join(shm, "ck")
+        nninit.init_checkpoint(cfg, out, seed=4, max_shard_size="80MB")
+        got = files(out)
+    want = files(disk)
+    assert len([f for f in want if f.endswith(".safetensors")]) == 2
+    assert max(len(b) for b in want.values()) > 64 << 20
+    assert got == want
