@@ -7,7 +7,9 @@
 //! tensor in memory first; writing the (tiny, fully specified) headers
 //! ourselves lets generation of the next chunk overlap writing of the last and
 //! keeps peak memory at a few chunks. The tests read every file back with the
-//! reference `safetensors` crate.
+//! reference `safetensors` crate. On tmpfs, a large `.npy`/`.safetensors` file
+//! is instead filled by every core at once ([`crate::file_parts`],
+//! [`crate::shmem`]), with the same bytes.
 
 use crate::file_parts::FileParts;
 use crate::npy::npy_header;

@@ -239,7 +239,7 @@ impl Window<'_> {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = (self.filler, self.file, self.offset);
+            let _ = (self.filler, self.file, self.offset, self.ptr);
             Err(io::Error::from(io::ErrorKind::Unsupported))
         }
     }
