@@ -213,15 +213,22 @@ impl Claim {
             if renameat_with(CWD, &stage.path, CWD, &self.dir, RenameFlags::EXCHANGE).is_ok() {
                 // the staging path now holds the previous run's directory
                 let previous = &stage.path;
-                for name in names(previous).unwrap_or_default() {
-                    let p = previous.join(&name);
-                    if ours(&name, &self.old) {
-                        let _ = std::fs::remove_file(&p);
-                    } else if !self.dir.join(&name).exists() {
-                        // not nninit's: the user's, kept in the directory
-                        let _ = std::fs::rename(&p, self.dir.join(&name));
+                let (old, theirs): (Vec<String>, Vec<String>) = names(previous)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .partition(|name| ours(name, &self.old));
+                for name in theirs {
+                    // not nninit's: the user's, kept in the directory
+                    if !self.dir.join(&name).exists() {
+                        let _ = std::fs::rename(previous.join(&name), self.dir.join(&name));
                     }
                 }
+                // freeing a file's pages takes one core (0.5-0.65 s for 4.4 GB
+                // on tmpfs): the old shards go side by side
+                use rayon::prelude::*;
+                old.par_iter().for_each(|name| {
+                    let _ = std::fs::remove_file(previous.join(name));
+                });
                 return std::fs::remove_dir(previous).map_err(io(
                     "cannot remove the previous run's directory (now empty of nninit's files)",
                     previous,
