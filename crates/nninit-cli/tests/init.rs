@@ -769,6 +769,15 @@ fn whole_job_checked_before_the_first_byte() {
 }
 
 /// The `seed` every safetensors file of `dir` records.
+/// `.nninit-*` entries (temporaries, staging directories) left in `dir`.
+fn staging_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".nninit-"))
+        .collect()
+}
+
 fn seeds_in(dir: &Path) -> Vec<String> {
     let mut seeds = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -859,12 +868,7 @@ fn directory_outputs_hold_exactly_one_runs_files() {
         init("4", "3000B");
         let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o750, "{mode:o}");
-        let left: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with(".nninit-"))
-            .collect();
-        assert!(left.is_empty(), "{left:?}");
+        assert!(staging_left(d).is_empty(), "{:?}", staging_left(d));
         // an output directory reached through a symlink: the link stays a
         // link to the directory, which holds the new run
         let real = d.join("real-ck");
@@ -885,12 +889,7 @@ fn directory_outputs_hold_exactly_one_runs_files() {
             .file_type()
             .is_symlink());
         assert_eq!(names(&real), ["config.json", "model.safetensors"]);
-        let left: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with(".nninit-"))
-            .collect();
-        assert!(left.is_empty(), "{left:?}");
+        assert!(staging_left(d).is_empty(), "{:?}", staging_left(d));
         // run from inside the output directory: it is not swapped away from
         // under the working directory (written in place instead)
         use std::os::unix::fs::MetadataExt;

@@ -130,16 +130,13 @@ pub(crate) fn on_tmpfs(file: &File) -> bool {
 }
 
 impl Filler {
-    /// A filler for `file` (already sized with `set_len`, at least a page
-    /// long), or `None` where the file is not on tmpfs or userfaultfd is not
-    /// available for it. Registering one page of the file is tried here, so
-    /// that a refusal is known before anything is written.
+    /// A filler for `file` (on tmpfs, [`on_tmpfs`], and already sized with
+    /// `set_len`), or `None` where userfaultfd is not available for it.
+    /// Registering one page of the file is tried here, so that a refusal is
+    /// known before anything is written.
     pub fn for_file(file: &File) -> Option<Filler> {
         #[cfg(target_os = "linux")]
         {
-            if !on_tmpfs(file) || file.metadata().ok()?.len() < page_size() as u64 {
-                return None;
-            }
             let filler = Filler {
                 uffd: sys::open().ok()?,
             };
