@@ -57,6 +57,14 @@ pub enum Error {
         shape: Vec<usize>,
         reason: String,
     },
+    /// Some value the initializer would write is not finite in the target
+    /// dtype (a constant of 1e300 in float32, `normal(std=1e5)` in float16).
+    #[error("`{init}` cannot be written as {dtype}: {reason}")]
+    Overflow {
+        init: String,
+        dtype: &'static str,
+        reason: String,
+    },
     /// A dimension list is malformed, zero where it may not be, or too large.
     #[error("invalid shape `{shape}`: {reason}")]
     BadShape { shape: String, reason: String },

@@ -18,6 +18,36 @@ use crate::error::{Error, Result};
 use crate::rng::Stream;
 use rayon::prelude::*;
 
+/// Largest |z| of the standard normals nninit's Box-Muller kernels draw,
+/// rounded up: `sqrt(-2 ln 2^-24)` = 5.7686 in the single-precision kernels
+/// (f32, bf16, f16), `sqrt(-2 ln 2^-53)` = 8.5718 in f64.
+pub(crate) fn z_max(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => 8.58,
+        _ => 5.77,
+    }
+}
+
+/// The largest finite value of `dtype`.
+pub(crate) fn max_finite(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => f64::MAX,
+        DType::F32 => f32::MAX as f64,
+        DType::BF16 => half::bf16::MAX.to_f64(),
+        DType::F16 => half::f16::MAX.to_f64(),
+    }
+}
+
+/// `x` rounded to `dtype` (to nearest even), back in f64.
+pub(crate) fn round_to(x: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => x,
+        DType::F32 => x as f32 as f64,
+        DType::BF16 => half::bf16::from_f64(x).to_f64(),
+        DType::F16 => half::f16::from_f64(x).to_f64(),
+    }
+}
+
 /// Elements per parallel block (a multiple of the vector group).
 pub(crate) const BLOCK: usize = 1 << 16;
 
@@ -78,20 +108,64 @@ impl Dist {
         Ok(Dist::Constant(v))
     }
 
-    /// Whether its parameters are finite in the precision `dtype` is
-    /// computed in (f32 for f32, bf16 and f16): bounds and their width, mean
-    /// and std (a fan-scaled initializer with a huge gain, or a mean near
-    /// f64::MAX, would otherwise give inf - inf = NaN).
-    pub(crate) fn is_finite_in(&self, dtype: DType) -> bool {
-        let ok = |x: f64| match dtype {
+    /// Why some value of this distribution would not be finite once
+    /// written as `dtype`, or `None` when every value fits. The rule, the
+    /// same for every initializer, front end and generator:
+    /// - the parameters must be finite in the precision `dtype` is computed
+    ///   in (f32 for f32, bf16 and f16; a fan-scaled initializer with a huge
+    ///   gain would otherwise give inf - inf = NaN);
+    /// - a constant, and both bounds of a uniform, must round to a finite
+    ///   `dtype` value;
+    /// - a normal's `|mean| + z_max * std` must round to a finite `dtype`
+    ///   value, where `z_max` is the largest |z| nninit's Box-Muller draws
+    ///   ([`z_max`]: 5.77 for the single-precision types, 8.58 for f64), so
+    ///   `normal(std=1e5)` is refused for float16 (whose largest value is
+    ///   65504) rather than written with infinities.
+    ///
+    /// A truncated normal's bounds are checked by the initializer.
+    pub(crate) fn overflow_in(&self, dtype: DType) -> Option<String> {
+        let compute_ok = |x: f64| match dtype {
             DType::F64 => x.is_finite(),
             _ => (x as f32).is_finite(),
         };
-        match self {
-            Dist::Uniform { lo, hi } => ok(hi - lo) && ok(*lo) && ok(*hi),
-            Dist::Normal { mean, std } => ok(*mean) && ok(*std),
-            Dist::Constant(v) => v.is_finite(),
-            Dist::TruncNormal(t) => t.is_finite(),
+        let max = max_finite(dtype);
+        let too_big = |what: String, x: f64| {
+            Some(format!(
+                "{what} {x:e} exceeds {dtype}'s largest finite value {max:e} (it would be written as inf); use smaller values or a wider dtype"
+            ))
+        };
+        match *self {
+            Dist::Uniform { lo, hi } => {
+                for (what, x) in [("the lower bound", lo), ("the upper bound", hi)] {
+                    if !round_to(x, dtype).is_finite() {
+                        return too_big(what.to_string(), x);
+                    }
+                }
+                (!compute_ok(hi - lo)).then(|| {
+                    format!("the width of U({lo:e}, {hi:e}) is not finite in the precision {dtype} is computed in; use smaller bounds")
+                })
+            }
+            Dist::Normal { mean, std } => {
+                if !compute_ok(mean) || !compute_ok(std) {
+                    return Some(format!(
+                        "N({mean:e}, {std:e}^2): mean and std must be finite in the precision {dtype} is computed in; use smaller values"
+                    ));
+                }
+                let reach = mean.abs() + z_max(dtype) * std;
+                if !round_to(reach, dtype).is_finite() {
+                    return too_big(
+                        format!("|mean| + {} * std of N({mean:e}, {std:e}^2) is", z_max(dtype)),
+                        reach,
+                    );
+                }
+                None
+            }
+            Dist::Constant(v) => {
+                (!round_to(v, dtype).is_finite()).then(|| too_big("the value".into(), v).unwrap())
+            }
+            Dist::TruncNormal(ref t) => (!t.is_finite()).then(|| {
+                format!("the parameters of {t:?} are not finite in the precision {dtype} is computed in")
+            }),
         }
     }
 

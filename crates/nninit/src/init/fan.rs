@@ -101,41 +101,54 @@ impl FanMode {
     }
 }
 
-/// Fans of `shape` under `layout`; `None` for rank < 2.
+/// Fans of `shape` under `layout`; `None` for rank < 2 or when a fan would
+/// not fit in 64 bits (an absurd shape: [`fans`] says which).
 pub fn try_fans(shape: &[usize], layout: Layout) -> Option<Fans> {
+    checked_fans(shape, layout).ok().flatten()
+}
+
+/// `Ok(None)` for rank < 2; an error naming the shape when a fan overflows.
+fn checked_fans(shape: &[usize], layout: Layout) -> Result<Option<Fans>> {
     let n = shape.len();
     if n < 2 {
-        return None;
+        return Ok(None);
     }
     let (out, inp, kernel) = match layout {
         Layout::Torch => (shape[0], shape[1], &shape[2..]),
         Layout::Keras => (shape[n - 1], shape[n - 2], &shape[..n - 2]),
     };
-    let rf: u64 = kernel.iter().map(|&k| k as u64).product();
-    Some(Fans {
-        fan_in: inp as u64 * rf,
-        fan_out: out as u64 * rf,
-    })
+    let overflow = || Error::BadShape {
+        shape: format!("{shape:?}"),
+        reason: "its fans overflow 64 bits; no weight can be that large".to_string(),
+    };
+    let rf = kernel
+        .iter()
+        .try_fold(1u64, |acc, &k| acc.checked_mul(k as u64))
+        .ok_or_else(overflow)?;
+    let fan_in = (inp as u64).checked_mul(rf).ok_or_else(overflow)?;
+    let fan_out = (out as u64).checked_mul(rf).ok_or_else(overflow)?;
+    Ok(Some(Fans { fan_in, fan_out }))
 }
 
-/// Fans of `shape` under `layout`.
+/// Fans of `shape` under `layout`: an error for rank < 2 or a shape whose
+/// fans overflow 64 bits.
 pub fn fans(shape: &[usize], layout: Layout) -> Result<Fans> {
-    try_fans(shape, layout).ok_or_else(|| Error::BadShape {
+    checked_fans(shape, layout)?.ok_or_else(|| Error::BadShape {
         shape: format!("{shape:?}"),
         reason: format!(
-            "fan_in and fan_out need a tensor of rank >= 2 (got rank {}); give the weight's full shape, e.g. --shape=OUT,IN",
+            "fan_in and fan_out need a tensor of rank >= 2 (got rank {}); give the weight's full shape, e.g. [OUT, IN]",
             shape.len()
         ),
     })
 }
 
 pub(crate) fn fans_for(init: &str, shape: &[usize], layout: Layout) -> Result<Fans> {
-    try_fans(shape, layout).ok_or_else(|| Error::Shape {
+    checked_fans(shape, layout)?.ok_or_else(|| Error::Shape {
         init: init.to_string(),
         shape: shape.to_vec(),
         reason: format!(
             "fan_in and fan_out need a tensor of rank >= 2 (got rank {}); give the weight its full shape, \
-             e.g. --shape=OUT,IN for a torch-layout dense layer, or use an initializer without fans \
+             e.g. [OUT, IN] for a torch-layout dense layer, or use an initializer without fans \
              (normal, uniform, trunc_normal, constant)",
             shape.len()
         ),

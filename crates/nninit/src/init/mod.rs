@@ -21,7 +21,7 @@ pub mod structured;
 pub mod variance_scaling;
 pub mod xavier;
 
-use crate::dist::Dist;
+use crate::dist::{max_finite, round_to, Dist};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::rng::Stream;
@@ -665,17 +665,42 @@ impl Init {
                 Plan::Sparse { rows: shape[0], cols: shape[1], sparsity: *sparsity, std: *std }
             }
         };
-        if let Plan::Elementwise(d) = &p {
-            if !d.is_finite_in(dtype) {
-                return Err(bad(
-                    self.name(),
-                    "(parameters)",
-                    self,
-                    format!("parameters that are finite in {dtype} on shape {shape:?} (they give {d:?}); use smaller values"),
-                ));
-            }
+        // A tensor with no elements writes nothing: no value can overflow
+        // (torch's kaiming_normal_ on a (5, 0) tensor is a no-op too, although
+        // its std is 1/sqrt(0)).
+        if checked_numel(shape)? > 0 {
+            self.check_fits(&p, dtype)?;
         }
         Ok(p)
+    }
+
+    /// Every value this plan writes must be finite in `dtype` (the rule of
+    /// `Dist::overflow_in`; for the structured and orthogonal plans, whose
+    /// entries are bounded by their gain or scale, that gain).
+    fn check_fits(&self, plan: &Plan, dtype: DType) -> Result<()> {
+        let bounded_by = |g: f64| {
+            (!round_to(g, dtype).is_finite()).then(|| {
+                format!(
+                    "its entries reach {g:e}, beyond {dtype}'s largest finite value {:e} (they would be written as inf); use a smaller gain or a wider dtype",
+                    max_finite(dtype)
+                )
+            })
+        };
+        let why = match *plan {
+            Plan::Elementwise(ref d) => d.overflow_in(dtype),
+            Plan::Eye { gain, .. } | Plan::Orthogonal { gain, .. } => bounded_by(gain),
+            Plan::DeltaOrthogonal { scale } => bounded_by(scale),
+            Plan::Dirac { .. } => None,
+            Plan::Sparse { std, .. } => Dist::Normal { mean: 0.0, std }.overflow_in(dtype),
+        };
+        match why {
+            None => Ok(()),
+            Some(reason) => Err(Error::Overflow {
+                init: self.to_string(),
+                dtype: dtype.name(),
+                reason,
+            }),
+        }
     }
 
     /// E[w^2] of an element of a tensor of `shape`: the sigma_w^2 / fan_in of
@@ -947,25 +972,10 @@ fn delta_orthogonal<T: Element>(
     }
 }
 
-/// `x` rounded to `dtype` (to nearest even), back in f64.
-fn round_to(x: f64, dtype: DType) -> f64 {
-    match dtype {
-        DType::F64 => x,
-        DType::F32 => x as f32 as f64,
-        DType::BF16 => half::bf16::from_f64(x).to_f64(),
-        DType::F16 => half::f16::from_f64(x).to_f64(),
-    }
-}
-
 /// An interval must lie within the output dtype's finite range and contain
 /// at least one of its values.
 fn check_representable(init: &str, a: f64, b: f64, dtype: DType) -> Result<()> {
-    let max = match dtype {
-        DType::F64 => f64::MAX,
-        DType::F32 => f32::MAX as f64,
-        DType::BF16 => half::bf16::MAX.to_f64(),
-        DType::F16 => half::f16::MAX.to_f64(),
-    };
+    let max = max_finite(dtype);
     if a.abs() > max || b.abs() > max {
         return Err(Error::BadParam {
             init: init.to_string(),
