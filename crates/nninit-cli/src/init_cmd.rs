@@ -176,13 +176,14 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
     let pb = bar(total);
     // a directory of .npy files ends up holding exactly this run's files
     let claim = if format == Format::NpyDir {
-        Some(nninit_io::outdir::claim(&a.out, a.force, false).map_err(lib)?)
+        Some(nninit_io::outdir::claim(&a.out, a.force, false, &|_| false).map_err(lib)?)
     } else {
         None
     };
     let target = claim.as_ref().map_or(a.out.as_path(), |c| c.target());
     save_as(target, format, &tensors, seed, &meta, &|b| {
-        pb.set_position(b)
+        pb.set_position(b);
+        true
     })
     .map_err(lib)?;
     if let Some(c) = claim {
@@ -245,7 +246,10 @@ fn run_hf(
             part,
             force: a.force,
         },
-        &|b| pb.set_position(b),
+        &|b| {
+            pb.set_position(b);
+            true
+        },
     )
     .map_err(lib)?;
     pb.finish_and_clear();

@@ -128,16 +128,7 @@ pub(crate) fn framework_rng(
     kind: nninit::rng::RngKind,
     seed: u64,
 ) -> nninit::Result<Option<nninit::rng::FrameworkRng>> {
-    use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
-    if kind == RngKind::Torch
-        && std::env::var("ATEN_CPU_CAPABILITY").is_ok_and(|v| v.eq_ignore_ascii_case("default"))
-    {
-        return Ok(Some(FrameworkRng::Torch(TorchCpu::with_kernels(
-            seed,
-            TorchKernels::Scalar,
-        ))));
-    }
-    kind.sequential(seed)
+    kind.sequential_for(seed, std::env::var("ATEN_CPU_CAPABILITY").ok().as_deref())
 }
 
 /// A whole number >= 0 for a flag, with a message that says so (clap's own

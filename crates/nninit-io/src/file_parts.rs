@@ -173,8 +173,8 @@ impl FileParts<'_> {
                     // reported only when ahead of what was reported: the
                     // count never goes back, whichever thread gets there first
                     let now = done.fetch_add(data, Ordering::Relaxed) + data;
-                    if reported.fetch_max(now, Ordering::Relaxed) < now {
-                        progress(now);
+                    if reported.fetch_max(now, Ordering::Relaxed) < now && !progress(now) {
+                        return Err(StreamErr::Io(crate::save::stopped()));
                     }
                     at += n as u64;
                 }

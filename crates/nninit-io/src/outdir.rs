@@ -72,10 +72,17 @@ fn ours(name: &str, old: &[String]) -> bool {
 }
 
 /// Claim `dir` (created if missing). `force` allows a non-empty directory
-/// nninit did not write (its files are left alone). `shared`: the parts of
-/// one run (`--part I/N`) write concurrently, so no lock is taken and files
-/// are replaced in place.
-pub fn claim(dir: &Path, force: bool, shared: bool) -> Result<Claim> {
+/// nninit did not write (its files are left alone); `may_stay` names the
+/// files nninit did not write that may stay without `force` (a checkpoint
+/// allows a model directory's tokenizer and README files). `shared`: the
+/// parts of one run (`--part I/N`) write concurrently, so no lock is taken
+/// and files are replaced in place.
+pub fn claim(
+    dir: &Path,
+    force: bool,
+    shared: bool,
+    may_stay: &dyn Fn(&str) -> bool,
+) -> Result<Claim> {
     std::fs::create_dir_all(dir).map_err(io("cannot create directory", dir))?;
     // a symlink to a directory stays a symlink: the run works on (and swaps)
     // the directory it points to
@@ -112,18 +119,21 @@ pub fn claim(dir: &Path, force: bool, shared: bool) -> Result<Claim> {
                 .unwrap_or_default()
         }
         Err(_) => {
-            let foreign: Vec<&String> = present
+            let mut foreign: Vec<&String> = present
                 .iter()
-                .filter(|n| !n.starts_with(".nninit-"))
+                .filter(|n| !n.starts_with(".nninit-") && !may_stay(n))
                 .collect();
+            foreign.sort();
             if !foreign.is_empty() && !force {
+                let shown: Vec<String> = foreign.iter().take(5).map(|n| format!("`{n}`")).collect();
                 return Err(Error::Io {
                     action: "will not write into",
                     path: dir.display().to_string(),
                     reason: std::io::Error::other(format!(
-                        "it holds {} file(s) nninit did not write (e.g. `{}`; there is no {MANIFEST}): use an empty or new directory, or --force to write beside them",
+                        "it holds {} file(s) nninit did not write ({}{}; there is no {MANIFEST}): use an empty or new directory, or --force to write beside them",
                         foreign.len(),
-                        foreign[0]
+                        shown.join(", "),
+                        if foreign.len() > 5 { ", ..." } else { "" }
                     )),
                 });
             }
@@ -191,6 +201,11 @@ impl Claim {
     /// directory itself where files are replaced in place.
     pub fn target(&self) -> &Path {
         self.stage.as_ref().map_or(&self.dir, |s| &s.path)
+    }
+
+    /// The files the previous run wrote (its manifest), empty for a new directory.
+    pub fn previous(&self) -> &[String] {
+        &self.old
     }
 
     /// Whether the run's files will be swapped in at once by [`Claim::finish`].

@@ -226,8 +226,33 @@ pub fn save_f32_safetensors(
     })
 }
 
-/// Called with the number of bytes written so far.
-pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+/// Called with the number of bytes written so far; returns whether to go
+/// on. `false` stops the write at the next chunk (about 1-8 MB later) with
+/// [`Error::Interrupted`], the temporary file removed: how a front end makes
+/// a long write interruptible (the Python package checks for Ctrl-C there).
+pub type Progress<'a> = &'a (dyn Fn(u64) -> bool + Sync);
+
+/// The I/O error a write is stopped with when its progress callback says so.
+#[derive(Debug)]
+pub(crate) struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped by the caller")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// `Stopped` as an I/O error (what a writer returns mid-stream).
+pub(crate) fn stopped() -> std::io::Error {
+    std::io::Error::other(Stopped)
+}
+
+/// Whether an I/O error is [`stopped`].
+pub(crate) fn is_stopped(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|r| r.is::<Stopped>())
+}
 
 /// Generate `tensors` with `seed` and write them to `path` (format from the
 /// extension; `.npy` takes exactly one tensor). `metadata` goes into the
@@ -244,7 +269,7 @@ pub fn save(
         tensors,
         seed,
         metadata,
-        &|_| {},
+        &|_| true,
     )
 }
 
@@ -330,6 +355,9 @@ pub fn save_as(
         return Ok(());
     }
     let werr = |e: StreamErr| match e {
+        StreamErr::Io(source) if is_stopped(&source) => Error::Interrupted {
+            path: path.display().to_string(),
+        },
         StreamErr::Io(source) => Error::Io {
             action: "cannot write",
             path: path.display().to_string(),
@@ -471,7 +499,9 @@ impl<W: Write> Write for Counted<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let k = self.inner.write(buf)?;
         self.n += k as u64;
-        (self.progress)(self.base + self.n);
+        if !(self.progress)(self.base + self.n) {
+            return Err(stopped());
+        }
         Ok(k)
     }
     fn flush(&mut self) -> std::io::Result<()> {

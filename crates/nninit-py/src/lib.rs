@@ -17,15 +17,56 @@ use nninit::{Element, Error, FanMode, Init, Layout, Nonlinearity, Stream};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-/// The library's error as a Python exception: `OSError` for I/O, `ValueError` otherwise.
+pyo3::create_exception!(
+    nninit,
+    NninitError,
+    PyValueError,
+    "An error of nninit's: a bad initializer, shape, dtype, seed, rule or config (the message names the value and what is allowed). A ValueError, so `except ValueError` keeps working."
+);
+
+/// The CLI's wording of a library message, said the Python way: where a
+/// message names a command-line flag, the Python parameter that does the
+/// same. The library's messages are shared by every front end; this is the
+/// one place that knows how the flags are spelled in Python.
+fn for_python(msg: String) -> String {
+    const FLAGS: [(&str, &str); 8] = [
+        ("--force to write beside them", "force=True to write beside them"),
+        ("--force", "force=True"),
+        ("--max-shard-size", "max_shard_size"),
+        ("--hf-config writes a directory", "init_checkpoint writes a directory"),
+        ("--part I/N", "part=(I, N)"),
+        ("--dtype", "dtype"),
+        ("--seed", "seed"),
+        ("--rng", "rng"),
+    ];
+    FLAGS
+        .iter()
+        .fold(msg, |m, (flag, param)| m.replace(flag, param))
+}
+
+/// The library's error as a Python exception with the CLI's message (said
+/// the Python way): `OSError` for I/O, `KeyboardInterrupt` for a write
+/// stopped by Ctrl-C, [`NninitError`] (a `ValueError`) otherwise.
 fn value_err(e: Error) -> PyErr {
+    let msg = for_python(e.to_string());
     match e {
-        Error::Io { .. } | Error::DiskSpace { .. } => PyOSError::new_err(e.to_string()),
-        e => PyValueError::new_err(e.to_string()),
+        Error::Io { .. } | Error::DiskSpace { .. } => PyOSError::new_err(msg),
+        Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(msg),
+        _ => NninitError::new_err(msg),
     }
+}
+
+/// A message of the package's own as an [`NninitError`].
+fn nninit_err(msg: impl Into<String>) -> PyErr {
+    NninitError::new_err(msg.into())
+}
+
+/// A seed given from Python (any int) as `rng`'s family takes it.
+fn seed_for(rng: nninit::rng::RngKind, seed: i128) -> PyResult<u64> {
+    rng.seed(seed).map_err(value_err)
 }
 
 /// An initializer: what to put in a tensor, validated when built. Build one
@@ -44,7 +85,7 @@ fn layout(s: &str) -> PyResult<Layout> {
     Layout::parse(s).map_err(value_err)
 }
 
-fn nonlinearity(name: &str, param: Option<f64>) -> PyResult<Nonlinearity> {
+fn parse_nonlinearity(name: &str, param: Option<f64>) -> PyResult<Nonlinearity> {
     Nonlinearity::parse(name, param).map_err(value_err)
 }
 
@@ -58,18 +99,21 @@ impl PyInit {
 
     /// U(a, b).
     #[staticmethod]
+    #[pyo3(signature = (a=0.0, b=1.0))]
     fn uniform(a: f64, b: f64) -> PyResult<Self> {
         wrap(Init::uniform(a, b))
     }
 
     /// N(mean, std^2).
     #[staticmethod]
+    #[pyo3(signature = (mean=0.0, std=1.0))]
     fn normal(mean: f64, std: f64) -> PyResult<Self> {
         wrap(Init::normal(mean, std))
     }
 
-    /// N(mean, std^2) truncated to [a, b].
+    /// N(mean, std^2) truncated to the absolute bounds [a, b].
     #[staticmethod]
+    #[pyo3(signature = (mean=0.0, std=1.0, a=-2.0, b=2.0))]
     fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> PyResult<Self> {
         wrap(Init::trunc_normal(mean, std, a, b))
     }
@@ -88,48 +132,110 @@ impl PyInit {
 
     /// Dirac delta (3-5-D convolution kernels), `groups` groups.
     #[staticmethod]
+    #[pyo3(signature = (groups=1))]
     fn dirac(groups: usize) -> PyResult<Self> {
         wrap(Init::dirac(groups))
     }
 
     /// Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)).
     #[staticmethod]
+    #[pyo3(signature = (gain=1.0))]
     fn xavier_uniform(gain: f64) -> PyResult<Self> {
         wrap(Init::xavier_uniform(gain))
     }
 
     /// Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
     #[staticmethod]
+    #[pyo3(signature = (gain=1.0))]
     fn xavier_normal(gain: f64) -> PyResult<Self> {
         wrap(Init::xavier_normal(gain))
     }
 
     /// He uniform: U(-b, b), b = gain * sqrt(3 / fan_mode).
     #[staticmethod]
-    fn kaiming_uniform(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
-        let nl = nonlinearity(nonlinearity_, Some(a))?;
+    #[pyo3(signature = (a=0.0, mode="fan_in", nonlinearity="leaky_relu"))]
+    fn kaiming_uniform(a: f64, mode: &str, nonlinearity: &str) -> PyResult<Self> {
+        let nl = parse_nonlinearity(nonlinearity, Some(a))?;
         let mode = FanMode::parse(mode).map_err(value_err)?;
         wrap(Init::kaiming_uniform(a, mode, nl))
     }
 
     /// He normal: N(0, std^2), std = gain / sqrt(fan_mode).
     #[staticmethod]
-    fn kaiming_normal(a: f64, mode: &str, nonlinearity_: &str) -> PyResult<Self> {
-        let nl = nonlinearity(nonlinearity_, Some(a))?;
+    #[pyo3(signature = (a=0.0, mode="fan_in", nonlinearity="leaky_relu"))]
+    fn kaiming_normal(a: f64, mode: &str, nonlinearity: &str) -> PyResult<Self> {
+        let nl = parse_nonlinearity(nonlinearity, Some(a))?;
         let mode = FanMode::parse(mode).map_err(value_err)?;
         wrap(Init::kaiming_normal(a, mode, nl))
     }
 
     /// A (semi-)orthogonal matrix times `gain`.
     #[staticmethod]
+    #[pyo3(signature = (gain=1.0))]
     fn orthogonal(gain: f64) -> PyResult<Self> {
         wrap(Init::orthogonal(gain))
     }
 
     /// Sparse columns: a `sparsity` share of each column zero, the rest N(0, std^2).
     #[staticmethod]
+    #[pyo3(signature = (sparsity, std=0.01))]
     fn sparse(sparsity: f64, std: f64) -> PyResult<Self> {
         wrap(Init::sparse(sparsity, std))
+    }
+
+    /// Every element 0.
+    #[staticmethod]
+    fn zeros() -> Self {
+        PyInit(Init::zeros())
+    }
+
+    /// Every element 1.
+    #[staticmethod]
+    fn ones() -> Self {
+        PyInit(Init::ones())
+    }
+
+    /// `gain` on the diagonal (2-D).
+    #[staticmethod]
+    #[pyo3(signature = (gain=1.0))]
+    fn identity(gain: f64) -> PyResult<Self> {
+        wrap(Init::identity(gain))
+    }
+
+    /// JAX's delta-orthogonal convolution kernel times `scale`.
+    #[staticmethod]
+    #[pyo3(signature = (scale=1.0))]
+    fn delta_orthogonal(scale: f64) -> PyResult<Self> {
+        wrap(Init::delta_orthogonal(scale))
+    }
+
+    /// Keras/JAX variance scaling: `scale / fan` as the variance of
+    /// `distribution` (`truncated_normal`, `untruncated_normal`, `uniform`).
+    #[staticmethod]
+    #[pyo3(signature = (scale=1.0, mode="fan_in", distribution="truncated_normal"))]
+    fn variance_scaling(scale: f64, mode: &str, distribution: &str) -> PyResult<Self> {
+        let mode = FanMode::parse(mode).map_err(value_err)?;
+        let d = nninit::init::VsDistribution::parse(distribution).map_err(value_err)?;
+        wrap(Init::variance_scaling(scale, mode, d))
+    }
+
+    /// A Keras/JAX preset: `glorot_uniform`, `glorot_normal`, `lecun_uniform`,
+    /// `lecun_normal`, `he_uniform`, `he_normal`.
+    #[staticmethod]
+    fn preset(name: &str) -> PyResult<Self> {
+        wrap(Init::preset(name))
+    }
+
+    /// `nn.Linear`/`nn.Conv*d`'s weight default (kaiming_uniform with a = sqrt(5)).
+    #[staticmethod]
+    fn torch_default() -> Self {
+        PyInit(Init::torch_default())
+    }
+
+    /// `nn.Linear`/`nn.Conv*d`'s bias default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    #[staticmethod]
+    fn torch_default_bias(fan_in: u64) -> PyResult<Self> {
+        wrap(Init::torch_default_bias(fan_in))
     }
 
     /// Whether any block can be generated on its own (false for orthogonal,
@@ -215,64 +321,6 @@ fn kind_of(arr: &Bound<'_, PyUntypedArray>, bf16_bits: bool) -> PyResult<Kind> {
     }
 }
 
-/// A framework's global generator replayed (`Generator("numpy", seed)` is
-/// `np.random.seed(seed)`, `Generator("torch", seed)` is
-/// `torch.manual_seed(seed)`): tensors filled from it draw in call order.
-#[pyclass(frozen, name = "Generator", module = "nninit")]
-struct PyGenerator {
-    rng: std::sync::Mutex<nninit::rng::FrameworkRng>,
-    kind: &'static str,
-}
-
-#[pymethods]
-impl PyGenerator {
-    /// `kernels` (torch only): `"avx2"` or `"scalar"`, which of torch's CPU
-    /// builds to reproduce; default: the one torch picks on this CPU.
-    #[new]
-    #[pyo3(signature = (rng, seed, kernels=None))]
-    fn new(rng: &str, seed: u64, kernels: Option<&str>) -> PyResult<Self> {
-        use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
-        let kind = RngKind::parse(rng).map_err(value_err)?;
-        let made = match (kind, kernels) {
-            (_, None) => kind.sequential(seed).map_err(value_err)?,
-            (RngKind::Torch, Some(k)) => {
-                let k = match k {
-                    "avx2" => TorchKernels::Avx2,
-                    "scalar" => TorchKernels::Scalar,
-                    other => {
-                        return Err(value_err(Error::unknown_name(
-                            "torch kernels",
-                            other,
-                            &["avx2", "scalar"],
-                        )))
-                    }
-                };
-                Some(FrameworkRng::Torch(TorchCpu::with_kernels(seed, k)))
-            }
-            (_, Some(_)) => {
-                return Err(PyValueError::new_err(
-                    "kernels= applies to rng `torch` only",
-                ))
-            }
-        };
-        match made {
-            Some(g) => Ok(PyGenerator {
-                rng: std::sync::Mutex::new(g),
-                kind: kind.name(),
-            }),
-            None => Err(PyValueError::new_err(
-                "rng `nninit` has no generator state: its values are keyed by (seed, name); pass seed= and name= instead",
-            )),
-        }
-    }
-
-    /// `numpy` or `torch`.
-    #[getter]
-    fn rng(&self) -> &'static str {
-        self.kind
-    }
-}
-
 /// Where in the (global) tensor the array sits.
 struct Target<'a> {
     init: Init,
@@ -301,6 +349,66 @@ impl Target<'_> {
     }
 }
 
+/// A framework's global generator replayed (`Generator("numpy", seed)` is
+/// `np.random.seed(seed)`, `Generator("torch", seed)` is
+/// `torch.manual_seed(seed)`): tensors filled from it draw in call order.
+#[pyclass(frozen, name = "Generator", module = "nninit")]
+struct PyGenerator {
+    rng: std::sync::Mutex<nninit::rng::FrameworkRng>,
+    kind: &'static str,
+}
+
+#[pymethods]
+impl PyGenerator {
+    /// `seed` as the framework takes it (torch: `[-2^63, 2^64)`, a negative
+    /// seed as torch.manual_seed reads it; numpy: `[0, 2^32)`). `kernels`
+    /// (torch only): `"avx2"` or `"scalar"`, which of torch's CPU builds to
+    /// reproduce; default: the one torch picks here (`ATEN_CPU_CAPABILITY`
+    /// read as torch reads it).
+    #[new]
+    #[pyo3(signature = (rng, seed=0, kernels=None))]
+    fn new(rng: &str, seed: i128, kernels: Option<&str>) -> PyResult<Self> {
+        use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
+        let kind = RngKind::parse(rng).map_err(value_err)?;
+        let seed = seed_for(kind, seed)?;
+        let made = match (kind, kernels) {
+            (_, None) => kind
+                .sequential_for(seed, std::env::var("ATEN_CPU_CAPABILITY").ok().as_deref())
+                .map_err(value_err)?,
+            (RngKind::Torch, Some(k)) => {
+                let k = match k {
+                    "avx2" => TorchKernels::Avx2,
+                    "scalar" => TorchKernels::Scalar,
+                    other => {
+                        return Err(value_err(Error::unknown_name(
+                            "torch kernels",
+                            other,
+                            &["avx2", "scalar"],
+                        )))
+                    }
+                };
+                Some(FrameworkRng::Torch(TorchCpu::with_kernels(seed, k)))
+            }
+            (_, Some(_)) => return Err(nninit_err("kernels= applies to rng `torch` only")),
+        };
+        match made {
+            Some(g) => Ok(PyGenerator {
+                rng: std::sync::Mutex::new(g),
+                kind: kind.name(),
+            }),
+            None => Err(nninit_err(
+                "rng `nninit` has no generator state: its values are keyed by (seed, name); pass seed= and name= instead",
+            )),
+        }
+    }
+
+    /// `numpy` or `torch`.
+    #[getter]
+    fn rng(&self) -> &'static str {
+        self.kind
+    }
+}
+
 /// Fill the array, stored as `S`, with values of `T` (the same size: `S` is
 /// `T` itself, or 16-bit integers holding bfloat16 bits).
 fn fill_as<S: numpy::Element + bytemuck::Pod, T: Element>(
@@ -313,10 +421,10 @@ fn fill_as<S: numpy::Element + bytemuck::Pod, T: Element>(
         .map_err(|e| PyTypeError::new_err(e.to_string()))?;
     let mut rw = arr
         .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("the array cannot be written: {e}")))?;
+        .map_err(|e| nninit_err(format!("the array cannot be written: {e}")))?;
     let block = rw.shape().to_vec();
     let out = rw.as_slice_mut().map_err(|_| {
-        PyValueError::new_err("the array is not C-contiguous (nninit.fill_ copies through a contiguous buffer for non-contiguous torch tensors)")
+        nninit_err("the array is not C-contiguous (nninit.fill_ copies through a contiguous buffer for non-contiguous torch tensors)")
     })?;
     let out: &mut [T] = bytemuck::cast_slice_mut(out);
     py.detach(|| t.fill(&block, out)).map_err(value_err)
@@ -333,7 +441,7 @@ fn fill(
     out: &Bound<'_, PyAny>,
     init: &PyInit,
     shape: Vec<usize>,
-    seed: u64,
+    seed: i128,
     name: &str,
     layout: &str,
     offset: Option<Vec<usize>>,
@@ -347,6 +455,12 @@ fn fill(
             reason: "sequential generators fill whole tensors in order (the values of a slice depend on everything drawn before it); use the default rng (nninit)".into(),
         }));
     }
+    // the seed of nninit's keyed streams (a framework generator has its own)
+    let seed = if generator.is_some() {
+        0
+    } else {
+        seed_for(nninit::rng::RngKind::Nninit, seed)?
+    };
     let arr = out.cast::<PyUntypedArray>().map_err(|_| {
         PyTypeError::new_err(format!(
             "expected a numpy.ndarray or torch.Tensor, got {}",
@@ -358,7 +472,7 @@ fn fill(
     })?;
     let kind = kind_of(arr, bf16_bits)?;
     if offset.is_none() && arr.shape() != shape.as_slice() {
-        return Err(PyValueError::new_err(format!(
+        return Err(nninit_err(format!(
             "the array's shape {:?} is not the tensor's shape {shape:?}",
             arr.shape()
         )));
@@ -380,6 +494,77 @@ fn fill(
     }
 }
 
+/// The dtype a Python object names: a string (`"float32"`, `"f32"`,
+/// `"bfloat16"`, ...), a NumPy dtype or scalar type (`np.float32`), or a
+/// torch dtype (`torch.float32`); the names of [`nninit::DType::parse`].
+fn dtype_of(obj: &Bound<'_, PyAny>) -> PyResult<nninit::DType> {
+    let py = obj.py();
+    let name: String = if let Ok(s) = obj.extract::<String>() {
+        s
+    } else {
+        let text = obj.str()?.to_string();
+        if let Some(t) = text.strip_prefix("torch.") {
+            t.to_string()
+        } else {
+            let np = py.import("numpy")?;
+            match np.getattr("dtype")?.call1((obj,)) {
+                Ok(d) => d.getattr("name")?.extract::<String>()?,
+                Err(_) => text,
+            }
+        }
+    };
+    nninit::DType::parse(name.trim_start_matches("numpy.")).map_err(value_err)
+}
+
+/// The canonical name (`float32`, `float64`, `bfloat16`, `float16`) of the
+/// dtype `dtype` names (a string, NumPy or torch dtype).
+#[pyfunction]
+fn dtype_name(dtype: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    Ok(match dtype_of(dtype)? {
+        nninit::DType::F32 => "float32",
+        nninit::DType::F64 => "float64",
+        nninit::DType::BF16 => "bfloat16",
+        nninit::DType::F16 => "float16",
+    })
+}
+
+/// A new NumPy array of `shape` filled with `init` (as `nninit sample`):
+/// `dtype` a string, NumPy or torch dtype of float32, float64 or float16.
+#[pyfunction]
+#[pyo3(signature = (init, shape, *, seed=0, name="tensor", dtype=None, layout="torch", generator=None))]
+#[allow(clippy::too_many_arguments)]
+fn sample<'py>(
+    py: Python<'py>,
+    init: &PyInit,
+    shape: Vec<usize>,
+    seed: i128,
+    name: &str,
+    dtype: Option<&Bound<'py, PyAny>>,
+    layout: &str,
+    generator: Option<&PyGenerator>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use nninit::DType;
+    let dt = match dtype {
+        Some(d) => dtype_of(d)?,
+        None => DType::F32,
+    };
+    init.0
+        .check_shape(&shape, self::layout(layout)?, dt)
+        .map_err(value_err)?;
+    let arr: Bound<'py, PyAny> = match dt {
+        DType::F32 => numpy::PyArrayDyn::<f32>::zeros(py, shape.as_slice(), false).into_any(),
+        DType::F64 => numpy::PyArrayDyn::<f64>::zeros(py, shape.as_slice(), false).into_any(),
+        DType::F16 => numpy::PyArrayDyn::<f16>::zeros(py, shape.as_slice(), false).into_any(),
+        DType::BF16 => {
+            return Err(nninit_err(
+                "NumPy has no bfloat16 dtype; fill a torch.bfloat16 tensor with nninit.fill_ instead",
+            ))
+        }
+    };
+    fill(py, &arr, init, shape, seed, name, layout, None, false, generator)?;
+    Ok(arr)
+}
+
 /// PyTorch's `calculate_gain(nonlinearity, param)`.
 #[pyfunction]
 #[pyo3(signature = (nonlinearity, param=None))]
@@ -392,7 +577,7 @@ fn calculate_gain(nonlinearity: &str, param: Option<f64>) -> PyResult<f64> {
 #[pyo3(signature = (shape, layout="torch"))]
 fn fans(shape: Vec<usize>, layout: &str) -> PyResult<(u64, u64)> {
     let f = nninit::fans(&shape, self::layout(layout)?).map_err(value_err)?;
-    Ok((f.fan_in as u64, f.fan_out as u64))
+    Ok((f.fan_in, f.fan_out))
 }
 
 /// Ordered glob rules over parameter names (first match wins), from pairs
@@ -400,10 +585,65 @@ fn fans(shape: Vec<usize>, layout: &str) -> PyResult<(u64, u64)> {
 #[pyclass(frozen, name = "Rules", module = "nninit")]
 struct PyRules(nninit_io::model::spec::Rules);
 
+/// One rule of a Python rules object: `(glob, expression or Init)`.
+fn rule_pair(i: usize, item: &Bound<'_, PyAny>) -> PyResult<(String, String)> {
+    let bad = |what: String| {
+        value_err(Error::BadRule {
+            index: i,
+            glob: item
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|_| "?".into()),
+            reason: what,
+        })
+    };
+    let seq = item
+        .cast::<pyo3::types::PySequence>()
+        .map_err(|_| bad("a rule is a (glob, init expression) pair".into()))?;
+    let n = seq.len()?;
+    if n != 2 || item.is_instance_of::<pyo3::types::PyString>() {
+        return Err(bad(format!(
+            "a rule is a (glob, init expression) pair, not {n} items"
+        )));
+    }
+    let glob = seq
+        .get_item(0)?
+        .extract::<String>()
+        .map_err(|_| bad("the glob must be a string".into()))?;
+    let init = seq.get_item(1)?;
+    let expr = match init.cast::<PyInit>() {
+        Ok(i) => i.get().0.to_string(),
+        Err(_) => init
+            .extract::<String>()
+            .map_err(|_| bad("the init must be an expression string or an nninit.Init".into()))?,
+    };
+    Ok((glob, expr))
+}
+
 #[pymethods]
 impl PyRules {
+    /// Rules from a mapping `{glob: init}` (in order) or an iterable of
+    /// `(glob, init)` pairs; `init` is an expression or an `Init`.
     #[new]
-    fn new(pairs: Vec<(String, String)>) -> PyResult<Self> {
+    fn new(rules: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let items: Vec<Bound<'_, PyAny>> = if let Ok(m) = rules.cast::<pyo3::types::PyMapping>() {
+            m.items()?.iter().collect()
+        } else {
+            rules
+                .try_iter()
+                .map_err(|_| {
+                    nninit_err(format!(
+                        "rules must be a mapping {{glob: init}}, pairs (glob, init), a spec file path or nninit.Rules, not {}",
+                        rules.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    ))
+                })?
+                .collect::<PyResult<_>>()?
+        };
+        let pairs: Vec<(String, String)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| rule_pair(i, it))
+            .collect::<PyResult<_>>()?;
         nninit_io::model::spec::Rules::new(&pairs)
             .map(PyRules)
             .map_err(value_err)
@@ -411,8 +651,8 @@ impl PyRules {
 
     /// The rules of a spec file (`.toml` or `.json`).
     #[staticmethod]
-    fn load(path: std::path::PathBuf) -> PyResult<Self> {
-        nninit_io::model::spec::load_rules(&path)
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        py.detach(|| nninit_io::model::spec::load_rules(&path))
             .map(PyRules)
             .map_err(value_err)
     }
@@ -433,6 +673,21 @@ impl PyRules {
     }
 }
 
+/// What PyTorch's own `reset_parameters` gives a parameter, as nninit sees it.
+#[pyclass(frozen, name = "TorchDefault", module = "nninit")]
+struct PyTorchDefault {
+    /// The initializer.
+    #[pyo3(get)]
+    init: PyInit,
+    /// Why (`torch default for linear`).
+    #[pyo3(get)]
+    why: String,
+    /// Why a framework generator (`rng="torch"`/`"numpy"`) cannot replay it,
+    /// or None when it can.
+    #[pyo3(get)]
+    no_replay: Option<&'static str>,
+}
+
 /// The initializer PyTorch's own `reset_parameters` gives parameter `param`
 /// of a module of kind `kind` (`linear`, `conv`, `conv_transpose`,
 /// `embedding`, `norm`, `multihead_attention`), as an nninit initializer;
@@ -444,15 +699,15 @@ fn torch_default_for(
     kind: &str,
     param: &str,
     weight_shape: Option<Vec<usize>>,
-) -> PyResult<Option<PyInit>> {
+) -> PyResult<Option<PyTorchDefault>> {
     let bias_from_weight = || -> PyResult<Init> {
         let w = weight_shape.as_deref().ok_or_else(|| {
-            PyValueError::new_err(format!(
+            nninit_err(format!(
                 "the default of a {kind} bias needs the module's weight shape"
             ))
         })?;
         let f = nninit::fans(w, Layout::Torch).map_err(value_err)?;
-        Init::torch_default_bias(f.fan_in as u64).map_err(value_err)
+        Init::torch_default_bias(f.fan_in).map_err(value_err)
     };
     let init = match (kind, param) {
         ("linear" | "conv" | "conv_transpose", "weight") => Init::torch_default(),
@@ -474,96 +729,191 @@ fn torch_default_for(
         }
         _ => return Ok(None),
     };
-    Ok(Some(PyInit(init)))
+    let no_replay = (kind == "multihead_attention").then_some(
+        "nn.MultiheadAttention draws its out_proj before its in_proj, not in named_parameters() order; use the default rng (nninit)",
+    );
+    Ok(Some(PyTorchDefault {
+        init: PyInit(init),
+        why: format!("torch default for {kind}"),
+        no_replay,
+    }))
+}
+
+/// The part of a checkpoint this process writes: `part` as `"I/N"` or
+/// `(I, N)` (1-based), or, when None, from `RANK` and `WORLD_SIZE` as
+/// torchrun and most launchers set them (part RANK+1 of WORLD_SIZE), else
+/// the whole job.
+fn part_of(part: Option<&Bound<'_, PyAny>>) -> PyResult<nninit_io::model::checkpoint::Part> {
+    use nninit_io::model::checkpoint::Part;
+    let Some(p) = part else {
+        let var = |k: &str| std::env::var(k).ok();
+        return match (var("RANK"), var("WORLD_SIZE")) {
+            (Some(r), Some(w)) => {
+                let bad = |k: &'static str, v: &str| {
+                    value_err(Error::BadOption {
+                        option: k,
+                        value: v.to_string(),
+                        expected: "a whole number (as torchrun sets it); or pass part=(I, N)".into(),
+                    })
+                };
+                let r: usize = r.trim().parse().map_err(|_| bad("RANK", &r))?;
+                let w: usize = w.trim().parse().map_err(|_| bad("WORLD_SIZE", &w))?;
+                Part::new(r.saturating_add(1), w).map_err(value_err)
+            }
+            _ => Ok(Part::new(1, 1).map_err(value_err)?),
+        };
+    };
+    if let Ok(s) = p.extract::<String>() {
+        return Part::parse(&s).map_err(value_err);
+    }
+    match p.extract::<(usize, usize)>() {
+        Ok((i, n)) => Part::new(i, n).map_err(value_err),
+        Err(_) => Err(value_err(Error::BadOption {
+            option: "part",
+            value: p.repr().map(|r| r.to_string()).unwrap_or_default(),
+            expected: "\"I/N\" or (I, N) with 1 <= I <= N (part I of N), e.g. (1, 4)".into(),
+        })),
+    }
 }
 
 /// Write the Hugging Face checkpoint of `config` (a `config.json` path) into
-/// the directory `out_dir`, or with `part = (I, N)` only part I's shard files
-/// (part 1 also writes the index and config): N processes together write the
-/// bytes of one run. Returns the names of the files written. The GIL is
-/// released while writing.
+/// the directory `out_dir`, or only part I's shard files (part 1 also writes
+/// the index and config): N processes together write the bytes of one run.
+/// Returns the names of the files written. Every file operation runs with
+/// the GIL released, on a worker thread, while this thread checks for
+/// signals every 50 ms: Ctrl-C stops the write within a chunk (raising
+/// KeyboardInterrupt, no temporary file left), even while a config read
+/// blocks (a FIFO, a stalled network file system).
 #[pyfunction]
-#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=(1, 1), force=false))]
+#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=None, force=false))]
 #[allow(clippy::too_many_arguments)]
 fn write_checkpoint(
     py: Python<'_>,
     config: std::path::PathBuf,
     out_dir: std::path::PathBuf,
-    seed: u64,
-    dtype: Option<&str>,
+    seed: i128,
+    dtype: Option<&Bound<'_, PyAny>>,
     max_shard_size: &str,
-    part: (usize, usize),
+    part: Option<&Bound<'_, PyAny>>,
     force: bool,
 ) -> PyResult<Vec<String>> {
     use nninit_io::model::{checkpoint, hf};
-    let text = std::fs::read_to_string(&config).map_err(|reason| {
-        value_err(Error::Io {
-            action: "cannot read",
-            path: config.display().to_string(),
-            reason,
-        })
-    })?;
-    let dtype = dtype
-        .map(nninit::DType::parse)
-        .transpose()
-        .map_err(value_err)?;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let seed = seed_for(nninit::rng::RngKind::Nninit, seed)?;
+    let dtype = dtype.map(dtype_of).transpose()?;
     let max = hf::parse_size(max_shard_size).map_err(value_err)?;
-    let part = checkpoint::Part::new(part.0, part.1).map_err(value_err)?;
-    let origin = config.display().to_string();
-    py.detach(|| {
-        let opts = checkpoint::Options {
-            seed,
-            dtype,
-            max_shard_bytes: max,
-            part,
-            force,
-        };
-        checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {})
-    })
-    .map(|w| w.files)
-    .map_err(value_err)
+    let part = part_of(part)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rx = std::sync::Mutex::new(rx);
+    let flag = Arc::clone(&stop);
+    std::thread::Builder::new()
+        .name("nninit-checkpoint".into())
+        .spawn(move || {
+            let run = || -> nninit::Result<Vec<String>> {
+                let text = std::fs::read_to_string(&config).map_err(|reason| Error::Io {
+                    action: "cannot read",
+                    path: config.display().to_string(),
+                    reason,
+                })?;
+                let opts = checkpoint::Options {
+                    seed,
+                    dtype,
+                    max_shard_bytes: max,
+                    part,
+                    force,
+                };
+                let origin = config.display().to_string();
+                checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {
+                    !flag.load(Ordering::Relaxed)
+                })
+                .map(|w| w.files)
+            };
+            let _ = tx.send(run());
+        })
+        .map_err(|e| PyOSError::new_err(format!("cannot start the writer thread: {e}")))?;
+    loop {
+        let got = py.detach(|| {
+            rx.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .recv_timeout(std::time::Duration::from_millis(50))
+        });
+        match got {
+            Ok(r) => return r.map_err(value_err),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(nninit_err("the checkpoint writer stopped without a result"))
+            }
+        }
+        if let Err(e) = py.check_signals() {
+            // stop the writer and wait (a few seconds at most) for it to
+            // remove its temporary files; a read blocked on the config
+            // cannot be stopped and is left to finish on its own
+            stop.store(true, Ordering::Relaxed);
+            let _ = py.detach(|| {
+                rx.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .recv_timeout(std::time::Duration::from_secs(10))
+            });
+            return Err(e);
+        }
+    }
 }
 
-/// The probe's rules on per-layer signals, in forward order: each row is
-/// `(fan_out, act_std, backward_norm, grad_rel or None, symmetry, nonfinite,
-/// dead_frac, saturated_frac)`. Returns the verdict, the findings, the
-/// growths, the first layer (0-based) where it goes wrong, and the reason.
-/// With `body=True` the backward growth runs from the first to the last
-/// hidden layer on per-element (RMS) gradients (any model); otherwise to
-/// the output layer on norms (`nninit probe`'s MLPs).
+/// The per-layer signals the probe's rules read (one per layer, in forward
+/// order), with named fields.
+#[pyclass(frozen, name = "Signals", module = "nninit")]
+#[derive(Clone)]
+struct PySignals(nninit_lab::probe::rules::Signals);
+
+#[pymethods]
+impl PySignals {
+    /// `fan_out`: units (rows of the weight); `act_std`: std of the layer's
+    /// output; `backward_norm`: norm of the gradient reaching its output;
+    /// `grad_rel`: ||dW|| / ||W|| (None when it has no weight); `symmetry`:
+    /// how alike its units are (0..1); `nonfinite`: any inf/NaN;
+    /// `dead_frac`, `saturated_frac`: from `unit_fractions`.
+    #[new]
+    #[pyo3(signature = (*, fan_out, act_std, backward_norm, grad_rel=None, symmetry=0.0, nonfinite=false, dead_frac=0.0, saturated_frac=0.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        fan_out: usize,
+        act_std: f64,
+        backward_norm: f64,
+        grad_rel: Option<f64>,
+        symmetry: f64,
+        nonfinite: bool,
+        dead_frac: f64,
+        saturated_frac: f64,
+    ) -> Self {
+        PySignals(nninit_lab::probe::rules::Signals {
+            fan_out,
+            act_std,
+            backward_norm,
+            grad_rel,
+            symmetry,
+            nonfinite,
+            dead_frac,
+            saturated_frac,
+        })
+    }
+}
+
+/// The probe's rules on per-layer signals, in forward order. Returns the
+/// verdict, the findings, the growths, the first layer (0-based) where it
+/// goes wrong, and the reason. With `body=True` the backward growth runs
+/// from the first to the last hidden layer on per-element (RMS) gradients
+/// (any model); otherwise to the output layer on norms (`nninit probe`'s MLPs).
 #[pyfunction]
-#[pyo3(signature = (rows, body=false))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (layers, body=false))]
 fn probe_judge(
     py: Python<'_>,
-    rows: Vec<(usize, f64, f64, Option<f64>, f64, bool, f64, f64)>,
+    layers: Vec<Bound<'_, PySignals>>,
     body: bool,
 ) -> PyResult<Py<PyAny>> {
     use nninit_lab::probe::rules::{judge_with, Backward, Signals};
-    let signals: Vec<Signals> = rows
-        .into_iter()
-        .map(
-            |(
-                fan_out,
-                act_std,
-                backward_norm,
-                grad_rel,
-                symmetry,
-                nonfinite,
-                dead_frac,
-                saturated_frac,
-            )| Signals {
-                fan_out,
-                act_std,
-                backward_norm,
-                grad_rel,
-                symmetry,
-                nonfinite,
-                dead_frac,
-                saturated_frac,
-            },
-        )
-        .collect();
+    let signals: Vec<Signals> = layers.iter().map(|s| s.get().0.clone()).collect();
     let mode = if body {
         Backward::Body
     } else {
@@ -597,43 +947,16 @@ fn probe_recommend(kind: &str, activation: Option<&str>) -> Option<String> {
 fn row_symmetry(py: Python<'_>, m: numpy::PyReadonlyArray2<'_, f32>) -> PyResult<f64> {
     let (r, c) = (m.shape()[0], m.shape()[1]);
     let v: Vec<f32> = m.as_array().iter().copied().collect();
-    let a = ndarray::Array2::from_shape_vec((r, c), v)
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let a = ndarray::Array2::from_shape_vec((r, c), v).map_err(|e| nninit_err(e.to_string()))?;
     Ok(py.detach(|| nninit_lab::probe::row_symmetry(&a)))
 }
 
-/// `(dead_frac, saturated_frac)` of an activation's output `[batch, units]`:
-/// the share of units a rectifier never activates over the batch, and the
-/// share of values where a saturating activation's slope is near 0.
+/// `(dead_frac, saturated_frac)` of an activation's output `[batch, units]`,
+/// as `nninit probe` measures them (`nninit_lab::probe::unit_fractions`).
 #[pyfunction]
 fn unit_fractions(activation: &str, out: numpy::PyReadonlyArray2<'_, f32>) -> PyResult<(f64, f64)> {
     let act = nninit::Activation::parse(activation).map_err(value_err)?;
-    let a = out.as_array();
-    let (cols, n) = (a.ncols(), a.len());
-    // row by row (contiguous), marking the units ever active
-    let mut alive = vec![false; if act.can_die() { cols } else { 0 }];
-    let mut saturated = 0usize;
-    for row in a.rows() {
-        if act.can_die() {
-            for (al, &v) in alive.iter_mut().zip(row) {
-                *al |= v > 0.0;
-            }
-        }
-        if act.can_saturate() {
-            saturated += row.iter().filter(|&&v| act.is_saturated(v as f64)).count();
-        }
-    }
-    let dead = if act.can_die() && cols > 0 {
-        alive.iter().filter(|&&x| !x).count() as f64 / cols as f64
-    } else {
-        0.0
-    };
-    let sat = if n > 0 {
-        saturated as f64 / n as f64
-    } else {
-        0.0
-    };
-    Ok((dead, sat))
+    Ok(nninit_lab::probe::unit_fractions(act, out.as_array()))
 }
 
 #[pymodule]
@@ -641,7 +964,12 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyInit>()?;
     m.add_class::<PyRules>()?;
     m.add_class::<PyGenerator>()?;
+    m.add_class::<PyTorchDefault>()?;
+    m.add_class::<PySignals>()?;
+    m.add("NninitError", m.py().get_type::<NninitError>())?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
+    m.add_function(wrap_pyfunction!(sample, m)?)?;
+    m.add_function(wrap_pyfunction!(dtype_name, m)?)?;
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;
     m.add_function(wrap_pyfunction!(torch_default_for, m)?)?;

@@ -50,6 +50,30 @@ pub enum Error {
         value: String,
         expected: String,
     },
+    /// A key of a model config (a Hugging Face `config.json`) has a value
+    /// nninit cannot use.
+    #[error("config `{origin}`: invalid value `{value}` for `{key}`: {expected}")]
+    BadConfig {
+        origin: String,
+        key: String,
+        value: String,
+        expected: String,
+    },
+    /// A rule (glob over parameter names, init expression) is malformed.
+    #[error("rule {index} (`{glob}`): {reason}")]
+    BadRule {
+        index: usize,
+        glob: String,
+        reason: String,
+    },
+    /// An option outside the initializers (a part `I/N`, a size, a seed
+    /// source) has a value it cannot take.
+    #[error("invalid {option} `{value}`: {expected}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        expected: String,
+    },
     /// The tensor's shape does not suit the initializer.
     #[error("`{init}` cannot initialize a tensor of shape {shape:?}: {reason}")]
     Shape {
@@ -87,6 +111,13 @@ pub enum Error {
         what: String,
         reason: String,
     },
+    /// A seed outside the range the generator family takes.
+    #[error("invalid seed {seed} for rng `{rng}`: {expected}")]
+    BadSeed {
+        rng: &'static str,
+        seed: String,
+        expected: &'static str,
+    },
     /// The dtype cannot be stored in the requested format.
     #[error("{0}")]
     Unsupported(String),
@@ -115,6 +146,9 @@ pub enum Error {
         need: u64,
         available: u64,
     },
+    /// The caller stopped a write (Ctrl-C in Python); its temporary file was removed.
+    #[error("writing `{path}` was interrupted; nothing was left behind")]
+    Interrupted { path: String },
     /// An I/O failure, with the path involved. (`reason` is part of the
     /// message rather than the error's `source()`, so that printing the
     /// error chain does not repeat it.)

@@ -46,9 +46,8 @@ impl Part {
     /// Part `index` of `count`, `1 <= index <= count`.
     pub fn new(index: usize, count: usize) -> Result<Part> {
         if count == 0 || index == 0 || index > count {
-            return Err(Error::BadParam {
-                init: "part".into(),
-                param: "part".into(),
+            return Err(Error::BadOption {
+                option: "part",
                 value: format!("{index}/{count}"),
                 expected: "I/N with 1 <= I <= N (part I of N), e.g. 1/4".into(),
             });
@@ -58,9 +57,8 @@ impl Part {
 
     /// Parse `I/N`.
     pub fn parse(s: &str) -> Result<Part> {
-        let bad = || Error::BadParam {
-            init: "part".into(),
-            param: "part".into(),
+        let bad = || Error::BadOption {
+            option: "part",
             value: s.to_string(),
             expected: "I/N with 1 <= I <= N (part I of N), e.g. 1/4".into(),
         };
@@ -105,6 +103,30 @@ pub struct Written {
     pub files: Vec<String>,
 }
 
+/// Whether `name` is a file of model weights (or their index), which a
+/// checkpoint directory must not hold unless nninit wrote it:
+/// `*.safetensors`, `*.bin`, `*.pt`, `*.pth`, `*.ckpt`, `*.h5`, `*.msgpack`,
+/// `*.gguf`, `*.onnx` and `*.index.json`. Everything else of a model
+/// directory (tokenizer files, `generation_config.json`, README, licence)
+/// may stay beside a run's files.
+pub fn is_weight_file(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        ".safetensors",
+        ".bin",
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".h5",
+        ".msgpack",
+        ".gguf",
+        ".onnx",
+        ".index.json",
+    ]
+    .iter()
+    .any(|ext| n.ends_with(ext))
+}
+
 /// How to write a checkpoint.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -123,13 +145,20 @@ pub struct Options {
 /// Write the checkpoint of the config `text` (read from `origin`) into the
 /// directory `out`: the whole model, or with `opts.part` only that part's
 /// shard files. `progress` is called with the bytes written so far (of this
-/// part).
+/// part) and returns whether to go on ([`crate::save::Progress`]).
+///
+/// `out` may be a model directory as `huggingface-cli download` leaves it:
+/// its non-weight files (tokenizer files, `generation_config.json`, a README,
+/// a licence; see [`is_weight_file`]) stay as they are, and a `config.json`
+/// there holding exactly `text` (the run's own input config) is left alone
+/// and not claimed by the manifest. Weight files nninit did not write are
+/// refused, named, unless `opts.force`.
 pub fn write_checkpoint(
     text: &str,
     origin: &str,
     out: &Path,
     opts: Options,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: crate::save::Progress<'_>,
 ) -> Result<Written> {
     let Options {
         seed,
@@ -179,7 +208,28 @@ pub fn write_checkpoint(
     crate::check_space(out, mine.saturating_add(1 << 20))?;
     // one run's files at the end: a lock (unless parts write concurrently),
     // and the previous run's stale files removed by part 1 when it is done
-    let claim = crate::outdir::claim(out, force, part.count > 1)?;
+    let claim = crate::outdir::claim(out, force, part.count > 1, &|name| !is_weight_file(name))?;
+    // config.json: the run's own input config in a model directory stays
+    // (untouched, not in the manifest); any other config.json nninit did not
+    // write is only replaced with force
+    let keep_config = if claim.previous().iter().any(|f| f == "config.json") {
+        false
+    } else {
+        let existing = out.join("config.json");
+        match std::fs::read(&existing) {
+            Ok(bytes) if bytes == text.as_bytes() => true,
+            Ok(_) if !force => {
+                return Err(Error::Io {
+                    action: "will not replace",
+                    path: existing.display().to_string(),
+                    reason: std::io::Error::other(
+                        "nninit did not write it and it differs from the config being written; remove it, use another directory, or force",
+                    ),
+                })
+            }
+            _ => false,
+        }
+    };
     let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
     let total = data_bytes(&tensors)?;
     let n = shards.len();
@@ -199,7 +249,7 @@ pub fn write_checkpoint(
         .iter()
         .map(|_| std::sync::atomic::AtomicU64::new(0))
         .collect();
-    let report = || {
+    let report = || -> bool {
         progress(
             done.iter()
                 .map(|d| d.load(std::sync::atomic::Ordering::Relaxed))
@@ -226,7 +276,7 @@ pub fn write_checkpoint(
                     &meta,
                     &|b| {
                         done[i].store(b, std::sync::atomic::Ordering::Relaxed);
-                        report();
+                        report()
                     },
                 );
                 if let Err(e) = r {
@@ -263,14 +313,18 @@ pub fn write_checkpoint(
             )?;
             files.push("model.safetensors.index.json".into());
         }
-        write_atomic(&claim.target().join("config.json"), text.as_bytes())?;
-        files.push("config.json".into());
+        if !keep_config {
+            write_atomic(&claim.target().join("config.json"), text.as_bytes())?;
+            files.push("config.json".into());
+        }
         // every file of the whole run (all parts), for the manifest
         let mut all: Vec<String> = (0..n).map(file_of).collect();
         if n > 1 {
             all.push("model.safetensors.index.json".into());
         }
-        all.push("config.json".into());
+        if !keep_config {
+            all.push("config.json".into());
+        }
         claim.finish(&all)?;
     }
     Ok(Written {

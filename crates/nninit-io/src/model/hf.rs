@@ -69,9 +69,9 @@ fn get_b(cfg: &Value, key: &str, default: bool) -> bool {
 }
 
 fn bad(key: &str, value: &str, expected: &str) -> Error {
-    Error::BadParam {
-        init: "config.json".into(),
-        param: key.into(),
+    Error::BadConfig {
+        origin: "config.json".into(),
+        key: key.into(),
         value: value.into(),
         expected: expected.into(),
     }
@@ -286,9 +286,8 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
 
 /// `5GB`, `500MB`, `10GiB`, `1000000` (bytes) -> bytes.
 pub fn parse_size(s: &str) -> Result<u64> {
-    let size_err = |expected: &str| Error::BadParam {
-        init: "--max-shard-size".into(),
-        param: "size".into(),
+    let size_err = |expected: &str| Error::BadOption {
+        option: "max shard size",
         value: s.to_string(),
         expected: expected.into(),
     };

@@ -96,13 +96,12 @@ impl Rules {
     /// Rules from `(glob, init expression)` pairs; an error names the bad pair.
     pub fn new<S: AsRef<str>>(pairs: &[(S, S)]) -> Result<Rules> {
         let mut rules = Vec::with_capacity(pairs.len());
-        for (pat, expr) in pairs {
+        for (index, (pat, expr)) in pairs.iter().enumerate() {
             let (pat, expr) = (pat.as_ref(), expr.as_ref());
-            let p = glob::Pattern::new(pat).map_err(|e| Error::BadParam {
-                init: "rules".into(),
-                param: "match".into(),
-                value: pat.to_string(),
-                expected: format!("a glob over tensor names ({e})"),
+            let p = glob::Pattern::new(pat).map_err(|e| Error::BadRule {
+                index,
+                glob: pat.to_string(),
+                reason: format!("not a glob over tensor names ({e})"),
             })?;
             rules.push((p, Init::parse(expr)?));
         }

@@ -428,21 +428,12 @@ pub fn probe(cfg: &ProbeConfig, x: &Array2<f32>, y: &[usize]) -> Result<ProbeRep
             let mean = out.iter().map(|&v| v as f64).sum::<f64>() / n;
             let std = (out.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
             let hidden = l + 1 < nl;
-            let dead_frac = if hidden && act.can_die() {
-                let mut alive = vec![false; z.ncols()];
-                for row in z.rows() {
-                    for (a, &v) in alive.iter_mut().zip(row) {
-                        *a |= v > 0.0;
-                    }
-                }
-                alive.iter().filter(|&&a| !a).count() as f64 / alive.len() as f64
+            // phi(z) > 0 exactly where z > 0 for the rectifiers, so the
+            // fractions of the output are those of the pre-activation
+            let (dead_frac, saturated_frac) = if hidden {
+                unit_fractions(act, out.view())
             } else {
-                0.0
-            };
-            let saturated_frac = if hidden && act.can_saturate() {
-                out.iter().filter(|&&v| act.is_saturated(v as f64)).count() as f64 / n
-            } else {
-                0.0
+                (0.0, 0.0)
             };
             let weight_norm = frob(w);
             let grad_norm = back[l].1;
@@ -596,4 +587,30 @@ pub fn sweep_depth(
         });
     }
     Ok(out)
+}
+
+/// `(dead_frac, saturated_frac)` of an activation's output `[batch, units]`:
+/// the share of units a rectifier (`can_die`) never activates over the
+/// batch, and the share of values where a saturating activation's slope is
+/// near 0 (`is_saturated`). The one measurement behind `nninit probe` and the
+/// Python `nninit.probe`.
+pub fn unit_fractions(act: Activation, out: ndarray::ArrayView2<'_, f32>) -> (f64, f64) {
+    let (cols, n) = (out.ncols(), out.len());
+    let dead = if act.can_die() && cols > 0 {
+        let mut alive = vec![false; cols];
+        for row in out.rows() {
+            for (a, &v) in alive.iter_mut().zip(row) {
+                *a |= v > 0.0;
+            }
+        }
+        alive.iter().filter(|&&a| !a).count() as f64 / cols as f64
+    } else {
+        0.0
+    };
+    let saturated = if act.can_saturate() && n > 0 {
+        out.iter().filter(|&&v| act.is_saturated(v as f64)).count() as f64 / n as f64
+    } else {
+        0.0
+    };
+    (dead, saturated)
 }

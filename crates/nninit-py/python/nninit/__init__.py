@@ -17,17 +17,22 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+import warnings
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
 from . import _nninit
-from ._nninit import Generator, Init, Rules, __version__, calculate_gain, fans
+from ._nninit import Generator, Init, NninitError, Rules, __version__, calculate_gain, fans
 from ._probe import ProbeReport, probe
+
+#: A NumPy array or torch tensor, filled in place and returned.
+T = TypeVar("T")
 
 __all__ = [
     "Generator",
     "Init",
+    "NninitError",
     "Rules",
     "calculate_gain",
     "fans",
@@ -54,16 +59,6 @@ __all__ = [
     "__version__",
 ]
 
-_NUMPY_DTYPES = {
-    "float32": np.float32,
-    "f32": np.float32,
-    "float64": np.float64,
-    "f64": np.float64,
-    "float16": np.float16,
-    "f16": np.float16,
-}
-
-
 def _torch():
     """torch if it is already imported (a torch tensor implies it is), else None."""
     return sys.modules.get("torch")
@@ -79,7 +74,7 @@ def _require_torch():
 
 def _no_generator(generator: Any) -> None:
     if generator is not None:
-        raise ValueError(
+        raise NninitError(
             "nninit draws from its own streams keyed by (seed, name); "
             "pass seed=... and name=... instead of a torch.Generator"
         )
@@ -90,7 +85,7 @@ def _no_generator(generator: Any) -> None:
 
 def _fill_numpy(arr: np.ndarray, init: Init, seed: int, name: str, layout: str, generator=None) -> np.ndarray:
     if not arr.flags.writeable:
-        raise ValueError("the array is read-only (arr.flags.writeable is False); nninit fills in place")
+        raise NninitError("the array is read-only (arr.flags.writeable is False); nninit fills in place")
     if arr.flags.c_contiguous:
         _nninit.fill(arr, init, list(arr.shape), seed=seed, name=name, layout=layout, generator=generator)
     else:
@@ -122,9 +117,16 @@ def _fill_local(
             f"nninit fills floating-point tensors (float32, float64, float16, bfloat16), not {t.dtype}"
         )
     if t.is_meta:
-        raise ValueError(
+        raise NninitError(
             "the tensor is on the meta device and has no memory; "
             "call module.to_empty(device='cpu') (or another device) first"
+        )
+    inference = t.is_inference()
+    if inference and not torch.is_inference_mode_enabled():
+        # as torch: "Inplace update to inference tensor outside InferenceMode is not allowed"
+        raise NninitError(
+            "the tensor was made under torch.inference_mode() and cannot be updated in place outside it "
+            "(as torch refuses); fill a clone (t.clone()), or call nninit inside torch.inference_mode()"
         )
     off = None if offset is None else list(offset)
     bf16 = t.dtype == torch.bfloat16
@@ -135,12 +137,29 @@ def _fill_local(
             arr = d.view(torch.int16).numpy() if bf16 else d.numpy()
             _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16,
                          generator=generator)
+            if not inference:
+                # written behind autograd's back (through NumPy): tell it, as
+                # an in-place torch op would, so that a graph that saved the
+                # old values raises "modified by an inplace operation" in
+                # backward instead of using the new ones silently (the
+                # detached view shares the tensor's version counter)
+                _bump_version(d)
         else:
             tmp = torch.empty(tuple(d.shape), dtype=d.dtype)
             arr = tmp.view(torch.int16).numpy() if bf16 else tmp.numpy()
             _nninit.fill(arr, init, list(shape), seed=seed, name=name, layout=layout, offset=off, bf16_bits=bf16,
                          generator=generator)
-            d.copy_(tmp)
+            d.copy_(tmp)  # an in-place op: bumps the version counter itself
+
+
+def _bump_version(t: Any) -> None:
+    """Increment the autograd version counter of ``t`` (shared with every view of its tensor)."""
+    graph = getattr(_torch().autograd, "graph", None)
+    inc = getattr(graph, "increment_version", None)
+    if inc is not None:
+        inc(t)
+    else:  # pragma: no cover - torch < 2.1: a no-op in-place op bumps it too
+        t.add_(0)
 
 
 def _is_dtensor(t: Any) -> bool:
@@ -168,14 +187,15 @@ def _local_block(t: Any) -> Tuple[Any, list, list]:
     return local, shape, list(offset)
 
 
-def _fill_any(tensor: Any, init: Init, seed: int, name: str, layout: str = "torch", generator=None) -> Any:
+def _fill_any(tensor: T, init: Init, seed: int, name: str, layout: str = "torch", generator=None) -> T:
     if isinstance(tensor, np.ndarray):
-        return _fill_numpy(tensor, init, seed, name, layout, generator)
+        _fill_numpy(tensor, init, seed, name, layout, generator)
+        return tensor
     torch = _torch()
     if torch is not None and isinstance(tensor, torch.Tensor):
         if _is_dtensor(tensor):
             if generator is not None:
-                raise ValueError(
+                raise NninitError(
                     f"rng `{generator.rng}` cannot do a block of a sharded tensor: sequential generators fill whole "
                     "tensors in order; use the default rng (nninit)"
                 )
@@ -190,6 +210,24 @@ def _fill_any(tensor: Any, init: Init, seed: int, name: str, layout: str = "torc
     raise TypeError(f"expected a numpy.ndarray or torch.Tensor, got {type(tensor).__name__}")
 
 
+def _write_region(tensor: Any, init: Init, seed: int, name: str, start: Sequence[int], size: Sequence[int]) -> None:
+    """Fill the block ``[start, start + size)`` of the (global) torch tensor
+    ``tensor`` with ``init``'s values there, through the same region fill as
+    every other write: on a DTensor each rank writes only the part of the
+    block its local shard holds (any placement, uneven shards, 2-D meshes)."""
+    if _is_dtensor(tensor):
+        local, shape, offset = _local_block(tensor)
+        local_shape = list(local.shape)
+    else:
+        local, shape, offset, local_shape = tensor, list(tensor.shape), [0] * tensor.dim(), list(tensor.shape)
+    lo = [max(s, o) for s, o in zip(start, offset)]
+    hi = [min(s + n, o + m) for s, n, o, m in zip(start, size, offset, local_shape)]
+    if any(h <= l for l, h in zip(lo, hi)):
+        return  # this rank holds none of it
+    view = local[tuple(slice(l - o, h - o) for l, h, o in zip(lo, hi, offset))]
+    _fill_local(view, init, shape, seed, name, "torch", lo)
+
+
 def _dtype_name(dtype: Any) -> str:
     return str(dtype).replace("torch.", "")
 
@@ -197,20 +235,20 @@ def _dtype_name(dtype: Any) -> str:
 # ---------------------------------------------------------------- drop-ins
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor"):
+def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """Fill with U(a, b) (``torch.nn.init.uniform_``)."""
     _no_generator(generator)
     return _fill_any(tensor, Init.uniform(a, b), seed, name)
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor"):
+def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """Fill with N(mean, std^2) (``torch.nn.init.normal_``)."""
     _no_generator(generator)
     return _fill_any(tensor, Init.normal(mean, std), seed, name)
 
 
 def trunc_normal_(
-    tensor,
+    tensor: T,
     mean: float = 0.0,
     std: float = 1.0,
     a: float = -2.0,
@@ -219,51 +257,59 @@ def trunc_normal_(
     *,
     seed: int = 0,
     name: str = "tensor",
-):
+) -> T:
     """Fill with N(mean, std^2) restricted to the absolute bounds [a, b] (``torch.nn.init.trunc_normal_``)."""
     _no_generator(generator)
     return _fill_any(tensor, Init.trunc_normal(mean, std, a, b), seed, name)
 
 
-def constant_(tensor, val: float, *, seed: int = 0, name: str = "tensor"):
+def constant_(tensor: T, val: float, *, seed: int = 0, name: str = "tensor") -> T:
     """Fill with ``val`` (``torch.nn.init.constant_``)."""
     return _fill_any(tensor, Init.constant(val), seed, name)
 
 
-def ones_(tensor, *, seed: int = 0, name: str = "tensor"):
+def ones_(tensor: T, *, seed: int = 0, name: str = "tensor") -> T:
     """Fill with 1."""
     return _fill_any(tensor, Init.constant(1.0), seed, name)
 
 
-def zeros_(tensor, *, seed: int = 0, name: str = "tensor"):
+def zeros_(tensor: T, *, seed: int = 0, name: str = "tensor") -> T:
     """Fill with 0."""
     return _fill_any(tensor, Init.constant(0.0), seed, name)
 
 
-def eye_(tensor, *, seed: int = 0, name: str = "tensor"):
+def eye_(tensor: T, *, seed: int = 0, name: str = "tensor") -> T:
     """The identity matrix of a 2-D tensor (``torch.nn.init.eye_``)."""
     return _fill_any(tensor, Init.eye(), seed, name)
 
 
-def dirac_(tensor, groups: int = 1, *, seed: int = 0, name: str = "tensor"):
+def dirac_(tensor: T, groups: int = 1, *, seed: int = 0, name: str = "tensor") -> T:
     """The Dirac delta of a 3-, 4- or 5-D convolution kernel, in ``groups`` groups (``torch.nn.init.dirac_``)."""
     return _fill_any(tensor, Init.dirac(groups), seed, name)
 
 
-def xavier_uniform_(tensor, gain: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor"):
+def xavier_uniform_(tensor: T, gain: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
     _no_generator(generator)
     return _fill_any(tensor, Init.xavier_uniform(gain), seed, name)
 
 
-def xavier_normal_(tensor, gain: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor"):
+def xavier_normal_(tensor: T, gain: float = 1.0, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     _no_generator(generator)
     return _fill_any(tensor, Init.xavier_normal(gain), seed, name)
 
 
+def _zero_element(tensor: Any) -> bool:
+    """torch's kaiming_*_ on a tensor with a zero dimension: warn, do nothing."""
+    if 0 in tuple(getattr(tensor, "shape", ())):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(
-    tensor,
+    tensor: T,
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
@@ -271,14 +317,16 @@ def kaiming_uniform_(
     *,
     seed: int = 0,
     name: str = "tensor",
-):
+) -> T:
     """He uniform: U(-b, b) with b = gain * sqrt(3 / fan_mode), gain = calculate_gain(nonlinearity, a)."""
     _no_generator(generator)
-    return _fill_any(tensor, Init.kaiming_uniform(float(a), mode, nonlinearity), seed, name)
+    if _zero_element(tensor):
+        return tensor
+    return _fill_any(tensor, Init.kaiming_uniform(float(a), mode, nonlinearity=nonlinearity), seed, name)
 
 
 def kaiming_normal_(
-    tensor,
+    tensor: T,
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
@@ -286,45 +334,45 @@ def kaiming_normal_(
     *,
     seed: int = 0,
     name: str = "tensor",
-):
+) -> T:
     """He normal: N(0, std^2) with std = gain / sqrt(fan_mode), gain = calculate_gain(nonlinearity, a)."""
     _no_generator(generator)
-    return _fill_any(tensor, Init.kaiming_normal(float(a), mode, nonlinearity), seed, name)
+    if _zero_element(tensor):
+        return tensor
+    return _fill_any(tensor, Init.kaiming_normal(float(a), mode, nonlinearity=nonlinearity), seed, name)
 
 
-def orthogonal_(tensor, gain: float = 1, generator=None, *, seed: int = 0, name: str = "tensor"):
+def orthogonal_(tensor: T, gain: float = 1, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """A (semi-)orthogonal matrix (rows x prod(rest)) times ``gain`` (Saxe et al. 2013)."""
     _no_generator(generator)
     return _fill_any(tensor, Init.orthogonal(float(gain)), seed, name)
 
 
-def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, seed: int = 0, name: str = "tensor"):
+def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator=None, *, seed: int = 0, name: str = "tensor") -> T:
     """2-D: in each column, ceil(sparsity * rows) entries zero, the others N(0, std^2) (Martens 2010)."""
     _no_generator(generator)
     return _fill_any(tensor, Init.sparse(sparsity, std), seed, name)
 
 
-def _generator(rng: Union[str, "Generator"], seed: int):
-    """None for nninit's keyed streams, else the framework generator."""
+def _generator(rng: Union[str, "Generator"], seed: int) -> Optional[Generator]:
+    """None for nninit's keyed streams, else the framework generator (torch's
+    kernel build chosen in Rust, from ATEN_CPU_CAPABILITY as torch reads it)."""
     if isinstance(rng, Generator):
         return rng
     if str(rng).lower() == "nninit":
         return None
-    if str(rng).lower() == "torch" and os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
-        # torch runs its portable kernels then; reproduce those
-        return Generator("torch", seed, kernels="scalar")
     return Generator(str(rng), seed)
 
 
 def fill_(
-    tensor,
+    tensor: T,
     expr: Union[str, Init],
     *,
     seed: int = 0,
     name: str = "tensor",
     layout: str = "torch",
     rng: Union[str, Generator] = "nninit",
-):
+) -> T:
     """Fill with an init expression of the CLI's language (``"kaiming_normal(nonlinearity=relu)"``).
 
     ``rng="numpy"`` is ``np.random.seed(seed)`` then the NumPy call,
@@ -340,27 +388,21 @@ def sample(
     *,
     seed: int = 0,
     name: str = "tensor",
-    dtype: str = "float32",
+    dtype: Any = "float32",
     layout: str = "torch",
     rng: Union[str, Generator] = "nninit",
 ) -> np.ndarray:
     """A new array of ``shape`` filled with ``expr``: the values of
     ``nninit sample EXPR --shape ... --seed SEED --name NAME --dtype DTYPE --rng RNG``
     (``rng="numpy"``: ``np.random.seed(seed)`` then one NumPy call;
-    ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function)."""
+    ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function).
+    ``dtype``: ``"float32"``, ``"float64"``, ``"float16"`` (or ``np.float32``,
+    ``torch.float32``, ...)."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
-    key = str(dtype).replace("numpy.", "").lower()
-    if key in ("bfloat16", "bf16"):
-        raise ValueError("NumPy has no bfloat16 dtype; fill a torch.bfloat16 tensor with nninit.fill_ instead")
-    if key not in _NUMPY_DTYPES:
-        raise ValueError(f"unknown dtype `{dtype}`; allowed: float32, float64, float16")
-    shape = [int(d) for d in shape]
-    init.check(shape, key, layout)
-    out = np.empty(shape, dtype=_NUMPY_DTYPES[key])
-    _nninit.fill(out, init, shape, seed=seed, name=name, layout=layout, generator=_generator(rng, seed))
-    return out
+    return _nninit.sample(init, [int(d) for d in shape], seed=seed, name=name, dtype=dtype, layout=layout,
+                          generator=_generator(rng, seed))
 
 
 # ---------------------------------------------------------------- modules
@@ -387,24 +429,33 @@ def _kind(module: Any) -> Optional[str]:
     return None
 
 
-def _rules(rules: Any) -> Optional[Rules]:
+RulesLike = Union[None, str, "os.PathLike[str]", Rules, Mapping[str, Union[str, Init]], Iterable[Tuple[str, Union[str, Init]]]]
+
+
+def _rules(rules: RulesLike) -> Optional[Rules]:
     if rules is None:
         return None
     if isinstance(rules, Rules):
         return rules
     if isinstance(rules, (str, os.PathLike)):
         return Rules.load(os.fspath(rules))
-    if isinstance(rules, Mapping):
-        pairs = list(rules.items())
-    else:
-        pairs = list(rules)
-    return Rules([(str(g), e if isinstance(e, str) else str(e)) for g, e in pairs])
+    return Rules(rules)
 
 
-def _plan(module: Any, rules: Optional[Rules]):
-    """(qualified name, parameter, Init, why) for every parameter, in
-    ``named_parameters()`` order; an error names the first parameter that
-    cannot be initialized, before anything is written."""
+class _Entry:
+    """One parameter of a module's plan."""
+
+    __slots__ = ("qual", "param", "init", "why", "from_rule", "no_replay")
+
+    def __init__(self, qual: str, param: Any, init: Init, why: str, from_rule: bool, no_replay: Optional[str]):
+        self.qual, self.param, self.init, self.why = qual, param, init, why
+        self.from_rule, self.no_replay = from_rule, no_replay
+
+
+def _plan(module: Any, rules: Optional[Rules]) -> List[_Entry]:
+    """An entry for every parameter, in ``named_parameters()`` order; an
+    error names the first parameter that cannot be initialized, before
+    anything is written."""
     owners = {}  # parameter name -> (kind, name within the owning module, weight shape)
     mha = []
     for mod_name, mod in module.named_modules():
@@ -424,7 +475,7 @@ def _plan(module: Any, rules: Optional[Rules]):
     plan = []
     for qual, p in module.named_parameters():
         if p.is_meta:
-            raise ValueError(
+            raise NninitError(
                 f"parameter `{qual}` is on the meta device and has no memory; "
                 "call module.to_empty(device='cpu') (or another device) first"
             )
@@ -432,21 +483,21 @@ def _plan(module: Any, rules: Optional[Rules]):
         hit = rules.first_match(qual) if rules is not None else None
         if hit is not None:
             i, glob, init = hit
-            why = f"rule {i} `{glob}`"
+            entry = _Entry(qual, p, init, f"rule {i} `{glob}`", True, None)
         else:
             kind, pname, wshape = owners.get(qual, (None, qual, None))
-            init = _nninit.torch_default_for(kind, pname, wshape) if kind is not None else None
-            if init is None:
-                raise ValueError(
+            default = _nninit.torch_default_for(kind, pname, wshape) if kind is not None else None
+            if default is None:
+                raise NninitError(
                     f"parameter `{qual}` ({type(_owner(module, qual)).__name__}) has no default initializer in nninit; "
                     f"give it a rule, e.g. rules=[(\"{qual}\", \"normal(std=0.02)\")]"
                 )
-            why = f"torch default for {kind}"
+            entry = _Entry(qual, p, default.init, default.why, False, default.no_replay)
         try:
-            init.check(list(p.shape), dtype)
+            entry.init.check(list(p.shape), dtype)
         except ValueError as e:
-            raise ValueError(f"parameter `{qual}`: {e}") from None
-        plan.append((qual, p, init, why))
+            raise NninitError(f"parameter `{qual}`: {e}") from None
+        plan.append(entry)
     return plan
 
 
@@ -461,7 +512,7 @@ def init_module(
     module,
     *,
     seed: int = 0,
-    rules: Union[None, str, "os.PathLike[str]", Rules, Mapping[str, str], Iterable[Tuple[str, str]]] = None,
+    rules: RulesLike = None,
     verbose: bool = False,
     rng: str = "nninit",
 ):
@@ -488,31 +539,38 @@ def init_module(
     construction order, with torch's own kernels); ``rng="numpy"`` draws the
     same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
-    _require_torch()
+    torch = _require_torch()
     plan = _plan(module, _rules(rules))
     generator = _generator(rng, seed)
     if generator is not None:
-        for qual, p, init, why in plan:
-            if why.startswith("torch default for multihead_attention"):
-                raise ValueError(
-                    f"rng `{generator.rng}` cannot reproduce `{qual}`: nn.MultiheadAttention draws its out_proj "
-                    "before its in_proj, not in named_parameters() order; use the default rng (nninit)"
-                )
-    nn = _torch().nn
-    for qual, p, init, why in plan:
+        for e in plan:
+            if e.no_replay is not None:
+                raise NninitError(f"rng `{generator.rng}` cannot reproduce `{e.qual}`: {e.no_replay}")
+    nn = torch.nn
+    for e in plan:
         if verbose:
-            print(f"{qual}: {init} ({why})")
-        _fill_any(p, init, seed, qual, generator=generator)
-        owner = _owner(module, qual)
+            print(f"{e.qual}: {e.init} ({e.why})")
+        _fill_any(e.param, e.init, seed, e.qual, generator=generator)
+        owner = _owner(module, e.qual)
+        pad = getattr(owner, "padding_idx", None)
         if (
-            isinstance(owner, nn.Embedding)
-            and qual.endswith("weight")
-            and owner.padding_idx is not None
-            and not why.startswith("rule")
+            isinstance(owner, (nn.Embedding, nn.EmbeddingBag))
+            and e.qual.endswith("weight")
+            and pad is not None
+            and not e.from_rule
         ):
-            # as nn.Embedding.reset_parameters: the padding row is zero
-            with _torch().no_grad():
-                p[owner.padding_idx].fill_(0)
+            # as nn.Embedding/EmbeddingBag.reset_parameters: the padding row
+            # is zero; written as a region (on a DTensor, only by the ranks
+            # holding part of the row: indexing a DTensor writes nowhere)
+            rows, cols = e.param.shape[0], e.param.shape[1]
+            row = pad if pad >= 0 else rows + pad
+            _write_region(e.param, Init.zeros(), seed, e.qual, [row, 0], [1, cols])
+    # the rest of a module's initialization state, as its own
+    # reset_parameters resets it: BatchNorm's running statistics
+    with torch.no_grad():
+        for mod in module.modules():
+            if isinstance(mod, nn.modules.batchnorm._NormBase) and mod.track_running_stats:
+                mod.reset_running_stats()
     return module
 
 
@@ -521,32 +579,32 @@ def init_checkpoint(
     out_dir: Union[str, "os.PathLike[str]"],
     *,
     seed: int = 0,
-    dtype: Optional[str] = "float32",
+    dtype: Any = None,
     max_shard_size: str = "5GB",
     part: Union[None, str, Tuple[int, int]] = None,
     force: bool = False,
-) -> list:
+) -> List[str]:
     """Write the Hugging Face checkpoint of ``config`` (a ``config.json``)
     into ``out_dir``, as ``nninit init --hf-config CONFIG --out OUT_DIR``.
+
+    ``out_dir`` may be the model directory the config came from (as
+    ``huggingface-cli download`` leaves it): its config, tokenizer files,
+    ``generation_config.json``, README and licence stay as they are; weight
+    files nninit did not write (``*.safetensors``, ``*.bin``, ``*.pt``, an
+    index) are refused, named, unless ``force``.
 
     ``part`` is ``(I, N)`` or ``"I/N"`` (1-based): write only part I's shard
     files, so N processes together write the files of one run, byte for
     byte, index included. When ``part`` is None it comes from ``RANK`` and
     ``WORLD_SIZE`` as torchrun and most launchers set them (part RANK+1 of
-    WORLD_SIZE), or is the whole job. ``dtype=None`` takes the config's
-    ``torch_dtype``. A directory nninit did not write is refused unless
-    ``force``; a previous run's stale files are removed (the directory holds
-    one run's files). Returns the names of the files this call wrote.
+    WORLD_SIZE), or is the whole job. ``dtype=None`` (the default, as the
+    CLI) takes the config's ``torch_dtype`` (float32 when it has none).
+    A previous run's stale files are removed (the directory holds one run's
+    files). Every file operation runs with the GIL released, and Ctrl-C
+    stops a long write (KeyboardInterrupt, no temporary file left). Returns
+    the names of the files this call wrote.
     """
-    if part is None:
-        rank, world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
-        part = (int(rank) + 1, int(world)) if rank is not None and world is not None else (1, 1)
-    elif isinstance(part, str):
-        i, sep, n = part.partition("/")
-        if not sep or not i.strip().isdigit() or not n.strip().isdigit():
-            raise ValueError(f"invalid part `{part}`: I/N with 1 <= I <= N (part I of N), e.g. 1/4")
-        part = (int(i), int(n))
     return _nninit.write_checkpoint(
         os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
-        part=(int(part[0]), int(part[1])), force=force,
+        part=part, force=force,
     )

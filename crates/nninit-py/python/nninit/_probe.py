@@ -348,8 +348,10 @@ def probe(model, inputs, target=None, *, loss_fn=None, seed: int = 0) -> ProbeRe
     # hidden layer: a model's head (pooled classifier, vocabulary projection)
     # has outputs of another size than its body's layers
     j = _nninit.probe_judge([
-        (l["fan_out"] or 0, l["act_std"], l["backward_rms"], l["grad_rel"], l["symmetry"], l["nonfinite"],
-         l["dead_frac"], l["saturated_frac"]) for l in layers
+        _nninit.Signals(fan_out=l["fan_out"] or 0, act_std=l["act_std"], backward_norm=l["backward_rms"],
+                        grad_rel=l["grad_rel"], symmetry=l["symmetry"], nonfinite=l["nonfinite"],
+                        dead_frac=l["dead_frac"], saturated_frac=l["saturated_frac"])
+        for l in layers
     ], body=True)
     recommendation: Dict[str, str] = {}
     if j["verdicts"] != ["healthy"]:

@@ -73,6 +73,56 @@ impl RngKind {
 
     /// The framework generator seeded with `seed`, or None for nninit's
     /// own streams. An error for a seed the framework rejects.
+    /// A seed as this family takes it, from any whole number a front end
+    /// was given: nninit's streams take `[0, 2^64)`; `numpy` takes
+    /// `[0, 2^32)` (`np.random.seed`'s rule); `torch` takes
+    /// `[-2^63, 2^64)` as `torch.manual_seed` does, a negative seed being its
+    /// 64-bit two's complement (`torch.manual_seed(-1)` seeds 2^64 - 1).
+    pub fn seed(self, seed: i128) -> Result<u64> {
+        let (lo, hi, rule): (i128, i128, &str) = match self {
+            RngKind::Nninit => (0, u64::MAX as i128, "a whole number in [0, 2^64)"),
+            RngKind::Numpy => (0, u32::MAX as i128, "a whole number in [0, 2^32) (np.random.seed's range)"),
+            RngKind::Torch => (
+                i64::MIN as i128,
+                u64::MAX as i128,
+                "a whole number in [-2^63, 2^64) (torch.manual_seed's range)",
+            ),
+        };
+        if seed < lo || seed > hi {
+            return Err(Error::BadSeed {
+                rng: self.name(),
+                seed: seed.to_string(),
+                expected: rule,
+            });
+        }
+        Ok(if seed < 0 {
+            seed as i64 as u64
+        } else {
+            seed as u64
+        })
+    }
+
+    /// The generator of this family after seeding it with `seed` (None for
+    /// nninit's keyed streams), reproducing torch's kernel build for
+    /// `aten_capability`, the value of torch's `ATEN_CPU_CAPABILITY`
+    /// environment variable (the caller reads it: see
+    /// [`TorchKernels::for_capability`]).
+    pub fn sequential_for(
+        self,
+        seed: u64,
+        aten_capability: Option<&str>,
+    ) -> Result<Option<FrameworkRng>> {
+        Ok(match self {
+            RngKind::Torch => Some(FrameworkRng::Torch(TorchCpu::with_kernels(
+                seed,
+                super::torch::TorchKernels::for_capability(aten_capability),
+            ))),
+            other => other.sequential(seed)?,
+        })
+    }
+
+    /// The generator of this family after seeding it with `seed` (None for
+    /// nninit's keyed streams), with torch's default kernels for this CPU.
     pub fn sequential(self, seed: u64) -> Result<Option<FrameworkRng>> {
         Ok(match self {
             RngKind::Nninit => None,

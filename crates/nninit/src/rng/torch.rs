@@ -58,6 +58,17 @@ impl TorchKernels {
         }
         TorchKernels::Scalar
     }
+
+    /// What torch runs given its `ATEN_CPU_CAPABILITY` environment variable
+    /// (`None`: unset): `default` selects its portable kernels, anything
+    /// else what it picks on this CPU ([`TorchKernels::native`]). The one
+    /// copy of this rule; front ends pass the variable's value in.
+    pub fn for_capability(aten_capability: Option<&str>) -> TorchKernels {
+        match aten_capability {
+            Some(v) if v.trim().eq_ignore_ascii_case("default") => TorchKernels::Scalar,
+            _ => TorchKernels::native(),
+        }
+    }
 }
 
 /// `torch.manual_seed(seed)`'s CPU generator (see the module docs).
