@@ -522,6 +522,18 @@ pub(crate) fn check_space(dir: &Path, need: u64) -> Result<()> {
             }
         }
     }
+    // a virtual file system (/proc, /sys) reports no storage at all: say
+    // that, not "0 bytes are free"
+    if fs4::total_space(probe).is_ok_and(|t| t == 0) {
+        return Err(Error::Io {
+            action: "cannot write into",
+            path: dir.display().to_string(),
+            reason: std::io::Error::other(format!(
+                "`{}` is on a virtual file system with no storage (its total size is 0, as /proc and /sys); write to a directory on a disk or tmpfs",
+                probe.display()
+            )),
+        });
+    }
     if let Ok(avail) = fs4::available_space(probe) {
         if need > avail {
             return Err(Error::DiskSpace {

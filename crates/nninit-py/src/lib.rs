@@ -33,10 +33,16 @@ pyo3::create_exception!(
 /// one place that knows how the flags are spelled in Python.
 fn for_python(msg: String) -> String {
     const FLAGS: [(&str, &str); 8] = [
-        ("--force to write beside them", "force=True to write beside them"),
+        (
+            "--force to write beside them",
+            "force=True to write beside them",
+        ),
         ("--force", "force=True"),
         ("--max-shard-size", "max_shard_size"),
-        ("--hf-config writes a directory", "init_checkpoint writes a directory"),
+        (
+            "--hf-config writes a directory",
+            "init_checkpoint writes a directory",
+        ),
         ("--part I/N", "part=(I, N)"),
         ("--dtype", "dtype"),
         ("--seed", "seed"),
@@ -555,13 +561,13 @@ fn sample<'py>(
         DType::F32 => numpy::PyArrayDyn::<f32>::zeros(py, shape.as_slice(), false).into_any(),
         DType::F64 => numpy::PyArrayDyn::<f64>::zeros(py, shape.as_slice(), false).into_any(),
         DType::F16 => numpy::PyArrayDyn::<f16>::zeros(py, shape.as_slice(), false).into_any(),
-        DType::BF16 => {
-            return Err(nninit_err(
-                "NumPy has no bfloat16 dtype; fill a torch.bfloat16 tensor with nninit.fill_ instead",
-            ))
-        }
+        DType::BF16 => return Err(nninit_err(
+            "NumPy has no bfloat16 dtype; fill a torch.bfloat16 tensor with nninit.fill_ instead",
+        )),
     };
-    fill(py, &arr, init, shape, seed, name, layout, None, false, generator)?;
+    fill(
+        py, &arr, init, shape, seed, name, layout, None, false, generator,
+    )?;
     Ok(arr)
 }
 
@@ -753,7 +759,8 @@ fn part_of(part: Option<&Bound<'_, PyAny>>) -> PyResult<nninit_io::model::checkp
                     value_err(Error::BadOption {
                         option: k,
                         value: v.to_string(),
-                        expected: "a whole number (as torchrun sets it); or pass part=(I, N)".into(),
+                        expected: "a whole number (as torchrun sets it); or pass part=(I, N)"
+                            .into(),
                     })
                 };
                 let r: usize = r.trim().parse().map_err(|_| bad("RANK", &r))?;

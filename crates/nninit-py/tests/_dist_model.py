@@ -1,5 +1,7 @@
 """The model of the sharding test: dimensions that do not divide by 2 or 4
-(7, 10, 6, 5), a norm layer, and a rule with a whole-tensor initializer."""
+(7, 10, 6, 5, 11), a norm layer, an embedding with a padding row (zeroed by
+a region write: on each rank only the part of row 7 its shard holds), and a
+rule with a whole-tensor initializer."""
 
 from torch import nn
 
@@ -8,4 +10,5 @@ RULES = [("2.weight", "orthogonal"), ("4.weight", "trunc_normal(std=0.5)")]
 
 
 def build():
-    return nn.Sequential(nn.Linear(7, 10), nn.ReLU(), nn.Linear(10, 6), nn.LayerNorm(6), nn.Linear(6, 5))
+    return nn.Sequential(nn.Linear(7, 10), nn.ReLU(), nn.Linear(10, 6), nn.LayerNorm(6), nn.Linear(6, 5),
+                         nn.Embedding(11, 6, padding_idx=7))

@@ -39,7 +39,7 @@ def main():
 
     m = build()
     for layer in m:
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, nn.Embedding)):
             fully_shard(layer, mesh=mesh)
     fully_shard(m, mesh=mesh)
     nninit.init_module(m, seed=SEED, rules=RULES)

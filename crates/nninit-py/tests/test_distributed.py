@@ -61,6 +61,7 @@ def test_every_placement_gives_the_single_process_values(tmp_path, world):
     single = nninit.init_module(build(), seed=SEED, rules=RULES).state_dict()
     want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
     assert set(results) == want
+    assert bool((single["5.weight"][7] == 0).all()) and bool((single["5.weight"][6] != 0).all())
     for mode, sd in results.items():
         assert set(sd) == set(single), mode
         for k, v in single.items():

@@ -93,7 +93,125 @@ def test_sample_bad_dtype_and_shape():
         nninit.sample("normal", 3, dtype="bfloat16")
     with pytest.raises(ValueError, match="unknown dtype"):
         nninit.sample("normal", 3, dtype="int8")
+    with pytest.raises(ValueError, match="unknown dtype"):
+        nninit.sample("normal", 3, dtype=np.int8)
     with pytest.raises(ValueError, match="2\\^62"):
         nninit.sample("normal", (2**40, 2**40))
     with pytest.raises((ValueError, OverflowError)):
         nninit.sample("normal", (-1,))
+
+
+def test_errors_are_nninit_errors_and_value_errors():
+    assert issubclass(nninit.NninitError, ValueError)
+    with pytest.raises(nninit.NninitError):
+        nninit.Init.parse("nope")
+    with pytest.raises(nninit.NninitError):
+        nninit.normal_(torch.zeros(3), std=-1)
+
+
+@pytest.mark.parametrize("shape", [[3, 2**32, 2**32], [2**62, 2**62, 4], [2, 2**33, 2**33]])
+def test_fans_never_wrap(shape):
+    with pytest.raises(nninit.NninitError, match="overflow") as e:
+        nninit.fans(shape)
+    assert str(shape).replace(" ", "") in str(e.value).replace(" ", "")
+    assert nninit.fans([2**31, 2**31, 2**31]) == (2**62, 2**62)
+
+
+def test_values_that_do_not_fit_the_dtype_are_refused():
+    t = torch.zeros(4)
+    with pytest.raises(nninit.NninitError, match="f32") as e:
+        nninit.constant_(t, 1e300)
+    assert "1e300" in str(e.value)
+    assert bool((t == 0).all())
+    h = torch.zeros(64, dtype=torch.float16)
+    with pytest.raises(nninit.NninitError, match="f16"):
+        nninit.normal_(h, std=1e5)
+    assert bool((h == 0).all())
+    nninit.normal_(h, std=1e4)  # 5.77 * 1e4 < 65504: fits, never inf
+    assert bool(torch.isfinite(h).all())
+    with pytest.raises(nninit.NninitError, match="f16"):
+        nninit.sample("constant(val=70000)", 3, dtype="float16")
+
+
+def test_seeds_follow_each_generators_rule():
+    with pytest.raises(nninit.NninitError, match="seed -1") as e:
+        nninit.normal_(torch.zeros(3), seed=-1)
+    assert "[0, 2^64)" in str(e.value)
+    with pytest.raises(nninit.NninitError, match="seed"):
+        nninit.sample("normal", 3, seed=2**64)
+    assert nninit.sample("normal", 3, seed=2**64 - 1).shape == (3,)
+    # torch.manual_seed(-1) is valid: its two's complement, 2^64 - 1
+    torch.manual_seed(-1)
+    want = torch.nn.init.normal_(torch.empty(5))
+    got = nninit.sample("normal", 5, seed=-1, rng="torch")
+    assert np.array_equal(got, want.numpy())
+    assert np.array_equal(got, nninit.sample("normal", 5, seed=2**64 - 1, rng="torch"))
+    with pytest.raises(nninit.NninitError, match="torch.manual_seed"):
+        nninit.sample("normal", 5, seed=-(2**63) - 1, rng="torch")
+    with pytest.raises(nninit.NninitError, match="np.random.seed"):
+        nninit.sample("normal", 5, seed=-1, rng="numpy")
+
+
+def test_rules_that_are_not_pairs_are_named():
+    for bad, needle in [
+        ([("a", "normal", "x")], "not 3 items"),
+        ([("a",)], "not 1 items"),
+        (["ab"], "pair"),
+        ([(1, "normal")], "glob must be a string"),
+        ([("a", 3)], "expression string or an nninit.Init"),
+        (42, "rules must be"),
+    ]:
+        with pytest.raises(nninit.NninitError, match=needle):
+            nninit.init_module(torch.nn.Linear(2, 2), rules=bad)
+    # a mapping, pairs with Init objects
+    m = nninit.init_module(torch.nn.Linear(2, 2), rules={"weight": nninit.Init.zeros(), "bias": "ones"})
+    assert bool((m.weight == 0).all()) and bool((m.bias == 1).all())
+
+
+def test_kaiming_on_a_zero_element_tensor_warns_and_does_nothing_as_torch():
+    t = torch.empty(5, 0)
+    with pytest.warns(UserWarning, match="zero-element") as w_torch:
+        torch.nn.init.kaiming_normal_(t)
+    for f in (nninit.kaiming_normal_, nninit.kaiming_uniform_):
+        with pytest.warns(UserWarning, match="zero-element"):
+            assert f(t) is t
+    assert len(w_torch) >= 1
+    # the other drop-ins write nothing and say nothing
+    nninit.xavier_normal_(torch.empty(0, 4))
+    nninit.normal_(torch.empty(0))
+
+
+def test_python_errors_name_python_parameters_not_cli_flags(tmp_path):
+    import json
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "vocab_size": 10, "n_positions": 4, "n_embd": 4,
+                               "n_layer": 1, "n_head": 1}))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.bin").write_bytes(b"x")
+    msgs = []
+    for call in [
+        lambda: nninit.init_checkpoint(cfg, out),
+        lambda: nninit.init_checkpoint(cfg, tmp_path / "o2", max_shard_size="lots"),
+        lambda: nninit.fans([5]),
+        lambda: nninit.kaiming_normal_(torch.zeros(5)),
+        lambda: nninit.init_checkpoint(cfg, tmp_path / "o3", part="9/2"),
+    ]:
+        with pytest.raises((ValueError, OSError)) as e:
+            call()
+        msgs.append(str(e.value))
+    for m in msgs:
+        assert "--" not in m, m
+    assert "force=True" in msgs[0] and "model.bin" in msgs[0]
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="no /proc")
+def test_checkpoint_under_proc_is_not_a_disk_space_error(tmp_path):
+    import json
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "vocab_size": 10, "n_positions": 4, "n_embd": 4,
+                               "n_layer": 1, "n_head": 1}))
+    with pytest.raises(OSError) as e:
+        nninit.init_checkpoint(cfg, "/proc/self/nninit-out")
+    assert "bytes are free" not in str(e.value), str(e.value)
+    assert "/proc/self/nninit-out" in str(e.value)

@@ -143,3 +143,36 @@ def test_dtypes_of_modules():
     m = nn.Linear(16, 8).double()
     nninit.init_module(m, seed=1)
     assert np.array_equal(m.weight.detach().numpy(), nninit.sample("torch_default", (8, 16), seed=1, name="weight", dtype="float64"))
+
+
+def test_batchnorm_running_statistics_are_reset_as_reset_parameters_does():
+    bn = nn.BatchNorm1d(4)
+    bn.train()
+    bn(torch.randn(16, 4) * 3 + 2)  # an earlier run's statistics
+    assert int(bn.num_batches_tracked) == 1 and not torch.equal(bn.running_mean, torch.zeros(4))
+    ref = nn.BatchNorm1d(4)
+    ref.load_state_dict(bn.state_dict())
+    ref.reset_parameters()
+    nninit.init_module(bn)
+    for k in ("running_mean", "running_var", "num_batches_tracked"):
+        assert torch.equal(getattr(bn, k), getattr(ref, k)), k
+    # without running statistics there is nothing to reset
+    plain = nn.BatchNorm1d(4, track_running_stats=False)
+    nninit.init_module(plain)
+    assert plain.running_mean is None
+
+
+@pytest.mark.parametrize("cls", [nn.Embedding, nn.EmbeddingBag])
+@pytest.mark.parametrize("pad", [3, -2])
+def test_padding_row_is_zero_for_embedding_and_embedding_bag(cls, pad):
+    m = cls(11, 6, padding_idx=pad)
+    nninit.init_module(m, seed=2)
+    row = pad % 11
+    w = m.weight.detach().numpy()
+    assert (w[row] == 0).all()
+    want = nninit.sample("normal", (11, 6), seed=2, name="weight")
+    keep = [i for i in range(11) if i != row]
+    assert np.array_equal(w[keep], want[keep])
+    # a rule decides the whole tensor, padding row included
+    nninit.init_module(m, seed=2, rules=[("weight", "normal(std=0.5)")])
+    assert (m.weight.detach()[row] != 0).any()

@@ -81,7 +81,11 @@ impl RngKind {
     pub fn seed(self, seed: i128) -> Result<u64> {
         let (lo, hi, rule): (i128, i128, &str) = match self {
             RngKind::Nninit => (0, u64::MAX as i128, "a whole number in [0, 2^64)"),
-            RngKind::Numpy => (0, u32::MAX as i128, "a whole number in [0, 2^32) (np.random.seed's range)"),
+            RngKind::Numpy => (
+                0,
+                u32::MAX as i128,
+                "a whole number in [0, 2^32) (np.random.seed's range)",
+            ),
             RngKind::Torch => (
                 i64::MIN as i128,
                 u64::MAX as i128,
