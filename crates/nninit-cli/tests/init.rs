@@ -838,10 +838,13 @@ fn directory_outputs_hold_exactly_one_runs_files() {
             .success();
     }
     assert_eq!(names(&nd), ["b1.npy", "b2.npy", "w1.npy", "w2.npy"]);
-    // a directory nninit did not write is refused, unless --force (which keeps the user's files)
+    // a checkpoint directory holding weights nninit did not write is
+    // refused, naming them, unless --force (which keeps the user's files);
+    // a model directory's other files (notes, tokenizer, README) may stay
     let foreign = d.join("foreign");
     std::fs::create_dir(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), b"mine").unwrap();
+    std::fs::write(foreign.join("pytorch_model.bin"), b"weights").unwrap();
     let a = nninit()
         .args(["init", "--hf-config"])
         .arg(&cfg)
@@ -849,7 +852,21 @@ fn directory_outputs_hold_exactly_one_runs_files() {
         .arg(&foreign)
         .assert()
         .code(1);
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--force"));
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("--force") && err.contains("`pytorch_model.bin`"),
+        "{err}"
+    );
+    assert!(!err.contains("notes.txt"), "{err}");
+    // a .npy directory is nninit's alone: any foreign file is refused
+    let npy_foreign = d.join("npy_foreign");
+    std::fs::create_dir(&npy_foreign).unwrap();
+    std::fs::write(npy_foreign.join("notes.txt"), b"mine").unwrap();
+    nninit()
+        .args(["init", "--layers", "4,2", "--out"])
+        .arg(&npy_foreign)
+        .assert()
+        .code(1);
     nninit()
         .args(["init", "--hf-config"])
         .arg(&cfg)
@@ -859,6 +876,10 @@ fn directory_outputs_hold_exactly_one_runs_files() {
         .assert()
         .success();
     assert_eq!(std::fs::read(foreign.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(foreign.join("pytorch_model.bin")).unwrap(),
+        b"weights"
+    );
     // a rerun (the swapped-in case) keeps the directory's permissions, and
     // leaves no staging directory beside it
     #[cfg(unix)]

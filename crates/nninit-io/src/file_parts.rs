@@ -308,6 +308,7 @@ mod tests {
             let seen = std::sync::atomic::AtomicU64::new(0);
             let progress = |b: u64| {
                 seen.fetch_max(b, std::sync::atomic::Ordering::Relaxed);
+                true
             };
             let wrote = match parts.write_parallel(tmp.as_file(), &progress) {
                 Ok(w) => w,

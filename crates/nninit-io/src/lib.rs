@@ -29,7 +29,7 @@ mod save;
 mod shmem;
 
 pub use interrupt::remove_temporary_files;
-pub use npy::{decode_npy, npy_header, parse_npy_header, NpyHeader, NpyHeaderError};
+pub use npy::{decode_npy, npy_header, npy_item_size, parse_npy_header, NpyHeader, NpyHeaderError};
 pub use resources::{available_memory, check_memory};
 pub use safetensors::safetensors_header;
 pub use save::*;

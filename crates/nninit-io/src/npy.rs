@@ -291,6 +291,18 @@ mod literal {
     }
 }
 
+/// Bytes per value of a `.npy` type string [`decode_npy`] reads (`<f4` is
+/// 4), or None for a type it does not read.
+pub fn npy_item_size(descr: &str) -> Option<usize> {
+    let b = descr.as_bytes();
+    if b.len() < 3 || !matches!(b[0], b'<' | b'|') || !matches!(b[1], b'f' | b'i' | b'u' | b'b') {
+        return None;
+    }
+    let size: usize = descr[2..].parse().ok()?;
+    decode_npy(descr, &vec![0u8; size]).ok()?;
+    Some(size)
+}
+
 /// Decode little-endian numeric `.npy` data of type `descr` into f64.
 pub fn decode_npy(descr: &str, data: &[u8]) -> std::result::Result<Vec<f64>, String> {
     fn chunks<const N: usize>(d: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {

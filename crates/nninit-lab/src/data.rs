@@ -159,6 +159,57 @@ fn parse_npz_limited(bytes: &[u8], source: &str, max_member: u64) -> Result<Data
     let fail = |reason: String| data_err(source, 0, reason);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| fail(format!("not a valid .npz (zip) file: {e}")))?;
+    // every member's header against its zip entry's declared size before
+    // any member is inflated: a well-formed 1 GiB `x` beside a `y` whose
+    // header claims millions of values in 118 bytes is refused at once,
+    // not after `x` was inflated
+    for name in ["x", "y"] {
+        let mut f = match zip.by_name(&format!("{name}.npy")) {
+            Ok(f) => f,
+            Err(_) => continue, // reported as missing below
+        };
+        let declared = f.size();
+        let mut head: Vec<u8> = Vec::new();
+        let h = loop {
+            match nninit_io::parse_npy_header(&head) {
+                Ok(h) => break h,
+                Err(nninit_io::NpyHeaderError::Truncated { need, .. })
+                    if (need as u64) <= declared && need <= 1 << 20 =>
+                {
+                    let more = (need - head.len()) as u64;
+                    let got = (&mut f)
+                        .take(more)
+                        .read_to_end(&mut head)
+                        .map_err(|e| fail(format!("cannot read array `{name}`: {e}")))?;
+                    if (got as u64) < more {
+                        return Err(fail(format!(
+                            "array `{name}` ends inside its .npy header: the file is corrupt"
+                        )));
+                    }
+                }
+                Err(e) => return Err(fail(format!("array `{name}`: {e}"))),
+            }
+        };
+        let n = nninit::init::checked_numel(&h.shape)
+            .map_err(|e| fail(format!("array `{name}`: {e}")))?;
+        let item = nninit_io::npy_item_size(&h.descr).ok_or_else(|| {
+            fail(format!(
+                "array `{name}`: dtype `{}` is not supported (little-endian floats and integers are)",
+                h.descr
+            ))
+        })?;
+        let want = n
+            .checked_mul(item as u64)
+            .and_then(|b| b.checked_add(h.data_offset as u64));
+        if want != Some(declared) {
+            return Err(fail(format!(
+                "array `{name}`: its header declares {n} values of `{}` ({} with the header), but its zip entry holds {}: the file is corrupt or hostile",
+                h.descr,
+                want.map_or("more than 2^64 bytes".into(), nninit::error::format_bytes),
+                nninit::error::format_bytes(declared)
+            )));
+        }
+    }
     let mut array = |name: &str| -> Result<(Vec<usize>, Vec<f64>)> {
         let mut f = zip.by_name(&format!("{name}.npy")).map_err(|_| {
             fail(format!(
@@ -623,9 +674,47 @@ mod tests {
         assert_eq!(patched, 2);
         let e = parse_npz(&lying, "bomb.npz").unwrap_err().to_string();
         assert!(
-            e.contains("declares 4.1 kB") || e.contains("truncated") || e.contains("cannot read"),
+            e.contains("array `x`: its header declares 16777216 values") && e.contains("4.1 kB"),
             "{e}"
         );
+    }
+
+    /// `x` is well formed but its data is corrupt (a CRC error once fully
+    /// inflated); `y`'s header declares 67 million values in a 128-byte
+    /// entry (its header alone). The `y` lie is reported: every header is checked against its
+    /// entry's size before any member is inflated.
+    #[test]
+    fn npz_headers_are_checked_before_any_member_is_inflated() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let x_data = vec![7u8; 4096 * 8];
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            z.start_file("x.npy", stored).unwrap();
+            z.write_all(&nninit_io::npy_header(nninit::DType::F32, &[4096, 2]).unwrap())
+                .unwrap();
+            z.write_all(&x_data).unwrap();
+            z.start_file("y.npy", stored).unwrap();
+            let h = nninit_io::npy_header(nninit::DType::F32, &[67_108_864]).unwrap();
+            assert_eq!(h.len(), 128);
+            z.write_all(&h).unwrap(); // the header and no data
+            z.finish().unwrap();
+        }
+        let mut bytes = buf.into_inner();
+        // corrupt one byte of x's data: inflating x would fail its CRC
+        let at = bytes.windows(64).position(|w| w == &x_data[..64]).unwrap() + 1000;
+        bytes[at] ^= 1;
+        let e = parse_npz(&bytes, "hostile.npz").unwrap_err().to_string();
+        assert!(
+            e.contains("array `y`: its header declares 67108864 values") && e.contains("128 bytes"),
+            "{e}"
+        );
+        // inflating x would have failed (so x was not inflated first)
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let mut all = Vec::new();
+        assert!(zip.by_name("x.npy").unwrap().read_to_end(&mut all).is_err());
     }
 
     #[test]
