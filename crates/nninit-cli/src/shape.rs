@@ -1,7 +1,7 @@
 //! Parsing `--shape=D0,D1,...` (empty: a 0-d scalar).
 
 use nninit::Error;
-use nninit_io::checked_numel;
+use nninit_io::output_numel;
 
 pub fn parse(s: &str) -> Result<Vec<usize>, Error> {
     let t = s.trim();
@@ -24,6 +24,6 @@ pub fn parse(s: &str) -> Result<Vec<usize>, Error> {
         })?;
         dims.push(d);
     }
-    checked_numel(&dims)?;
+    output_numel(&dims)?;
     Ok(dims)
 }

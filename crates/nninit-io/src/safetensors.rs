@@ -44,7 +44,7 @@ pub fn header_for(
         if name.is_empty() || name == "__metadata__" {
             return Err(Error::Unsupported(format!("invalid tensor name `{name}`")));
         }
-        let bytes = super::checked_numel(shape)? * dtype.size() as u64;
+        let bytes = super::output_numel(shape)? * dtype.size() as u64;
         let entry = json!({
             "dtype": dtype_name(dtype),
             "shape": shape,

@@ -113,24 +113,26 @@ impl TensorSpec {
 
     /// Number of elements (checked).
     pub fn numel(&self) -> Result<u64> {
-        checked_numel(&self.shape)
+        output_numel(&self.shape)
     }
 }
 
-/// Largest tensor we agree to generate: 2^40 elements (4 TiB of f32).
+/// Largest tensor nninit writes to a file: 2^40 elements (4 TiB of f32).
+/// The core's [`nninit::init::checked_numel`] bounds any tensor (2^62, so
+/// that indices never overflow); files get this smaller, practical bound.
 pub const MAX_ELEMENTS: u64 = 1 << 40;
 
-/// `prod(shape)` with overflow and size checks.
-pub fn checked_numel(shape: &[usize]) -> Result<u64> {
-    let mut n: u64 = 1;
-    for &d in shape {
-        n = n
-            .checked_mul(d as u64)
-            .filter(|&n| n <= MAX_ELEMENTS)
-            .ok_or_else(|| Error::BadShape {
-                shape: format!("{shape:?}"),
-                reason: format!("more than {MAX_ELEMENTS} elements"),
-            })?;
+/// `prod(shape)` (the core's [`nninit::init::checked_numel`]), refused above
+/// [`MAX_ELEMENTS`], the most nninit writes to a file.
+pub fn output_numel(shape: &[usize]) -> Result<u64> {
+    let n = nninit::init::checked_numel(shape)?;
+    if n > MAX_ELEMENTS {
+        return Err(Error::BadShape {
+            shape: format!("{shape:?}"),
+            reason: format!(
+                "more than {MAX_ELEMENTS} elements (2^40), the most nninit writes to a file"
+            ),
+        });
     }
     Ok(n)
 }
@@ -207,7 +209,7 @@ pub fn save_f32_safetensors(
     let entries: Vec<(&str, DType, &[usize])> =
         arrays.iter().map(|&(n, s, _)| (n, DType::F32, s)).collect();
     for &(name, shape, data) in arrays {
-        if checked_numel(shape)? != data.len() as u64 {
+        if output_numel(shape)? != data.len() as u64 {
             return Err(Error::BadShape {
                 shape: format!("{shape:?}"),
                 reason: format!("`{name}` has {} values", data.len()),

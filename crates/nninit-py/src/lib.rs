@@ -119,7 +119,7 @@ impl PyInit {
 
     /// N(mean, std^2) truncated to the absolute bounds [a, b].
     #[staticmethod]
-    #[pyo3(signature = (mean=0.0, std=1.0, a=-2.0, b=2.0))]
+    #[pyo3(signature = (mean=0.0, std=1.0, a=-2.0, b=2.0), text_signature = "(mean=0.0, std=1.0, a=-2.0, b=2.0)")]
     fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> PyResult<Self> {
         wrap(Init::trunc_normal(mean, std, a, b))
     }

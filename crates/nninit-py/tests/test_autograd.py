@@ -2,10 +2,9 @@
 values raises in backward (as after torch.nn.init), and inference tensors
 are refused outside inference mode (as torch refuses them)."""
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 
 torch = pytest.importorskip("torch")
 

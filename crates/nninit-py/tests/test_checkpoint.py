@@ -5,9 +5,8 @@ import json
 import os
 import subprocess
 
-import pytest
-
 import nninit
+import pytest
 
 CFG = {"model_type": "gpt2", "vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2}
 

@@ -3,10 +3,9 @@ of object), the tensor untouched, never a crash."""
 
 import subprocess
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 
 torch = pytest.importorskip("torch")
 

@@ -5,10 +5,9 @@ import json
 import math
 import subprocess
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -62,7 +61,8 @@ def test_numpy_sample_is_one_call(cli, tmp_path):
         ("uniform(a=-2, b=3)", lambda: np.random.uniform(-2, 3, (40, 50))),
         ("normal(mean=1, std=0.5)", lambda: np.random.normal(1, 0.5, (40, 50))),
         ("kaiming_normal(nonlinearity=relu)", lambda: np.random.normal(0, math.sqrt(2.0) / math.sqrt(50), (40, 50))),
-        ("xavier_uniform", lambda: np.random.uniform(-math.sqrt(3.0) * math.sqrt(2.0 / 90), math.sqrt(3.0) * math.sqrt(2.0 / 90), (40, 50))),
+        ("xavier_uniform",
+         lambda: np.random.uniform(-math.sqrt(3.0 * 2.0 / 90), math.sqrt(3.0 * 2.0 / 90), (40, 50))),
     ]:
         for seed in (0, 7, 2**32 - 1):
             out = tmp_path / "s.npy"

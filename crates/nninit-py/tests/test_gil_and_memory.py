@@ -6,9 +6,8 @@ import sys
 import threading
 import time
 
-import pytest
-
 import nninit
+import pytest
 
 torch = pytest.importorskip("torch")
 

@@ -3,10 +3,9 @@ rules first, PyTorch's defaults otherwise, nothing touched on an error."""
 
 import math
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

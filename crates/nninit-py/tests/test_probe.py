@@ -4,9 +4,8 @@ seeds each), the model left exactly as it was, and bad input."""
 import json
 import math
 
-import pytest
-
 import nninit
+import pytest
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -4,10 +4,9 @@ container, and the drop-ins mean what torch.nn.init's functions mean."""
 import json
 import subprocess
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 
 torch = pytest.importorskip("torch")
 
@@ -180,3 +179,37 @@ def test_init_object_api():
     assert nninit.Init.parse("normal(std=0.01)") == nninit.Init.normal(0.0, 0.01)
     assert not nninit.Init.orthogonal(1.0).is_shardable()
     assert "normal" in repr(i) or "kaiming" in repr(i)
+
+
+def test_sample_takes_numpy_and_torch_dtypes():
+    want = nninit.sample("normal", (3, 4), seed=1, dtype="float64")
+    for d in (np.float64, np.dtype("float64"), "f64", torch.float64):
+        got = nninit.sample("normal", (3, 4), seed=1, dtype=d)
+        assert got.dtype == np.float64 and np.array_equal(got, want), d
+    assert nninit.sample("normal", 3, dtype=torch.float16).dtype == np.float16
+    assert nninit.sample("normal", 3, dtype=np.float32).dtype == np.float32
+
+
+def test_native_constructors_have_the_expression_defaults():
+    Init = nninit.Init
+    for built, expr in [
+        (Init.uniform(), "uniform"),
+        (Init.normal(std=0.02), "normal(std=0.02)"),
+        (Init.trunc_normal(), "trunc_normal"),
+        (Init.xavier_uniform(), "xavier_uniform"),
+        (Init.kaiming_normal(nonlinearity="relu"), "kaiming_normal(nonlinearity=relu)"),
+        (Init.kaiming_uniform(mode="fan_out"), "kaiming_uniform(mode=fan_out)"),
+        (Init.orthogonal(), "orthogonal"),
+        (Init.sparse(0.5), "sparse(sparsity=0.5)"),
+        (Init.dirac(), "dirac"),
+        (Init.zeros(), "zeros"),
+        (Init.ones(), "ones"),
+        (Init.identity(), "identity"),
+        (Init.delta_orthogonal(), "delta_orthogonal"),
+        (Init.variance_scaling(), "variance_scaling"),
+        (Init.variance_scaling(2.0, "fan_out", "uniform"), "variance_scaling(scale=2, mode=fan_out, distribution=uniform)"),
+        (Init.preset("he_normal"), "he_normal"),
+        (Init.torch_default(), "torch_default"),
+        (Init.torch_default_bias(9), "torch_default_bias(fan_in=9)"),
+    ]:
+        assert built == Init.parse(expr), (built, expr)

@@ -1,8 +1,12 @@
-//! Exact semantics against `../shared/REFERENCE.md` (PyTorch, Keras, JAX):
+//! Exact semantics against the frameworks' own definitions: PyTorch's
+//! `torch/nn/init.py` (`_calculate_fan_in_and_fan_out`, `calculate_gain`,
+//! the `*_` functions), Keras' `keras/src/initializers/random_initializers.py`
+//! and JAX's `jax/_src/nn/initializers.py` (`variance_scaling`, the presets):
 //! fans, gains, bounds, structure of the deterministic initializers,
-//! orthogonality, and one test per error.
+//! orthogonality, and one test per error. The literal values below were
+//! computed by those libraries.
 
-#![allow(clippy::approx_constant)] // REFERENCE.md's literal values, on purpose
+#![allow(clippy::approx_constant)] // the frameworks' literal values, on purpose
 
 mod common;
 use common::sample;

@@ -22,7 +22,7 @@
 //! A tensor's own `init` wins over the rules. Errors name the tensor and,
 //! where the text shows it, the line.
 
-use crate::{checked_numel, TensorSpec};
+use crate::{output_numel, TensorSpec};
 use nninit::dtype::DType;
 use nninit::error::{Error, Result};
 use nninit::Init;
@@ -219,7 +219,7 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Spec> {
         if !seen.insert(t.name.clone()) {
             return Err(fail("duplicate tensor name".into()));
         }
-        checked_numel(&t.shape).map_err(|e| fail(e.to_string()))?;
+        output_numel(&t.shape).map_err(|e| fail(e.to_string()))?;
         let init = match &t.init {
             Some(e) => Init::parse(e).map_err(|e| fail(e.to_string()))?,
             None => rules

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -456,14 +456,15 @@ def _plan(module: Any, rules: Optional[Rules]) -> List[_Entry]:
     """An entry for every parameter, in ``named_parameters()`` order; an
     error names the first parameter that cannot be initialized, before
     anything is written."""
-    owners = {}  # parameter name -> (kind, name within the owning module, weight shape)
+    # parameter name -> (kind, name within the owning module, weight shape)
+    owners: Dict[str, Tuple[Optional[str], str, Optional[List[int]]]] = {}
     mha = []
     for mod_name, mod in module.named_modules():
         kind = _kind(mod)
         prefix = f"{mod_name}." if mod_name else ""
         if kind == "multihead_attention":
             mha.append(prefix)
-            for pname, p in mod.named_parameters():
+            for pname, _ in mod.named_parameters():
                 owners[prefix + pname] = (kind, pname, None)
             continue
         if any(prefix.startswith(m) for m in mha):

@@ -68,6 +68,18 @@ class ProbeReport:
     ``stream``; ``plot(path)`` writes an SVG of activation std and gradient
     norms per layer on a log scale."""
 
+    verdict: str
+    verdicts: List[str]
+    first_bad: Optional[str]
+    reason: str
+    recommendation: Dict[str, str]
+    loss: float
+    forward_growth: float
+    backward_growth: float
+    layers: List[Dict[str, Any]]
+    stream: List[Dict[str, Any]]
+    stream_growth: float
+
     def __init__(self, d: Dict[str, Any]):
         self._d = d
         for k, v in d.items():
@@ -151,7 +163,8 @@ class ProbeReport:
         for i in range(0, len(self.layers), step):
             x = ml + (w - ml - mr) * i / (n - 1)
             out.append(f'<text x="{x:.1f}" y="{h - mb + 14}" text-anchor="middle">{i}</text>')
-        out.append(f'<text x="{(ml + w - mr) / 2:.0f}" y="{h - 6}" text-anchor="middle">layer (forward order, {len(self.layers)} with parameters)</text>')
+        label = f"layer (forward order, {len(self.layers)} with parameters)"
+        out.append(f'<text x="{(ml + w - mr) / 2:.0f}" y="{h - 6}" text-anchor="middle">{label}</text>')
         out.append("</svg>")
         with open(path, "w") as fh:
             fh.write("\n".join(out))
@@ -221,7 +234,6 @@ def probe(model, inputs, target=None, *, loss_fn=None, seed: int = 0) -> ProbeRe
     req = [(p, p.requires_grad) for p in params]
     buffers = [(b, b.detach().clone()) for b in model.buffers()]
     rng_state = torch.get_rng_state()
-    names = {id(m): n for n, m in model.named_modules()}
     records: List[Dict[str, Any]] = []  # modules with parameters and activations, in execution order
     blocks: List[Dict[str, Any]] = []
     handles = []
@@ -310,12 +322,12 @@ def probe(model, inputs, target=None, *, loss_fn=None, seed: int = 0) -> ProbeRe
         seen.add(id(rec["module"]))
         nxt = records[i + 1] if i + 1 < len(records) else None
         follows = nxt["act"] if nxt is not None and not nxt["params"] else None
-        dead, sat = nxt["fractions"] if follows is not None else (0.0, 0.0)
+        dead, sat = nxt["fractions"] if nxt is not None and follows is not None else (0.0, 0.0)
         m = rec["module"]
-        direct = dict(m.named_parameters(recurse=False))
-        wname = "weight" if "weight" in direct else next(
-            (n for n, p in direct.items() if p.dim() >= 2), next(iter(direct)))
-        w = direct[wname]
+        own = dict(m.named_parameters(recurse=False))
+        wname = "weight" if "weight" in own else next(
+            (n for n, p in own.items() if p.dim() >= 2), next(iter(own)))
+        w = own[wname]
         fan_in = fan_out = None
         if w.dim() >= 2:
             fan_in, fan_out = _nninit.fans(list(w.shape))
