@@ -120,6 +120,41 @@ dispatch!(
     crate::simd_x86::normal_avx2
 );
 
+/// Compile an f64 kernel body twice: with AVX2 enabled (so the compiler
+/// vectorizes its lane loops: Philox, the uniforms, the log) and portably.
+/// No FMA is enabled and Rust never contracts `a * b + c`, so both builds
+/// perform the same IEEE operations: the same bits.
+macro_rules! avx2_f64_dispatch {
+    ($(#[$m:meta])* $name:ident => $body:path) => {
+        $(#[$m])*
+        pub(crate) fn $name(key: [u32; 2], c0: u64, out: &mut [f64], p: f64, q: f64) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn fast(key: [u32; 2], c0: u64, out: &mut [f64], p: f64, q: f64) {
+                    $body(key, c0, out, p, q)
+                }
+                if usable(active()) != SimdLevel::Portable {
+                    // SAFETY: `fast` only needs AVX2, which `detected()`
+                    // reported (Avx2 or Avx512); it touches memory only
+                    // through its safe arguments.
+                    return unsafe { fast(key, c0, out, p, q) };
+                }
+            }
+            $body(key, c0, out, p, q)
+        }
+    };
+}
+
+avx2_f64_dispatch!(
+    /// f64 uniform over whole groups ([`crate::dist::kernels::GROUP_F64`]).
+    uniform_f64_body => crate::dist::kernels::uniform_f64_body
+);
+avx2_f64_dispatch!(
+    /// f64 normal over whole groups ([`crate::dist::kernels::GROUP_F64`]).
+    normal_f64_body => crate::dist::kernels::normal_f64_body
+);
+
 /// Whether the CPU has hardware fused multiply-add (with AVX2).
 #[cfg(target_arch = "x86_64")]
 fn has_fma() -> bool {
@@ -217,6 +252,44 @@ mod tests {
 
     fn bits(v: &[f32]) -> Vec<u32> {
         v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// The f64 bodies (AVX2 where the CPU has it) give the portable build's
+    /// bits and the scalar per-counter kernel's.
+    #[test]
+    fn f64_bodies_give_the_portable_and_scalar_bits() {
+        use crate::dist::kernels::{self, GROUP_F64};
+        let key = crate::Stream::new(3, "w64").key();
+        let n = 32 * GROUP_F64;
+        type Kernel = fn([u32; 2], u64, &mut [f64], f64, f64);
+        let cases: [(&str, Kernel, Kernel); 2] = [
+            ("uniform", uniform_f64_body, kernels::uniform_f64_body),
+            ("normal", normal_f64_body, kernels::normal_f64_body),
+        ];
+        for (name, dispatched, portable) in cases {
+            for c0 in [0u64, (1 << 32) - 8] {
+                let (mut a, mut b) = (vec![0f64; n], vec![0f64; n]);
+                dispatched(key, c0, &mut a, 0.25, 1.5);
+                portable(key, c0, &mut b, 0.25, 1.5);
+                assert_eq!(
+                    a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    b.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    "{name} at {c0}"
+                );
+                // the scalar path: an unaligned start goes head, body, tail
+                let mut c = vec![0f64; n - 1];
+                if name == "uniform" {
+                    kernels::uniform_f64(key, 2 * c0 + 1, &mut c, 0.25, 1.5);
+                } else {
+                    kernels::normal_f64(key, 2 * c0 + 1, &mut c, 0.25, 1.5);
+                }
+                assert_eq!(
+                    c.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    b[1..].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    "{name} at {c0}, from an odd element"
+                );
+            }
+        }
     }
 
     /// Each level's kernel called directly (no global switch, so no race

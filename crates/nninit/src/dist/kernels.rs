@@ -8,7 +8,7 @@
 //! portable. The three builds use the same IEEE operations in the same order
 //! and no FMA, so their outputs are bit-identical (tested).
 
-use super::math::{box_muller_f32, unit_f32, unit_f64, unit_open0_f64};
+use super::math::{box_muller_f32, ln_f64, unit_f32, unit_f64, unit_open0_f64};
 use crate::rng::{philox4x32_10, philox_lanes, Tag};
 
 /// Counters per vector group.
@@ -107,9 +107,19 @@ pub(crate) fn drive_f32(
     }
 }
 
-/// f64 kernels: two words per value, two values per counter.
+/// f64 values per vector group (two per counter).
+pub(crate) const GROUP_F64: usize = LANES * 2;
+
+/// f64 kernels: two words per value, two values per counter. A scalar head
+/// (an odd first element) and tail around a vector body of whole groups
+/// ([`GROUP_F64`]) whose first element is value 0 of counter `c`.
 #[inline(always)]
-fn drive_f64(first: u64, out: &mut [f64], pair: impl Fn(u64) -> [f64; 2]) {
+fn drive_f64(
+    first: u64,
+    out: &mut [f64],
+    pair: impl Fn(u64) -> [f64; 2],
+    body: impl Fn(u64, &mut [f64]),
+) {
     let mut e = first;
     let mut rest = out;
     if e % 2 == 1 && !rest.is_empty() {
@@ -117,7 +127,13 @@ fn drive_f64(first: u64, out: &mut [f64], pair: impl Fn(u64) -> [f64; 2]) {
         rest = &mut rest[1..];
         e += 1;
     }
-    for chunk in rest.chunks_mut(2) {
+    let n_body = rest.len() / GROUP_F64 * GROUP_F64;
+    let (b, tail) = rest.split_at_mut(n_body);
+    if !b.is_empty() {
+        body(e / 2, b);
+    }
+    e += n_body as u64;
+    for chunk in tail.chunks_mut(2) {
         let v = pair(e / 2);
         chunk.copy_from_slice(&v[..chunk.len()]);
         e += 2;
@@ -126,25 +142,75 @@ fn drive_f64(first: u64, out: &mut [f64], pair: impl Fn(u64) -> [f64; 2]) {
 
 /// Uniform f64: `lo + width * u`, `u` a 53-bit uniform in [0, 1).
 pub(crate) fn uniform_f64(key: [u32; 2], first: u64, out: &mut [f64], lo: f64, width: f64) {
-    drive_f64(first, out, |c| {
-        let w = block(key, Tag::Uniform, c);
-        [
-            lo + width * unit_f64(w[0], w[1]),
-            lo + width * unit_f64(w[2], w[3]),
-        ]
-    });
+    drive_f64(
+        first,
+        out,
+        |c| {
+            let w = block(key, Tag::Uniform, c);
+            [
+                lo + width * unit_f64(w[0], w[1]),
+                lo + width * unit_f64(w[2], w[3]),
+            ]
+        },
+        |c, b| crate::simd::uniform_f64_body(key, c, b, lo, width),
+    );
 }
 
-/// Normal f64 by Box-Muller on two 53-bit uniforms, with the pure-Rust `libm`
-/// crate's `log` and `sincos` (musl's algorithms in plain IEEE arithmetic) and
-/// the correctly rounded `sqrt`: the same bits on every platform, unlike the
-/// system libm behind std's `ln`/`sin_cos`.
+/// Vector body of [`uniform_f64`]: `out.len()` a multiple of [`GROUP_F64`].
+#[inline(always)]
+pub(crate) fn uniform_f64_body(key: [u32; 2], c0: u64, out: &mut [f64], lo: f64, width: f64) {
+    for (g, chunk) in out.chunks_exact_mut(GROUP_F64).enumerate() {
+        let w = philox_lanes::<LANES>(c0 + (g * LANES) as u64, 0, Tag::Uniform as u32, key);
+        for l in 0..LANES {
+            chunk[2 * l] = lo + width * unit_f64(w[0][l], w[1][l]);
+            chunk[2 * l + 1] = lo + width * unit_f64(w[2][l], w[3][l]);
+        }
+    }
+}
+
+/// Normal f64 by Box-Muller on two 53-bit uniforms: the radius
+/// `sqrt(-2 ln u)` with FreeBSD's `log` (`math::ln_f64`, bit for bit the
+/// pure-Rust `libm` crate's, without its special-case branches so that it
+/// vectorizes), the angle with `libm`'s `sincos`, and the correctly rounded
+/// `sqrt`: the same bits on every platform, unlike the system libm behind
+/// std's `ln`/`sin_cos`.
 pub(crate) fn normal_f64(key: [u32; 2], first: u64, out: &mut [f64], mean: f64, std: f64) {
-    drive_f64(first, out, |c| {
-        let w = block(key, Tag::Normal, c);
-        let (z0, z1) = box_muller_f64(&w);
-        [mean + std * z0, mean + std * z1]
-    });
+    drive_f64(
+        first,
+        out,
+        |c| {
+            let w = block(key, Tag::Normal, c);
+            let (z0, z1) = box_muller_f64(&w);
+            [mean + std * z0, mean + std * z1]
+        },
+        |c, b| crate::simd::normal_f64_body(key, c, b, mean, std),
+    );
+}
+
+/// Vector body of [`normal_f64`]: `out.len()` a multiple of [`GROUP_F64`].
+/// Philox, the uniforms, the log and the square root run lane-wise (they
+/// vectorize); `sincos` runs per lane.
+#[inline(always)]
+pub(crate) fn normal_f64_body(key: [u32; 2], c0: u64, out: &mut [f64], mean: f64, std: f64) {
+    for (g, chunk) in out.chunks_exact_mut(GROUP_F64).enumerate() {
+        let w = philox_lanes::<LANES>(c0 + (g * LANES) as u64, 0, Tag::Normal as u32, key);
+        let mut r = [0f64; LANES];
+        let mut angle = [0f64; LANES];
+        for l in 0..LANES {
+            let u = unit_open0_f64(w[0][l], w[1][l]);
+            r[l] = (-2.0 * ln_f64(u)).sqrt();
+            angle[l] = std::f64::consts::TAU * unit_f64(w[2][l], w[3][l]);
+        }
+        let mut sin = [0f64; LANES];
+        let mut cos = [0f64; LANES];
+        for l in 0..LANES {
+            (sin[l], cos[l]) = libm::sincos(angle[l]);
+        }
+        for l in 0..LANES {
+            chunk[2 * l] = mean + std * (r[l] * cos[l]);
+            chunk[2 * l + 1] = mean + std * (r[l] * sin[l]);
+        }
+    }
 }
 
 /// Two N(0, 1) from four words.
@@ -152,7 +218,7 @@ pub(crate) fn normal_f64(key: [u32; 2], first: u64, out: &mut [f64], mean: f64, 
 pub(crate) fn box_muller_f64(w: &[u32; 4]) -> (f64, f64) {
     let u = unit_open0_f64(w[0], w[1]);
     let t = unit_f64(w[2], w[3]);
-    let r = (-2.0 * libm::log(u)).sqrt();
+    let r = (-2.0 * ln_f64(u)).sqrt();
     let (s, c) = libm::sincos(std::f64::consts::TAU * t);
     (r * c, r * s)
 }

@@ -73,18 +73,65 @@ pub(crate) fn unit_f32(w: u32) -> f32 {
     (w >> 8) as f32 * (1.0 / 16_777_216.0)
 }
 
+/// `m as f64` for `m < 2^53`, from bit operations and one exact addition:
+/// the same value as the conversion, but written so that it vectorizes
+/// (AVX2 has no 64-bit integer to double conversion).
+#[inline(always)]
+pub(crate) fn u53_to_f64(m: u64) -> f64 {
+    const TWO52_BITS: u64 = 0x4330_0000_0000_0000; // 2^52
+                                                   // 2^52 + the low 52 bits, exactly; minus 2^52, exactly
+    let low = f64::from_bits(TWO52_BITS | (m & ((1 << 52) - 1))) - 4_503_599_627_370_496.0;
+    // plus 2^52 where bit 52 is set (the sum is below 2^53: exact)
+    low + f64::from_bits(((m >> 52) & 1) * TWO52_BITS)
+}
+
+/// Natural log of a positive normal `x` (no zero, subnormal, inf or NaN:
+/// the uniforms fed to Box-Muller), as FreeBSD's `e_log.c`, the algorithm of
+/// the `libm` crate's `log`: the same operations in the same order, so the
+/// same bits (tested against `libm::log`), but without the special-case
+/// branches, so that it vectorizes.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the constants as published in FreeBSD
+pub(crate) fn ln_f64(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.93147180369123816490e-01;
+    const LN2_LO: f64 = 1.90821492927058770002e-10;
+    const LG1: f64 = 6.666666666666735130e-01;
+    const LG2: f64 = 3.999999999940941908e-01;
+    const LG3: f64 = 2.857142874366239149e-01;
+    const LG4: f64 = 2.222219843214978396e-01;
+    const LG5: f64 = 1.818357216161805012e-01;
+    const LG6: f64 = 1.531383769920937332e-01;
+    const LG7: f64 = 1.479819860511658591e-01;
+    let ui = x.to_bits();
+    // reduce x into [sqrt(2)/2, sqrt(2)]
+    let hx = ((ui >> 32) as u32).wrapping_add(0x3ff0_0000 - 0x3fe6_a09e);
+    let k = (hx >> 20) as i32 - 0x3ff;
+    let hx = (hx & 0x000f_ffff) + 0x3fe6_a09e;
+    let x = f64::from_bits(((hx as u64) << 32) | (ui & 0xffff_ffff));
+    let f = x - 1.0;
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * (LG4 + w * LG6));
+    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let r = t2 + t1;
+    let dk = k as f64;
+    s * (hfsq + r) + dk * LN2_LO - hfsq + f + dk * LN2_HI
+}
+
 /// 53-bit uniform in [0, 1) from two words: exact in f64.
 #[inline(always)]
 pub(crate) fn unit_f64(lo: u32, hi: u32) -> f64 {
     let x = ((hi as u64) << 32) | lo as u64;
-    (x >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    u53_to_f64(x >> 11) * (1.0 / 9_007_199_254_740_992.0)
 }
 
 /// 53-bit uniform in (0, 1].
 #[inline(always)]
 pub(crate) fn unit_open0_f64(lo: u32, hi: u32) -> f64 {
-    let x = ((hi as u64) << 32) | lo as u64;
-    ((x >> 11) + 1) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    // (m + 1) 2^-53 = m 2^-53 + 2^-53, both exact (m + 1 <= 2^53)
+    unit_f64(lo, hi) + 1.0 / 9_007_199_254_740_992.0
 }
 
 #[cfg(test)]
@@ -105,6 +152,48 @@ mod tests {
             k += 97;
         }
         assert!(worst <= 1.0, "worst error {worst} ulp");
+    }
+
+    #[test]
+    fn ln_f64_is_libm_log_bit_for_bit() {
+        // every uniform Box-Muller can draw is m 2^-53, 1 <= m <= 2^53: a
+        // sweep over the exponents (m = 1, 2, 3, ...) and dense samples of
+        // the mantissas (a Philox stream), 4 million values
+        let mut check = |x: f64| {
+            assert_eq!(ln_f64(x).to_bits(), libm::log(x).to_bits(), "x = {x:e}");
+        };
+        for m in 1u64..=100_000 {
+            check(m as f64 / 9_007_199_254_740_992.0);
+            check(((1u64 << 53) - m + 1) as f64 / 9_007_199_254_740_992.0);
+        }
+        for c in 0..2_000_000u64 {
+            let w = crate::rng::philox4x32_10([c as u32, (c >> 32) as u32, 0, 7], [1, 2]);
+            check(unit_open0_f64(w[0], w[1]));
+            // and values spread over every exponent down to 2^-53
+            let e = (w[2] % 53) as i32;
+            check(unit_open0_f64(w[3], w[2]) * 2f64.powi(-e));
+        }
+        check(1.0);
+        check(f64::MIN_POSITIVE);
+    }
+
+    #[test]
+    fn u53_conversion_is_the_cast() {
+        for m in (0u64..1000)
+            .chain((1u64 << 52) - 1000..(1u64 << 52) + 1000)
+            .chain((1u64 << 53) - 1000..1u64 << 53)
+        {
+            assert_eq!(u53_to_f64(m).to_bits(), (m as f64).to_bits(), "{m}");
+        }
+        for c in 0..100_000u64 {
+            let w = crate::rng::philox4x32_10([c as u32, 0, 0, 9], [3, 4]);
+            let m = (((w[1] as u64) << 32) | w[0] as u64) >> 11;
+            assert_eq!(u53_to_f64(m).to_bits(), (m as f64).to_bits(), "{m}");
+            assert_eq!(
+                unit_open0_f64(w[0], w[1]).to_bits(),
+                ((m + 1) as f64 * (1.0 / 9_007_199_254_740_992.0)).to_bits()
+            );
+        }
     }
 
     #[test]
