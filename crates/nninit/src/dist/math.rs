@@ -159,7 +159,7 @@ mod tests {
         // every uniform Box-Muller can draw is m 2^-53, 1 <= m <= 2^53: a
         // sweep over the exponents (m = 1, 2, 3, ...) and dense samples of
         // the mantissas (a Philox stream), 4 million values
-        let mut check = |x: f64| {
+        let check = |x: f64| {
             assert_eq!(ln_f64(x).to_bits(), libm::log(x).to_bits(), "x = {x:e}");
         };
         for m in 1u64..=100_000 {
