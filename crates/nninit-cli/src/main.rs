@@ -253,7 +253,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::List { json } => {
             let mut rows = Vec::new();
-            for (name, params) in nninit::init::expr::INITIALIZERS {
+            for (name, params) in nninit::init::expr::initializers() {
                 // the canonical expression of the bare name shows every default;
                 // a name that needs a parameter says which
                 let (defaults, required) = match Init::parse(name) {

@@ -91,7 +91,7 @@ pub fn run_cell(
         sizes: sizes.clone(),
         activation: act,
         init: WeightInit::parse(expr)?,
-        bias: Init::Zeros,
+        bias: Init::zeros(),
         seed: cfg.seed,
     };
     let batch = crate::data::sample_rows(train_set, 128, cfg.seed);

@@ -13,7 +13,7 @@ fn verdict(init: &str, act: &str, seed: u64) -> (Verdict, Vec<Verdict>) {
         sizes: parse_layers("64,256x20,10").unwrap(),
         activation: Activation::parse(act).unwrap(),
         init: WeightInit::parse(init).unwrap(),
-        bias: Init::Zeros,
+        bias: Init::zeros(),
         seed,
     };
     let (x, y) = gaussian_batch(128, 64, 10, seed);
@@ -80,7 +80,7 @@ fn overflow_is_exploding_with_its_layer_not_a_crash() {
         sizes: parse_layers("64,256x30,10").unwrap(),
         activation: Activation::Relu,
         init: WeightInit::parse("normal(std=3)").unwrap(),
-        bias: Init::Zeros,
+        bias: Init::zeros(),
         seed: 0,
     };
     let (x, y) = gaussian_batch(32, 64, 10, 0);
@@ -104,7 +104,7 @@ fn theory_tracks_measurement_for_he_relu() {
             sizes: sizes.clone(),
             activation: Activation::Relu,
             init: WeightInit::parse("kaiming_normal(nonlinearity=relu)").unwrap(),
-            bias: Init::Zeros,
+            bias: Init::zeros(),
             seed,
         };
         let (x, y) = gaussian_batch(64, 64, 10, seed);
@@ -221,7 +221,7 @@ fn the_recommendation_fixes_what_the_probe_found() {
                 sizes: sizes.clone(),
                 activation: Activation::parse(act).unwrap(),
                 init: WeightInit::parse(i).unwrap(),
-                bias: Init::Zeros,
+                bias: Init::zeros(),
                 seed,
             };
             let bad = probe(&cfg(init), &x, &y).unwrap();

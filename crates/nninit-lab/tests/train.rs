@@ -27,7 +27,7 @@ fn run(
         &sizes,
         Activation::parse(act).unwrap(),
         &Init::parse(init).unwrap(),
-        &Init::Zeros,
+        &Init::zeros(),
         seed,
     )
     .unwrap();
@@ -104,7 +104,7 @@ fn bad_config_is_an_error() {
         &[64, 8, 10],
         Activation::Relu,
         &Init::parse("kaiming_normal").unwrap(),
-        &Init::Zeros,
+        &Init::zeros(),
         0,
     )
     .unwrap();
@@ -134,7 +134,7 @@ fn bad_config_is_an_error() {
         &[64, 8, 5],
         Activation::Relu,
         &Init::parse("kaiming_normal").unwrap(),
-        &Init::Zeros,
+        &Init::zeros(),
         0,
     )
     .unwrap();
@@ -160,7 +160,7 @@ fn run_sizes(
         sizes,
         Activation::parse(act).unwrap(),
         &Init::parse("kaiming_normal(nonlinearity=relu)").unwrap(),
-        &Init::Zeros,
+        &Init::zeros(),
         0,
     )
     .unwrap();

@@ -112,8 +112,8 @@ proptest! {
                 let mut out = vec![0f32; n];
                 if init.fill(&shape, layout, &s, &mut out).is_ok() {
                     prop_assert!(out.iter().all(|x| !x.is_nan()), "{} on {:?}", text, shape);
-                    if let Init::TruncNormal { a, b, .. } = init {
-                        prop_assert!(out.iter().all(|&x| a <= x as f64 && x as f64 <= b), "{}", text);
+                    if let Init::TruncNormal(t) = &init {
+                        prop_assert!(out.iter().all(|&x| t.a <= x as f64 && x as f64 <= t.b), "{}", text);
                     }
                 }
                 let mut out64 = vec![0f64; n];

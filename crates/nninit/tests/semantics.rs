@@ -422,7 +422,7 @@ fn error_shape() {
         matches!(e, Error::Shape { .. }) && e.to_string().contains("rank >= 2"),
         "{e}"
     );
-    let e = Init::Eye
+    let e = Init::eye()
         .fill(&[5], Layout::Torch, &Stream::new(0, "b"), &mut v)
         .unwrap_err();
     assert!(matches!(e, Error::Shape { .. }));
@@ -437,7 +437,7 @@ fn error_shape() {
 #[test]
 fn error_bad_buffer_length() {
     let mut v = vec![0f32; 5];
-    let e = Init::Zeros
+    let e = Init::zeros()
         .fill(&[2, 3], Layout::Torch, &Stream::new(0, "b"), &mut v)
         .unwrap_err();
     assert!(matches!(e, Error::BadShape { .. }));
@@ -451,7 +451,7 @@ fn error_range_not_shardable_or_out_of_bounds() {
         .fill_range(&[4, 4], Layout::Torch, &Stream::new(0, "w"), 0, &mut v)
         .unwrap_err();
     assert!(matches!(e, Error::Range { .. }));
-    let e = Init::Zeros
+    let e = Init::zeros()
         .fill_range(&[4, 4], Layout::Torch, &Stream::new(0, "w"), 14, &mut v)
         .unwrap_err();
     assert!(matches!(e, Error::Range { .. }));

@@ -183,23 +183,23 @@ fn llama(cfg: &Value, b: &mut Builder) -> Result<()> {
                 None,
             );
             if bias {
-                b.push(format!("{p}.{name}.bias"), vec![o], Init::Zeros, None);
+                b.push(format!("{p}.{name}.bias"), vec![o], Init::zeros(), None);
             }
         }
         b.push(
             format!("{p}.input_layernorm.weight"),
             vec![hidden],
-            Init::Ones,
+            Init::ones(),
             None,
         );
         b.push(
             format!("{p}.post_attention_layernorm.weight"),
             vec![hidden],
-            Init::Ones,
+            Init::ones(),
             None,
         );
     }
-    b.push("model.norm.weight".into(), vec![hidden], Init::Ones, None);
+    b.push("model.norm.weight".into(), vec![hidden], Init::ones(), None);
     if !tie {
         b.push("lm_head.weight".into(), vec![vocab, hidden], normal, None);
     }
@@ -238,8 +238,8 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
     );
     for i in 0..layers {
         let p = format!("transformer.h.{i}");
-        b.push(format!("{p}.ln_1.weight"), vec![d], Init::Ones, None);
-        b.push(format!("{p}.ln_1.bias"), vec![d], Init::Zeros, None);
+        b.push(format!("{p}.ln_1.weight"), vec![d], Init::ones(), None);
+        b.push(format!("{p}.ln_1.bias"), vec![d], Init::zeros(), None);
         b.push(
             format!("{p}.attn.c_attn.weight"),
             vec![d, 3 * d],
@@ -249,7 +249,7 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
         b.push(
             format!("{p}.attn.c_attn.bias"),
             vec![3 * d],
-            Init::Zeros,
+            Init::zeros(),
             None,
         );
         b.push(
@@ -258,26 +258,41 @@ fn gpt2(cfg: &Value, b: &mut Builder) -> Result<()> {
             resid.clone(),
             None,
         );
-        b.push(format!("{p}.attn.c_proj.bias"), vec![d], Init::Zeros, None);
-        b.push(format!("{p}.ln_2.weight"), vec![d], Init::Ones, None);
-        b.push(format!("{p}.ln_2.bias"), vec![d], Init::Zeros, None);
+        b.push(
+            format!("{p}.attn.c_proj.bias"),
+            vec![d],
+            Init::zeros(),
+            None,
+        );
+        b.push(format!("{p}.ln_2.weight"), vec![d], Init::ones(), None);
+        b.push(format!("{p}.ln_2.bias"), vec![d], Init::zeros(), None);
         b.push(
             format!("{p}.mlp.c_fc.weight"),
             vec![d, inner],
             normal.clone(),
             None,
         );
-        b.push(format!("{p}.mlp.c_fc.bias"), vec![inner], Init::Zeros, None);
+        b.push(
+            format!("{p}.mlp.c_fc.bias"),
+            vec![inner],
+            Init::zeros(),
+            None,
+        );
         b.push(
             format!("{p}.mlp.c_proj.weight"),
             vec![inner, d],
             resid.clone(),
             None,
         );
-        b.push(format!("{p}.mlp.c_proj.bias"), vec![d], Init::Zeros, None);
+        b.push(format!("{p}.mlp.c_proj.bias"), vec![d], Init::zeros(), None);
     }
-    b.push("transformer.ln_f.weight".into(), vec![d], Init::Ones, None);
-    b.push("transformer.ln_f.bias".into(), vec![d], Init::Zeros, None);
+    b.push(
+        "transformer.ln_f.weight".into(),
+        vec![d],
+        Init::ones(),
+        None,
+    );
+    b.push("transformer.ln_f.bias".into(), vec![d], Init::zeros(), None);
     if !tie {
         b.push("lm_head.weight".into(), vec![vocab, d], normal, None);
     }

@@ -89,7 +89,7 @@ pub fn mlp_tensors(
         };
         // a bias rule that needs the weight's fan_in gets it
         let bias = match bias {
-            Init::TorchDefault => Init::torch_default_bias(i as u64)?,
+            Init::TorchDefault(_) => Init::torch_default_bias(i as u64)?,
             b => b.clone(),
         };
         out.push(TensorSpec::new(

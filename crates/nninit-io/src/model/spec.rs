@@ -286,7 +286,7 @@ init = "zeros"
     fn toml_and_json_agree() {
         let a = parse_spec(TOML, "m.toml").unwrap();
         assert_eq!(a.seed, 3);
-        assert_eq!(a.tensors[1].init, Init::Zeros);
+        assert_eq!(a.tensors[1].init, Init::zeros());
         assert_eq!(a.tensors[1].dtype, DType::F64);
         let json = r#"{"seed": 3, "tensors": [{"name": "enc.weight", "shape": [8, 4], "init": "kaiming_normal(nonlinearity=relu)"},
             {"name": "enc.bias", "shape": [8], "dtype": "f64"}], "rules": [{"match": "*.bias", "init": "zeros"}]}"#;

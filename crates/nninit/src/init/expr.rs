@@ -18,73 +18,26 @@
 //! Every mistake is an error naming the bad part and listing what is allowed,
 //! with the closest valid name when there is a plausible typo.
 
-use super::fan::{FanMode, FAN_MODES};
-use super::gain::Nonlinearity;
-use super::variance_scaling::VsDistribution;
 use super::Init;
 use crate::error::{closest, unknown_name, Error, Result};
 use std::fmt;
 
-/// Every initializer name, with its parameters in order.
-pub const INITIALIZERS: [(&str, &[&str]); 25] = [
-    ("uniform", &["a", "b"]),
-    ("normal", &["mean", "std"]),
-    ("trunc_normal", &["mean", "std", "a", "b"]),
-    ("constant", &["val"]),
-    ("zeros", &[]),
-    ("ones", &[]),
-    ("eye", &[]),
-    ("identity", &["gain"]),
-    ("dirac", &["groups"]),
-    ("xavier_uniform", &["gain"]),
-    ("xavier_normal", &["gain"]),
-    ("kaiming_uniform", &["a", "mode", "nonlinearity"]),
-    ("kaiming_normal", &["a", "mode", "nonlinearity"]),
-    ("orthogonal", &["gain"]),
-    ("delta_orthogonal", &["scale"]),
-    ("sparse", &["sparsity", "std"]),
-    ("torch_default", &[]),
-    ("torch_default_bias", &["fan_in"]),
-    ("variance_scaling", &["scale", "mode", "distribution"]),
-    ("glorot_uniform", &[]),
-    ("glorot_normal", &[]),
-    ("lecun_uniform", &[]),
-    ("lecun_normal", &[]),
-    ("he_uniform", &[]),
-    ("he_normal", &[]),
-];
+/// Every initializer name, with its parameters in order (the registry's
+/// spellings).
+pub fn initializers() -> Vec<(&'static str, &'static [&'static str])> {
+    super::spellings()
+        .into_iter()
+        .map(|s| (s.name, s.params))
+        .collect()
+}
 
-/// A one-line description of each initializer of [`INITIALIZERS`] (what it
-/// draws, and the library whose semantics it follows).
+/// A one-line description of an initializer (what it draws, and the library
+/// whose semantics it follows).
 pub fn describe(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "uniform" => "U(a, b) (torch.nn.init.uniform_)",
-        "normal" => "N(mean, std^2) (torch.nn.init.normal_)",
-        "trunc_normal" => "N(mean, std^2) restricted to the absolute bounds [a, b] (torch.nn.init.trunc_normal_)",
-        "constant" => "every element val (torch.nn.init.constant_)",
-        "zeros" => "every element 0: the symmetry problem on a weight",
-        "ones" => "every element 1 (norm layers' weights)",
-        "eye" => "the identity matrix of a 2-D tensor (torch.nn.init.eye_)",
-        "identity" => "gain times the identity matrix (Keras Identity)",
-        "dirac" => "Dirac delta of a conv kernel in groups: preserves the input channels (torch.nn.init.dirac_)",
-        "xavier_uniform" => "Glorot: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)) (torch)",
-        "xavier_normal" => "Glorot: N(0, gain^2 2 / (fan_in + fan_out)) (torch)",
-        "kaiming_uniform" => "He: U(-b, b), b = gain sqrt(3 / fan_mode), gain from nonlinearity and a (torch)",
-        "kaiming_normal" => "He: N(0, gain^2 / fan_mode), gain from nonlinearity and a (torch)",
-        "orthogonal" => "a (semi-)orthogonal matrix times gain (Saxe et al. 2013; torch)",
-        "delta_orthogonal" => "zeros but an orthogonal matrix at the kernel's centre tap (JAX)",
-        "sparse" => "a sparsity share of each column zero, the rest N(0, std^2) (Martens 2010; torch)",
-        "torch_default" => "what nn.Linear / nn.Conv*d draw for their weight: kaiming_uniform(a=sqrt(5))",
-        "torch_default_bias" => "what nn.Linear / nn.Conv*d draw for their bias: U(+-1/sqrt(fan_in))",
-        "variance_scaling" => "Keras/JAX VarianceScaling: variance scale / fan_mode, truncated/untruncated normal or uniform",
-        "glorot_uniform" => "Keras/JAX glorot_uniform: variance_scaling(1, fan_avg, uniform)",
-        "glorot_normal" => "Keras/JAX glorot_normal: variance_scaling(1, fan_avg, truncated_normal)",
-        "lecun_uniform" => "Keras/JAX lecun_uniform: variance_scaling(1, fan_in, uniform)",
-        "lecun_normal" => "Keras/JAX lecun_normal: variance_scaling(1, fan_in, truncated_normal) (SELU)",
-        "he_uniform" => "Keras/JAX he_uniform: variance_scaling(2, fan_in, uniform)",
-        "he_normal" => "Keras/JAX he_normal: variance_scaling(2, fan_in, truncated_normal)",
-        _ => return None,
-    })
+    super::spellings()
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| s.about)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -224,14 +177,25 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parsed arguments of one call, consumed by name; anything left is an error.
-struct Args {
+/// Parsed arguments of one call, consumed by name; anything left is an
+/// error. A family's `parse` reads its parameters through these methods,
+/// which check their syntax (numbers, names, whole numbers).
+pub(crate) struct Args {
     init: String,
     allowed: &'static [&'static str],
     items: Vec<(String, Value)>,
 }
 
 impl Args {
+    /// An error unless the call spelled out `key` (a parameter without a
+    /// default); `what` says what it needs.
+    pub(crate) fn required(&self, key: &str, what: &str) -> Result<()> {
+        if self.items.iter().any(|(k, _)| k == key) {
+            Ok(())
+        } else {
+            Err(self.bad(key, "(missing)", what))
+        }
+    }
     fn take(&mut self, key: &str) -> Option<Value> {
         let i = self.items.iter().position(|(k, _)| k == key)?;
         Some(self.items.remove(i).1)
@@ -244,7 +208,7 @@ impl Args {
             expected: expected.into(),
         }
     }
-    fn num(&mut self, key: &str, default: f64) -> Result<f64> {
+    pub(crate) fn num(&mut self, key: &str, default: f64) -> Result<f64> {
         match self.take(key) {
             None => Ok(default),
             Some(Value::Num(v, text)) => {
@@ -259,14 +223,14 @@ impl Args {
             Some(Value::Word(w)) => Err(self.bad(key, &w, "a number")),
         }
     }
-    fn nonneg(&mut self, key: &str, default: f64) -> Result<f64> {
+    pub(crate) fn nonneg(&mut self, key: &str, default: f64) -> Result<f64> {
         let v = self.num(key, default)?;
         if v < 0.0 {
             return Err(self.bad(key, &v.to_string(), "a number >= 0"));
         }
         Ok(v)
     }
-    fn int(&mut self, key: &str, default: u64, min: u64) -> Result<u64> {
+    pub(crate) fn int(&mut self, key: &str, default: u64, min: u64) -> Result<u64> {
         match self.take(key) {
             None => Ok(default),
             Some(Value::Num(v, text)) => {
@@ -279,7 +243,7 @@ impl Args {
             Some(Value::Word(w)) => Err(self.bad(key, &w, format!("a whole number >= {min}"))),
         }
     }
-    fn word(&mut self, key: &str, default: &str) -> Result<String> {
+    pub(crate) fn word(&mut self, key: &str, default: &str) -> Result<String> {
         match self.take(key) {
             None => Ok(default.to_string()),
             Some(Value::Word(w)) => Ok(w),
@@ -306,13 +270,19 @@ pub fn parse(src: &str) -> Result<Init> {
         p.err("expected an initializer name, e.g. `kaiming_normal` or `normal(std=0.01)`")
     })?;
     let lname = name.to_ascii_lowercase();
-    let Some(&(canon, allowed)) = INITIALIZERS.iter().find(|(n, _)| *n == lname) else {
+    let all = super::spellings();
+    let Some(&super::Spelling {
+        name: canon,
+        params: allowed,
+        ..
+    }) = all.iter().find(|s| s.name == lname)
+    else {
         if lname == "lsuv" {
             return Err(Error::Unsupported(
                 "`lsuv` is data-dependent (it needs a network and a batch); it is not a tensor initializer".into(),
             ));
         }
-        let names: Vec<&str> = INITIALIZERS.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = all.iter().map(|s| s.name).collect();
         return Err(unknown_name("initializer", &name, &names));
     };
     let mut items: Vec<(String, Value)> = Vec::new();
@@ -367,173 +337,16 @@ pub fn parse(src: &str) -> Result<Init> {
             allowed: allowed.to_vec(),
         });
     }
-    let init = build(canon, &mut args)?;
+    let init =
+        super::registry::build(canon, &mut args).expect("a registered spelling has a family")?;
     args.finish()?;
     Ok(init)
-}
-
-fn kaiming(args: &mut Args) -> Result<(f64, FanMode, Nonlinearity)> {
-    let a = args.num("a", 0.0)?;
-    let mode_s = args.word("mode", "fan_in")?;
-    // PyTorch's kaiming takes fan_in or fan_out only
-    let mode = match FanMode::parse(&mode_s) {
-        Ok(m @ (FanMode::FanIn | FanMode::FanOut)) => m,
-        _ => return Err(unknown_name("mode", &mode_s, &FAN_MODES[..2])),
-    };
-    let nl = Nonlinearity::parse(&args.word("nonlinearity", "leaky_relu")?, Some(a))?;
-    Ok((a, mode, nl))
-}
-
-/// Whether the call spelled out `key` (for parameters without a default).
-fn required(args: &Args, key: &str, what: &str) -> Result<()> {
-    if args.items.iter().any(|(k, _)| k == key) {
-        Ok(())
-    } else {
-        Err(args.bad(key, "(missing)", what))
-    }
-}
-
-/// The validated `Init` of `name`: the arguments' syntax (numbers, names,
-/// whole numbers) is checked here, their values by the constructors.
-fn build(name: &str, args: &mut Args) -> Result<Init> {
-    match name {
-        "uniform" => Init::uniform(args.num("a", 0.0)?, args.num("b", 1.0)?),
-        "normal" => Init::normal(args.num("mean", 0.0)?, args.nonneg("std", 1.0)?),
-        "trunc_normal" => {
-            let mean = args.num("mean", 0.0)?;
-            let std = args.nonneg("std", 1.0)?;
-            Init::trunc_normal(mean, std, args.num("a", -2.0)?, args.num("b", 2.0)?)
-        }
-        "constant" => {
-            required(
-                args,
-                "val",
-                "constant needs a value, e.g. constant(val=0.1)",
-            )?;
-            Init::constant(args.num("val", 0.0)?)
-        }
-        "zeros" => Ok(Init::zeros()),
-        "ones" => Ok(Init::ones()),
-        "eye" => Ok(Init::eye()),
-        "identity" => Init::identity(args.num("gain", 1.0)?),
-        "dirac" => Init::dirac(args.int("groups", 1, 1)? as usize),
-        "xavier_uniform" => Init::xavier_uniform(args.num("gain", 1.0)?),
-        "xavier_normal" => Init::xavier_normal(args.num("gain", 1.0)?),
-        "kaiming_uniform" => {
-            let (a, mode, nonlinearity) = kaiming(args)?;
-            Init::kaiming_uniform(a, mode, nonlinearity)
-        }
-        "kaiming_normal" => {
-            let (a, mode, nonlinearity) = kaiming(args)?;
-            Init::kaiming_normal(a, mode, nonlinearity)
-        }
-        "orthogonal" => Init::orthogonal(args.num("gain", 1.0)?),
-        "delta_orthogonal" => Init::delta_orthogonal(args.num("scale", 1.0)?),
-        "sparse" => {
-            required(
-                args,
-                "sparsity",
-                "sparse needs the fraction of zeros per column, e.g. sparse(sparsity=0.9)",
-            )?;
-            let s = args.num("sparsity", 0.0)?;
-            Init::sparse(s, args.num("std", 0.01)?)
-        }
-        "torch_default" => Ok(Init::torch_default()),
-        "torch_default_bias" => {
-            required(
-                args,
-                "fan_in",
-                "the weight's fan_in, e.g. torch_default_bias(fan_in=784)",
-            )?;
-            Init::torch_default_bias(args.int("fan_in", 0, 0)?)
-        }
-        "variance_scaling" => {
-            let scale = args.num("scale", 1.0)?;
-            let mode = FanMode::parse(&args.word("mode", "fan_in")?)?;
-            let distribution =
-                VsDistribution::parse(&args.word("distribution", "truncated_normal")?)?;
-            Init::variance_scaling(scale, mode, distribution)
-        }
-        preset => Init::preset(preset),
-    }
-}
-
-/// Shortest round-trip decimal, with `.0` dropped for integers.
-/// Shortest round-trip decimal; very large or very small magnitudes in
-/// exponent form (`1e308`, not 309 digits). Both parse back to the same f64.
-fn num(x: f64) -> String {
-    let a = x.abs();
-    if a != 0.0 && !(1e-6..1e16).contains(&a) {
-        format!("{x:e}")
-    } else {
-        format!("{x}")
-    }
 }
 
 impl fmt::Display for Init {
     /// The canonical expression: parsing it gives back an equal `Init`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.name();
-        match self {
-            Init::Uniform { a, b } => write!(f, "{n}(a={}, b={})", num(*a), num(*b)),
-            Init::Normal { mean, std } => write!(f, "{n}(mean={}, std={})", num(*mean), num(*std)),
-            Init::TruncNormal { mean, std, a, b } => {
-                write!(
-                    f,
-                    "{n}(mean={}, std={}, a={}, b={})",
-                    num(*mean),
-                    num(*std),
-                    num(*a),
-                    num(*b)
-                )
-            }
-            Init::Constant { val } => write!(f, "{n}(val={})", num(*val)),
-            Init::Zeros | Init::Ones | Init::Eye | Init::TorchDefault => f.write_str(n),
-            Init::Identity { gain }
-            | Init::XavierUniform { gain }
-            | Init::XavierNormal { gain }
-            | Init::Orthogonal { gain } => {
-                write!(f, "{n}(gain={})", num(*gain))
-            }
-            Init::DeltaOrthogonal { scale } => write!(f, "{n}(scale={})", num(*scale)),
-            Init::Dirac { groups } => write!(f, "{n}(groups={groups})"),
-            Init::KaimingUniform {
-                a,
-                mode,
-                nonlinearity,
-            }
-            | Init::KaimingNormal {
-                a,
-                mode,
-                nonlinearity,
-            } => {
-                write!(
-                    f,
-                    "{n}(a={}, mode={}, nonlinearity={})",
-                    num(*a),
-                    mode.name(),
-                    nonlinearity.name()
-                )
-            }
-            Init::Sparse { sparsity, std } => {
-                write!(f, "{n}(sparsity={}, std={})", num(*sparsity), num(*std))
-            }
-            Init::TorchDefaultBias { fan_in } => write!(f, "{n}(fan_in={fan_in})"),
-            Init::VarianceScaling {
-                preset: Some(_), ..
-            } => f.write_str(n),
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-                preset: None,
-            } => write!(
-                f,
-                "{n}(scale={}, mode={}, distribution={})",
-                num(*scale),
-                mode.name(),
-                distribution.name()
-            ),
-        }
+        f.write_str(self.name())?;
+        self.family_fmt_params(f)
     }
 }

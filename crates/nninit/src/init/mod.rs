@@ -1,21 +1,28 @@
 //! Initializers: the [`Init`] value (what to compute, validated) and how it
 //! fills a tensor of a given shape, layout and dtype.
 //!
-//! Each family lives in its own file with its formula and source:
-//! [`basic`] (uniform, normal, trunc_normal, constant), [`xavier`],
-//! [`kaiming`] (and `torch_default`), [`variance_scaling`] (Keras/JAX and the
+//! One family is one file, holding its type, its validated constructor, its
+//! spellings in the expression language, its shape rules and its formula
+//! with the source: [`basic`] (uniform, normal, trunc_normal, constant,
+//! zeros, ones), [`xavier`], [`kaiming`] (and `torch_default`,
+//! `torch_default_bias`), [`variance_scaling`] (Keras/JAX and the
 //! glorot/he/lecun presets), [`orthogonal`] (and delta_orthogonal),
-//! [`sparse`], [`structured`] (eye, identity, dirac). [`fan`] and [`gain`]
-//! are the single source of truth for fans and gains; [`expr`] parses
-//! `name(key=value, ...)`.
+//! [`sparse`], [`structured`] (eye, identity, dirac). `registry.rs` lists
+//! the families, one line each, and makes the [`Init`] enum of them
+//! ([`family`] says what a family provides). [`fan`] and [`gain`] are the
+//! single source of truth for fans and gains; [`expr`] parses
+//! `name(key=value, ...)`. This file holds what every initializer shares:
+//! the fill paths (whole, range, region, sequential) over a [`Plan`].
 
 pub mod basic;
 pub mod expr;
+pub mod family;
 pub mod fan;
 pub mod gain;
 pub mod kaiming;
 pub mod orthogonal;
 mod region;
+mod registry;
 pub mod sparse;
 pub mod structured;
 pub mod variance_scaling;
@@ -25,444 +32,14 @@ use crate::dist::{max_finite, round_to, Dist};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::rng::Stream;
-use fan::{fans_for, FanMode, Layout};
-use gain::Nonlinearity;
+pub use family::{Draw, Spelling};
+use fan::Layout;
+pub use registry::{spellings, Init};
 pub use variance_scaling::VsDistribution;
-
-/// An initializer with validated parameters.
-///
-/// Build one with [`Init::parse`] (`"kaiming_normal(mode=fan_out,
-/// nonlinearity=relu)"`) or a constructor ([`Init::normal`],
-/// [`Init::kaiming_uniform`], ...), which return an error for a value the
-/// initializer cannot take (a negative std, `a > b`, `groups = 0`, NaN), so
-/// no `Init` that exists can fail to fill for a reason other than the
-/// tensor's shape or dtype. The variants can be matched (with `..`) but not
-/// built outside this crate. Its `Display` is the canonical expression with
-/// every parameter spelled out; parsing it gives back an equal `Init`.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Init {
-    /// U(a, b): [`Init::uniform`].
-    #[non_exhaustive]
-    Uniform {
-        /// Lower bound.
-        a: f64,
-        /// Upper bound (>= a).
-        b: f64,
-    },
-    /// N(mean, std^2): [`Init::normal`].
-    #[non_exhaustive]
-    Normal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation (>= 0).
-        std: f64,
-    },
-    /// N(mean, std^2) restricted to [a, b]: [`Init::trunc_normal`].
-    #[non_exhaustive]
-    TruncNormal {
-        /// Mean of the parent normal.
-        mean: f64,
-        /// Std of the parent normal (>= 0).
-        std: f64,
-        /// Absolute lower bound.
-        a: f64,
-        /// Absolute upper bound.
-        b: f64,
-    },
-    /// Every element `val`: [`Init::constant`].
-    #[non_exhaustive]
-    Constant {
-        /// The value.
-        val: f64,
-    },
-    /// Every element 0.
-    Zeros,
-    /// Every element 1.
-    Ones,
-    /// The identity matrix (2-D).
-    Eye,
-    /// `gain` times the identity matrix (2-D): [`Init::identity`].
-    #[non_exhaustive]
-    Identity {
-        /// Diagonal value.
-        gain: f64,
-    },
-    /// Identity-preserving convolution kernel: [`Init::dirac`].
-    #[non_exhaustive]
-    Dirac {
-        /// Groups (>= 1).
-        groups: usize,
-    },
-    /// Glorot uniform: [`Init::xavier_uniform`].
-    #[non_exhaustive]
-    XavierUniform {
-        /// Gain.
-        gain: f64,
-    },
-    /// Glorot normal: [`Init::xavier_normal`].
-    #[non_exhaustive]
-    XavierNormal {
-        /// Gain.
-        gain: f64,
-    },
-    /// He uniform (PyTorch): [`Init::kaiming_uniform`].
-    #[non_exhaustive]
-    KaimingUniform {
-        /// Leaky ReLU's negative slope (PyTorch's `a`).
-        a: f64,
-        /// `fan_in` or `fan_out`.
-        mode: FanMode,
-        /// The nonlinearity whose gain is used (its slope is `a`).
-        nonlinearity: Nonlinearity,
-    },
-    /// He normal (PyTorch): [`Init::kaiming_normal`].
-    #[non_exhaustive]
-    KaimingNormal {
-        /// Leaky ReLU's negative slope (PyTorch's `a`).
-        a: f64,
-        /// `fan_in` or `fan_out`.
-        mode: FanMode,
-        /// The nonlinearity whose gain is used (its slope is `a`).
-        nonlinearity: Nonlinearity,
-    },
-    /// A (semi-)orthogonal matrix: [`Init::orthogonal`].
-    #[non_exhaustive]
-    Orthogonal {
-        /// Gain.
-        gain: f64,
-    },
-    /// JAX's delta-orthogonal convolution kernel: [`Init::delta_orthogonal`].
-    #[non_exhaustive]
-    DeltaOrthogonal {
-        /// Scale.
-        scale: f64,
-    },
-    /// PyTorch's column-sparse normal: [`Init::sparse`].
-    #[non_exhaustive]
-    Sparse {
-        /// Fraction of zeros per column, in [0, 1].
-        sparsity: f64,
-        /// Std of the non-zero entries (>= 0).
-        std: f64,
-    },
-    /// `nn.Linear`/`nn.Conv*d`'s weight default.
-    TorchDefault,
-    /// `nn.Linear`/`nn.Conv*d`'s bias default: [`Init::torch_default_bias`].
-    #[non_exhaustive]
-    TorchDefaultBias {
-        /// The weight's fan_in.
-        fan_in: u64,
-    },
-    /// Keras/JAX variance scaling: [`Init::variance_scaling`], [`Init::preset`].
-    #[non_exhaustive]
-    VarianceScaling {
-        /// Scale (> 0).
-        scale: f64,
-        /// Which fan.
-        mode: FanMode,
-        /// Which distribution.
-        distribution: VsDistribution,
-        /// The Keras/JAX preset name (`he_normal`, ...) when built from one.
-        preset: Option<&'static str>,
-    },
-}
-
-fn bad(init: &str, param: &str, value: impl ToString, expected: impl Into<String>) -> Error {
-    Error::BadParam {
-        init: init.to_string(),
-        param: param.to_string(),
-        value: value.to_string(),
-        expected: expected.into(),
-    }
-}
-
-/// `x` must be a finite number.
-fn finite(init: &str, param: &str, x: f64) -> Result<f64> {
-    if x.is_nan() {
-        Err(bad(init, param, x, "a number, not NaN"))
-    } else if x.is_infinite() {
-        Err(bad(init, param, x, "a finite number"))
-    } else {
-        Ok(x)
-    }
-}
-
-fn nonneg(init: &str, param: &str, x: f64) -> Result<f64> {
-    if finite(init, param, x)? < 0.0 {
-        return Err(bad(init, param, x, "a number >= 0"));
-    }
-    Ok(x)
-}
-
-/// Constructors: each validates exactly what [`Init::parse`] validates and
-/// returns the same error.
-impl Init {
-    /// `uniform(a=0, b=1)`: U(a, b), `a <= b`, both finite. See [`basic`].
-    pub fn uniform(a: f64, b: f64) -> Result<Init> {
-        let (a, b) = (finite("uniform", "a", a)?, finite("uniform", "b", b)?);
-        if a > b {
-            return Err(bad("uniform", "a", a, format!("a <= b (b is {b})")));
-        }
-        Ok(Init::Uniform { a, b })
-    }
-
-    /// `normal(mean=0, std=1)`: N(mean, std^2), `std >= 0`. See [`basic`].
-    pub fn normal(mean: f64, std: f64) -> Result<Init> {
-        Ok(Init::Normal {
-            mean: finite("normal", "mean", mean)?,
-            std: nonneg("normal", "std", std)?,
-        })
-    }
-
-    /// `trunc_normal(mean=0, std=1, a=-2, b=2)`: N(mean, std^2) restricted to
-    /// the absolute bounds [a, b] (not multiples of std). `std = 0` needs
-    /// `a <= mean <= b`. See [`basic`].
-    pub fn trunc_normal(mean: f64, std: f64, a: f64, b: f64) -> Result<Init> {
-        const N: &str = "trunc_normal";
-        let mean = finite(N, "mean", mean)?;
-        let std = nonneg(N, "std", std)?;
-        let (a, b) = (finite(N, "a", a)?, finite(N, "b", b)?);
-        if a > b {
-            return Err(bad(
-                N,
-                "a",
-                a,
-                format!("a <= b (b is {b}); a and b are absolute bounds, not multiples of std"),
-            ));
-        }
-        if std == 0.0 && !(a <= mean && mean <= b) {
-            return Err(bad(
-                N,
-                "mean",
-                mean,
-                format!("with std=0 the mean must lie in [a, b] = [{a}, {b}]"),
-            ));
-        }
-        crate::dist::TruncNormal::check(mean, std, a, b).map_err(|why| bad(N, "std", std, why))?;
-        Ok(Init::TruncNormal { mean, std, a, b })
-    }
-
-    /// `constant(val)`: every element `val` (finite).
-    pub fn constant(val: f64) -> Result<Init> {
-        Ok(Init::Constant {
-            val: finite("constant", "val", val)?,
-        })
-    }
-
-    /// `zeros`.
-    pub fn zeros() -> Init {
-        Init::Zeros
-    }
-
-    /// `ones`.
-    pub fn ones() -> Init {
-        Init::Ones
-    }
-
-    /// `eye`: the identity matrix (2-D tensors).
-    pub fn eye() -> Init {
-        Init::Eye
-    }
-
-    /// `identity(gain=1)`: `gain` on the diagonal (2-D tensors). See [`structured`].
-    pub fn identity(gain: f64) -> Result<Init> {
-        Ok(Init::Identity {
-            gain: finite("identity", "gain", gain)?,
-        })
-    }
-
-    /// `dirac(groups=1)`: the identity convolution, `groups >= 1`. See [`structured`].
-    pub fn dirac(groups: usize) -> Result<Init> {
-        if groups == 0 || groups > u32::MAX as usize {
-            return Err(bad("dirac", "groups", groups, "a whole number >= 1"));
-        }
-        Ok(Init::Dirac { groups })
-    }
-
-    /// `xavier_uniform(gain=1)`. See [`xavier`].
-    pub fn xavier_uniform(gain: f64) -> Result<Init> {
-        Ok(Init::XavierUniform {
-            gain: finite("xavier_uniform", "gain", gain)?,
-        })
-    }
-
-    /// `xavier_normal(gain=1)`. See [`xavier`].
-    pub fn xavier_normal(gain: f64) -> Result<Init> {
-        Ok(Init::XavierNormal {
-            gain: finite("xavier_normal", "gain", gain)?,
-        })
-    }
-
-    fn kaiming(
-        name: &str,
-        a: f64,
-        mode: FanMode,
-        nl: Nonlinearity,
-    ) -> Result<(f64, FanMode, Nonlinearity)> {
-        let a = finite(name, "a", a)?;
-        if !matches!(mode, FanMode::FanIn | FanMode::FanOut) {
-            return Err(crate::error::unknown_name(
-                "mode",
-                mode.name(),
-                &fan::FAN_MODES[..2],
-            ));
-        }
-        // as PyTorch: `a` is the slope calculate_gain reads for leaky_relu
-        let nl = match nl {
-            Nonlinearity::LeakyRelu { .. } => Nonlinearity::leaky_relu(a)?,
-            other => other,
-        };
-        Ok((a, mode, nl))
-    }
-
-    /// `kaiming_uniform(a=0, mode=fan_in, nonlinearity=leaky_relu)`, PyTorch's
-    /// signature: `a` is leaky ReLU's negative slope (it replaces the slope of
-    /// a `Nonlinearity::LeakyRelu` given here); `mode` is `fan_in` or
-    /// `fan_out`. See [`kaiming`].
-    pub fn kaiming_uniform(a: f64, mode: FanMode, nonlinearity: Nonlinearity) -> Result<Init> {
-        let (a, mode, nonlinearity) = Init::kaiming("kaiming_uniform", a, mode, nonlinearity)?;
-        Ok(Init::KaimingUniform {
-            a,
-            mode,
-            nonlinearity,
-        })
-    }
-
-    /// `kaiming_normal(a=0, mode=fan_in, nonlinearity=leaky_relu)`: as
-    /// [`Init::kaiming_uniform`]. See [`kaiming`].
-    pub fn kaiming_normal(a: f64, mode: FanMode, nonlinearity: Nonlinearity) -> Result<Init> {
-        let (a, mode, nonlinearity) = Init::kaiming("kaiming_normal", a, mode, nonlinearity)?;
-        Ok(Init::KaimingNormal {
-            a,
-            mode,
-            nonlinearity,
-        })
-    }
-
-    /// `orthogonal(gain=1)`. See [`orthogonal`].
-    pub fn orthogonal(gain: f64) -> Result<Init> {
-        Ok(Init::Orthogonal {
-            gain: finite("orthogonal", "gain", gain)?,
-        })
-    }
-
-    /// `delta_orthogonal(scale=1)`. See [`orthogonal`].
-    pub fn delta_orthogonal(scale: f64) -> Result<Init> {
-        Ok(Init::DeltaOrthogonal {
-            scale: finite("delta_orthogonal", "scale", scale)?,
-        })
-    }
-
-    /// `sparse(sparsity, std=0.01)`: `sparsity` in [0, 1], `std >= 0`. See [`sparse`].
-    pub fn sparse(sparsity: f64, std: f64) -> Result<Init> {
-        let s = finite("sparse", "sparsity", sparsity)?;
-        if !(0.0..=1.0).contains(&s) {
-            return Err(bad("sparse", "sparsity", s, "a fraction in [0, 1]"));
-        }
-        Ok(Init::Sparse {
-            sparsity: s,
-            std: nonneg("sparse", "std", std)?,
-        })
-    }
-
-    /// `torch_default`: `nn.Linear`/`nn.Conv*d`'s weight rule. See [`kaiming`].
-    pub fn torch_default() -> Init {
-        Init::TorchDefault
-    }
-
-    /// `torch_default_bias(fan_in)`: their bias rule, with the weight's fan_in. See [`kaiming`].
-    pub fn torch_default_bias(fan_in: u64) -> Result<Init> {
-        if fan_in > u32::MAX as u64 {
-            return Err(bad(
-                "torch_default_bias",
-                "fan_in",
-                fan_in,
-                "a whole number >= 0",
-            ));
-        }
-        Ok(Init::TorchDefaultBias { fan_in })
-    }
-
-    /// `variance_scaling(scale=1, mode=fan_in, distribution=truncated_normal)`,
-    /// `scale > 0`. See [`variance_scaling`].
-    pub fn variance_scaling(
-        scale: f64,
-        mode: FanMode,
-        distribution: VsDistribution,
-    ) -> Result<Init> {
-        let scale = finite("variance_scaling", "scale", scale)?;
-        if scale <= 0.0 {
-            return Err(bad("variance_scaling", "scale", scale, "a number > 0"));
-        }
-        Ok(Init::VarianceScaling {
-            scale,
-            mode,
-            distribution,
-            preset: None,
-        })
-    }
-
-    /// A Keras/JAX preset by name: `glorot_uniform`, `glorot_normal`,
-    /// `lecun_uniform`, `lecun_normal`, `he_uniform`, `he_normal`.
-    pub fn preset(name: &str) -> Result<Init> {
-        let lname = name.to_ascii_lowercase();
-        let Some(&(n, scale, mode, distribution)) =
-            variance_scaling::PRESETS.iter().find(|p| p.0 == lname)
-        else {
-            let names: Vec<&str> = variance_scaling::PRESETS.iter().map(|p| p.0).collect();
-            return Err(crate::error::unknown_name("preset", name, &names));
-        };
-        Ok(Init::VarianceScaling {
-            scale,
-            mode,
-            distribution,
-            preset: Some(n),
-        })
-    }
-
-    /// Check the parameters again (every constructor's rules). Variants are
-    /// only built by the constructors, so this never fails for an `Init`
-    /// built through the public API; [`Init::fill`] calls it all the same.
-    fn validate(&self) -> Result<()> {
-        let rebuilt = match *self {
-            Init::Uniform { a, b } => Init::uniform(a, b),
-            Init::Normal { mean, std } => Init::normal(mean, std),
-            Init::TruncNormal { mean, std, a, b } => Init::trunc_normal(mean, std, a, b),
-            Init::Constant { val } => Init::constant(val),
-            Init::Identity { gain } => Init::identity(gain),
-            Init::Dirac { groups } => Init::dirac(groups),
-            Init::XavierUniform { gain } => Init::xavier_uniform(gain),
-            Init::XavierNormal { gain } => Init::xavier_normal(gain),
-            Init::KaimingUniform {
-                a,
-                mode,
-                nonlinearity,
-            } => Init::kaiming_uniform(a, mode, nonlinearity),
-            Init::KaimingNormal {
-                a,
-                mode,
-                nonlinearity,
-            } => Init::kaiming_normal(a, mode, nonlinearity),
-            Init::Orthogonal { gain } => Init::orthogonal(gain),
-            Init::DeltaOrthogonal { scale } => Init::delta_orthogonal(scale),
-            Init::Sparse { sparsity, std } => Init::sparse(sparsity, std),
-            Init::TorchDefaultBias { fan_in } => Init::torch_default_bias(fan_in),
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-                ..
-            } => Init::variance_scaling(scale, mode, distribution),
-            Init::Zeros | Init::Ones | Init::Eye | Init::TorchDefault => Ok(Init::Zeros),
-        };
-        rebuilt.map(|_| ())
-    }
-}
 
 /// What filling a particular tensor takes, once shape, layout and dtype are known.
 #[derive(Debug, Clone)]
-enum Plan {
+pub(crate) enum Plan {
     /// Independent elements from one distribution: shardable.
     Elementwise(Dist),
     /// `gain` on the diagonal of a `? x cols` matrix: shardable.
@@ -524,147 +101,15 @@ impl Init {
         expr::parse(s)
     }
 
-    /// The name this initializer is spelled with.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Init::Uniform { .. } => "uniform",
-            Init::Normal { .. } => "normal",
-            Init::TruncNormal { .. } => "trunc_normal",
-            Init::Constant { .. } => "constant",
-            Init::Zeros => "zeros",
-            Init::Ones => "ones",
-            Init::Eye => "eye",
-            Init::Identity { .. } => "identity",
-            Init::Dirac { .. } => "dirac",
-            Init::XavierUniform { .. } => "xavier_uniform",
-            Init::XavierNormal { .. } => "xavier_normal",
-            Init::KaimingUniform { .. } => "kaiming_uniform",
-            Init::KaimingNormal { .. } => "kaiming_normal",
-            Init::Orthogonal { .. } => "orthogonal",
-            Init::DeltaOrthogonal { .. } => "delta_orthogonal",
-            Init::Sparse { .. } => "sparse",
-            Init::TorchDefault => "torch_default",
-            Init::TorchDefaultBias { .. } => "torch_default_bias",
-            Init::VarianceScaling { preset, .. } => preset.unwrap_or("variance_scaling"),
-        }
-    }
-
-    /// Whether any slice of the tensor can be generated on its own with the
-    /// same values as the whole (see [`Init::fill_range`]). False for
-    /// `orthogonal`, `delta_orthogonal` and `sparse`, whose entries depend on
-    /// the whole tensor.
-    pub fn is_shardable(&self) -> bool {
-        !matches!(
-            self,
-            Init::Orthogonal { .. } | Init::DeltaOrthogonal { .. } | Init::Sparse { .. }
-        )
-    }
-
-    fn shape_err(&self, shape: &[usize], reason: impl Into<String>) -> Error {
-        Error::Shape {
-            init: self.name().to_string(),
-            shape: shape.to_vec(),
-            reason: reason.into(),
-        }
-    }
-
     fn plan(&self, shape: &[usize], layout: Layout, dtype: DType) -> Result<Plan> {
-        self.validate()?;
+        self.family_validate()?;
         checked_numel(shape)?;
-        let fans = || fans_for(self.name(), shape, layout);
-        let two_d = |what: &str| -> Result<()> {
-            if shape.len() != 2 {
-                return Err(self.shape_err(
-                    shape,
-                    format!("{what} needs a 2-D tensor (got rank {})", shape.len()),
-                ));
-            }
-            Ok(())
-        };
-        let p = match self {
-            Init::Uniform { a, b } => Plan::Elementwise(basic::uniform(*a, *b)),
-            Init::Normal { mean, std } => Plan::Elementwise(basic::normal(*mean, *std)),
-            Init::TruncNormal { mean, std, a, b } => {
-                check_representable(self.name(), *a, *b, dtype)?;
-                if *std == 0.0 {
-                    // the constant `mean`, rounded, must still lie in [a, b]
-                    check_representable(self.name(), *mean, *mean, dtype)
-                        .and_then(|_| check_representable(self.name(), *a, *mean, dtype))?;
-                    let r = round_to(*mean, dtype);
-                    if !(*a <= r && r <= *b) {
-                        return Err(bad(self.name(), "mean", mean, format!("with std=0, a mean whose {dtype} rounding ({r}) lies in [a, b]")));
-                    }
-                }
-                Plan::Elementwise(basic::trunc_normal(*mean, *std, *a, *b))
-            }
-            Init::Constant { val } => Plan::Elementwise(basic::constant(*val)),
-            Init::Zeros => Plan::Elementwise(basic::constant(0.0)),
-            Init::Ones => Plan::Elementwise(basic::constant(1.0)),
-            Init::Eye | Init::Identity { .. } => {
-                two_d(self.name())?;
-                let gain = if let Init::Identity { gain } = self { *gain } else { 1.0 };
-                Plan::Eye { cols: shape[1] as u64, gain }
-            }
-            Init::Dirac { groups } => {
-                if !(3..=5).contains(&shape.len()) {
-                    return Err(self.shape_err(shape, "dirac needs a 3-, 4- or 5-D [out, in, *kernel] tensor"));
-                }
-                if layout != Layout::Torch {
-                    return Err(self.shape_err(shape, "dirac is defined on PyTorch's [out, in, *kernel] layout; use layout torch"));
-                }
-                if !shape[0].is_multiple_of(*groups) {
-                    return Err(self.shape_err(shape, format!("dim 0 ({}) must be divisible by groups ({groups})", shape[0])));
-                }
-                Plan::Dirac { groups: *groups }
-            }
-            Init::XavierUniform { gain } => Plan::Elementwise(xavier::xavier_uniform(fans()?, *gain)),
-            Init::XavierNormal { gain } => Plan::Elementwise(xavier::xavier_normal(fans()?, *gain)),
-            Init::KaimingUniform { mode, nonlinearity, .. } => {
-                Plan::Elementwise(kaiming::kaiming_uniform(fans()?, *mode, *nonlinearity))
-            }
-            Init::KaimingNormal { mode, nonlinearity, .. } => {
-                Plan::Elementwise(kaiming::kaiming_normal(fans()?, *mode, *nonlinearity))
-            }
-            Init::TorchDefault => Plan::Elementwise(kaiming::torch_default(fans().map_err(|_| {
-                self.shape_err(shape, "torch_default is the weight rule and needs rank >= 2; for a bias use torch_default_bias(fan_in=N) with the weight's fan_in")
-            })?)),
-            Init::TorchDefaultBias { fan_in } => Plan::Elementwise(kaiming::torch_default_bias(*fan_in)),
-            Init::VarianceScaling { scale, mode, distribution, .. } => {
-                Plan::Elementwise(variance_scaling::variance_scaling(fans()?, *scale, *mode, *distribution))
-            }
-            Init::Orthogonal { gain } => {
-                if shape.len() < 2 {
-                    return Err(self.shape_err(shape, "orthogonal needs a tensor of rank >= 2"));
-                }
-                let n = checked_numel(shape)? as usize;
-                let (rows, cols) = match layout {
-                    Layout::Torch => (shape[0], n.checked_div(shape[0]).unwrap_or(0)),
-                    Layout::Keras => {
-                        let c = shape[shape.len() - 1];
-                        (n.checked_div(c).unwrap_or(0), c)
-                    }
-                };
-                Plan::Orthogonal { rows, cols, gain: *gain }
-            }
-            Init::DeltaOrthogonal { scale } => {
-                if !(3..=5).contains(&shape.len()) {
-                    return Err(self.shape_err(shape, "delta_orthogonal needs a 3-, 4- or 5-D convolution kernel"));
-                }
-                let f = fans()?;
-                let (cin, cout) = io_channels(shape, layout);
-                if cout < cin {
-                    return Err(self.shape_err(
-                        shape,
-                        format!("delta_orthogonal needs out channels >= in channels (got out {cout} < in {cin}; fans {}/{})", f.fan_out, f.fan_in),
-                    ));
-                }
-                Plan::DeltaOrthogonal { scale: *scale }
-            }
-            Init::Sparse { sparsity, std } => {
-                two_d("sparse")?;
-                Plan::Sparse { rows: shape[0], cols: shape[1], sparsity: *sparsity, std: *std }
-            }
-        };
+        let p = self.family_plan(&family::Target {
+            name: self.name(),
+            shape,
+            layout,
+            dtype,
+        })?;
         // A tensor with no elements writes nothing: no value can overflow
         // (torch's kaiming_normal_ on a (5, 0) tensor is a no-op too, although
         // its std is 1/sqrt(0)).
@@ -716,7 +161,7 @@ impl Init {
             }
             Plan::Orthogonal { rows, cols, gain } => gain * gain * rows.min(cols) as f64 / n,
             Plan::DeltaOrthogonal { scale } => {
-                let (i, o) = io_channels(shape, layout);
+                let (i, o) = orthogonal::io_channels(shape, layout);
                 scale * scale * i.min(o) as f64 / n
             }
             Plan::Sparse {
@@ -763,7 +208,9 @@ impl Init {
             Plan::Orthogonal { rows, cols, gain } => {
                 orthogonal::orthogonal_matrix(stream, rows, cols, gain, out)
             }
-            Plan::DeltaOrthogonal { scale } => delta_orthogonal(shape, layout, stream, scale, out),
+            Plan::DeltaOrthogonal { scale } => {
+                orthogonal::delta_orthogonal(shape, layout, stream, scale, out)
+            }
             Plan::Sparse {
                 rows,
                 cols,
@@ -919,83 +366,5 @@ impl Init {
                 })
             }
         }
-    }
-}
-
-/// (in, out) channels of a convolution kernel.
-fn io_channels(shape: &[usize], layout: Layout) -> (usize, usize) {
-    match layout {
-        Layout::Torch => (shape[1], shape[0]),
-        Layout::Keras => (shape[shape.len() - 2], shape[shape.len() - 1]),
-    }
-}
-
-/// JAX `delta_orthogonal(scale)`: zeros except the centre tap (index
-/// `(k - 1) // 2` in every spatial dimension), which holds an orthogonal
-/// `in x out` matrix (keras layout; `out x in` under torch) times `scale`.
-fn delta_orthogonal<T: Element>(
-    shape: &[usize],
-    layout: Layout,
-    stream: &Stream,
-    scale: f64,
-    out: &mut [T],
-) {
-    let (cin, cout) = io_channels(shape, layout);
-    let mut m = vec![T::default(); cin * cout];
-    out.fill(T::from_f64(0.0));
-    match layout {
-        Layout::Keras => {
-            // [*k, in, out]: centre tap is a contiguous in x out block
-            orthogonal::orthogonal_matrix(stream, cin, cout, scale, &mut m);
-            let k = &shape[..shape.len() - 2];
-            let mut tap = 0usize;
-            for &d in k {
-                tap = tap * d + (d - 1) / 2;
-            }
-            out[tap * cin * cout..(tap + 1) * cin * cout].copy_from_slice(&m);
-        }
-        Layout::Torch => {
-            // [out, in, *k]: element (o, i, centre)
-            orthogonal::orthogonal_matrix(stream, cout, cin, scale, &mut m);
-            let k = &shape[2..];
-            let taps: usize = k.iter().product();
-            let mut tap = 0usize;
-            for &d in k {
-                tap = tap * d + (d - 1) / 2;
-            }
-            for o in 0..cout {
-                for i in 0..cin {
-                    out[(o * cin + i) * taps + tap] = m[o * cin + i];
-                }
-            }
-        }
-    }
-}
-
-/// An interval must lie within the output dtype's finite range and contain
-/// at least one of its values.
-fn check_representable(init: &str, a: f64, b: f64, dtype: DType) -> Result<()> {
-    let max = max_finite(dtype);
-    if a.abs() > max || b.abs() > max {
-        return Err(Error::BadParam {
-            init: init.to_string(),
-            param: "a, b".into(),
-            value: format!("[{a}, {b}]"),
-            expected: format!("bounds within the finite range of {dtype} (+-{max:e})"),
-        });
-    }
-    let ok = [a, b, a / 2.0 + b / 2.0].iter().any(|&x| {
-        let r = round_to(x, dtype);
-        a <= r && r <= b
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::BadParam {
-            init: init.to_string(),
-            param: "a, b".into(),
-            value: format!("[{a}, {b}]"),
-            expected: format!("an interval that contains at least one {dtype} value; widen it or use a wider dtype"),
-        })
     }
 }

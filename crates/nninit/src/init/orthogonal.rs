@@ -27,14 +27,20 @@
 //!
 //! Not shardable: every entry depends on every Gaussian draw.
 
+use super::expr::Args;
+use super::family::{finite, num, Family, Spelling, Target};
+use super::fan::Layout;
+use super::{Init, Plan};
 use crate::dist::Dist;
 use crate::dtype::Element;
+use crate::error::Result;
 use crate::linalg::{par, Real};
 use crate::rng::Stream;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use num_traits::Float;
+use std::fmt;
 
 /// Reflections per compact-WY block.
 const BLOCK: usize = 128;
@@ -263,5 +269,161 @@ fn write<F: OrthoFloat, T: Element>(
                 }
             }
         });
+    }
+}
+
+impl Init {
+    /// `orthogonal(gain=1)`: see the module docs.
+    pub fn orthogonal(gain: f64) -> Result<Init> {
+        Ok(Init::Orthogonal(Orthogonal {
+            gain: finite("orthogonal", "gain", gain)?,
+        }))
+    }
+
+    /// `delta_orthogonal(scale=1)`: see the module docs.
+    pub fn delta_orthogonal(scale: f64) -> Result<Init> {
+        Ok(Init::DeltaOrthogonal(DeltaOrthogonal {
+            scale: finite("delta_orthogonal", "scale", scale)?,
+        }))
+    }
+}
+
+/// `orthogonal(gain=1)` (`torch.nn.init.orthogonal_`, Keras `Orthogonal`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Orthogonal {
+    /// Gain.
+    pub gain: f64,
+}
+
+impl Family for Orthogonal {
+    const SPELLINGS: &'static [Spelling] = &[Spelling {
+        name: "orthogonal",
+        params: &["gain"],
+        about: "a (semi-)orthogonal matrix times gain (Saxe et al. 2013; torch)",
+    }];
+    const SHARDABLE: bool = false;
+    fn parse(_: &str, args: &mut Args) -> Result<Self> {
+        Ok(Orthogonal {
+            gain: finite("orthogonal", "gain", args.num("gain", 1.0)?)?,
+        })
+    }
+    fn validate(&self) -> Result<()> {
+        finite("orthogonal", "gain", self.gain).map(|_| ())
+    }
+    fn plan(&self, t: &Target) -> Result<Plan> {
+        let shape = t.shape;
+        if shape.len() < 2 {
+            return Err(t.err("orthogonal needs a tensor of rank >= 2"));
+        }
+        let n = super::checked_numel(shape)? as usize;
+        let (rows, cols) = match t.layout {
+            Layout::Torch => (shape[0], n.checked_div(shape[0]).unwrap_or(0)),
+            Layout::Keras => {
+                let c = shape[shape.len() - 1];
+                (n.checked_div(c).unwrap_or(0), c)
+            }
+        };
+        Ok(Plan::Orthogonal {
+            rows,
+            cols,
+            gain: self.gain,
+        })
+    }
+    fn fmt_params(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(gain={})", num(self.gain))
+    }
+}
+
+/// `delta_orthogonal(scale=1)` (JAX's `delta_orthogonal`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct DeltaOrthogonal {
+    /// Scale.
+    pub scale: f64,
+}
+
+impl Family for DeltaOrthogonal {
+    const SPELLINGS: &'static [Spelling] = &[Spelling {
+        name: "delta_orthogonal",
+        params: &["scale"],
+        about: "zeros but an orthogonal matrix at the kernel's centre tap (JAX)",
+    }];
+    const SHARDABLE: bool = false;
+    fn parse(_: &str, args: &mut Args) -> Result<Self> {
+        Ok(DeltaOrthogonal {
+            scale: finite("delta_orthogonal", "scale", args.num("scale", 1.0)?)?,
+        })
+    }
+    fn validate(&self) -> Result<()> {
+        finite("delta_orthogonal", "scale", self.scale).map(|_| ())
+    }
+    fn plan(&self, t: &Target) -> Result<Plan> {
+        let shape = t.shape;
+        if !(3..=5).contains(&shape.len()) {
+            return Err(t.err("delta_orthogonal needs a 3-, 4- or 5-D convolution kernel"));
+        }
+        let f = t.fans()?;
+        let (cin, cout) = io_channels(shape, t.layout);
+        if cout < cin {
+            return Err(t.err(format!(
+                "delta_orthogonal needs out channels >= in channels (got out {cout} < in {cin}; fans {}/{})",
+                f.fan_out, f.fan_in
+            )));
+        }
+        Ok(Plan::DeltaOrthogonal { scale: self.scale })
+    }
+    fn fmt_params(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(scale={})", num(self.scale))
+    }
+}
+
+/// (in, out) channels of a convolution kernel.
+pub(crate) fn io_channels(shape: &[usize], layout: Layout) -> (usize, usize) {
+    match layout {
+        Layout::Torch => (shape[1], shape[0]),
+        Layout::Keras => (shape[shape.len() - 2], shape[shape.len() - 1]),
+    }
+}
+
+/// JAX `delta_orthogonal(scale)`: zeros except the centre tap (index
+/// `(k - 1) // 2` in every spatial dimension), which holds an orthogonal
+/// `in x out` matrix (keras layout; `out x in` under torch) times `scale`.
+pub(crate) fn delta_orthogonal<T: Element>(
+    shape: &[usize],
+    layout: Layout,
+    stream: &Stream,
+    scale: f64,
+    out: &mut [T],
+) {
+    let (cin, cout) = io_channels(shape, layout);
+    let mut m = vec![T::default(); cin * cout];
+    out.fill(T::from_f64(0.0));
+    match layout {
+        Layout::Keras => {
+            // [*k, in, out]: centre tap is a contiguous in x out block
+            orthogonal_matrix(stream, cin, cout, scale, &mut m);
+            let k = &shape[..shape.len() - 2];
+            let mut tap = 0usize;
+            for &d in k {
+                tap = tap * d + (d - 1) / 2;
+            }
+            out[tap * cin * cout..(tap + 1) * cin * cout].copy_from_slice(&m);
+        }
+        Layout::Torch => {
+            // [out, in, *k]: element (o, i, centre)
+            orthogonal_matrix(stream, cout, cin, scale, &mut m);
+            let k = &shape[2..];
+            let taps: usize = k.iter().product();
+            let mut tap = 0usize;
+            for &d in k {
+                tap = tap * d + (d - 1) / 2;
+            }
+            for o in 0..cout {
+                for i in 0..cin {
+                    out[(o * cin + i) * taps + tap] = m[o * cin + i];
+                }
+            }
+        }
     }
 }

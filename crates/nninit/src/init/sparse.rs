@@ -9,9 +9,14 @@
 //! smallest keys (ties broken by row). Not shardable by rows: a column's
 //! choice needs all its keys.
 
+use super::expr::Args;
+use super::family::{bad, finite, nonneg, num, Family, Spelling, Target};
+use super::{Init, Plan};
 use crate::dist::Dist;
 use crate::dtype::Element;
+use crate::error::Result;
 use crate::rng::{philox_lanes, Stream, Tag};
+use std::fmt;
 
 /// Columns whose keys are drawn and ranked together, on one thread.
 const COLS_PER_TASK: usize = 64;
@@ -96,5 +101,73 @@ fn words(stream: &Stream, tag: Tag, first: u64, out: &mut [u32]) {
             rest = &mut rest[take..];
             i += take as u64;
         }
+    }
+}
+
+impl Init {
+    /// `sparse(sparsity, std=0.01)`: `sparsity` in [0, 1], `std >= 0`. See
+    /// the module docs.
+    pub fn sparse(sparsity: f64, std: f64) -> Result<Init> {
+        Sparse::new(sparsity, std).map(Init::Sparse)
+    }
+}
+
+/// `sparse(sparsity, std=0.01)` (`torch.nn.init.sparse_`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Sparse {
+    /// Fraction of zeros per column, in [0, 1].
+    pub sparsity: f64,
+    /// Std of the non-zero entries (>= 0).
+    pub std: f64,
+}
+
+impl Sparse {
+    fn new(sparsity: f64, std: f64) -> Result<Sparse> {
+        let s = finite("sparse", "sparsity", sparsity)?;
+        if !(0.0..=1.0).contains(&s) {
+            return Err(bad("sparse", "sparsity", s, "a fraction in [0, 1]"));
+        }
+        Ok(Sparse {
+            sparsity: s,
+            std: nonneg("sparse", "std", std)?,
+        })
+    }
+}
+
+impl Family for Sparse {
+    const SPELLINGS: &'static [Spelling] = &[Spelling {
+        name: "sparse",
+        params: &["sparsity", "std"],
+        about: "a sparsity share of each column zero, the rest N(0, std^2) (Martens 2010; torch)",
+    }];
+    const SHARDABLE: bool = false;
+    fn parse(_: &str, args: &mut Args) -> Result<Self> {
+        args.required(
+            "sparsity",
+            "sparse needs the fraction of zeros per column, e.g. sparse(sparsity=0.9)",
+        )?;
+        let s = args.num("sparsity", 0.0)?;
+        Sparse::new(s, args.num("std", 0.01)?)
+    }
+    fn validate(&self) -> Result<()> {
+        Sparse::new(self.sparsity, self.std).map(|_| ())
+    }
+    fn plan(&self, t: &Target) -> Result<Plan> {
+        t.two_d()?;
+        Ok(Plan::Sparse {
+            rows: t.shape[0],
+            cols: t.shape[1],
+            sparsity: self.sparsity,
+            std: self.std,
+        })
+    }
+    fn fmt_params(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "(sparsity={}, std={})",
+            num(self.sparsity),
+            num(self.std)
+        )
     }
 }

@@ -22,9 +22,13 @@
 //! LeCun et al. 1998 "Efficient BackProp" (LeCun), Klambauer et al. 2017 (SELU
 //! with `lecun_normal`).
 
+use super::expr::Args;
+use super::family::{bad, finite, num, Family, Spelling, Target};
 use super::fan::{FanMode, Fans};
+use super::{Init, Plan};
 use crate::dist::{Dist, TruncNormal};
 use crate::error::{unknown_name, Result};
+use std::fmt;
 
 /// Std of N(0, 1) truncated to [-2, 2].
 #[allow(clippy::excessive_precision)] // the digits Keras and JAX use
@@ -124,5 +128,145 @@ pub(crate) fn variance_scaling(f: Fans, scale: f64, mode: FanMode, dist: VsDistr
                 hi: limit,
             }
         }
+    }
+}
+
+impl Init {
+    /// `variance_scaling(scale=1, mode=fan_in, distribution=truncated_normal)`,
+    /// `scale > 0`. See [`variance_scaling`].
+    pub fn variance_scaling(
+        scale: f64,
+        mode: FanMode,
+        distribution: VsDistribution,
+    ) -> Result<Init> {
+        VarianceScaling::new(scale, mode, distribution, None).map(Init::VarianceScaling)
+    }
+
+    /// A Keras/JAX preset by name: `glorot_uniform`, `glorot_normal`,
+    /// `lecun_uniform`, `lecun_normal`, `he_uniform`, `he_normal`.
+    pub fn preset(name: &str) -> Result<Init> {
+        let lname = name.to_ascii_lowercase();
+        let Some(&(n, scale, mode, distribution)) = PRESETS.iter().find(|p| p.0 == lname) else {
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+            return Err(unknown_name("preset", name, &names));
+        };
+        Ok(Init::VarianceScaling(VarianceScaling {
+            scale,
+            mode,
+            distribution,
+            preset: Some(n),
+        }))
+    }
+}
+
+/// Keras/JAX `variance_scaling` (and its presets, spelled by name).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct VarianceScaling {
+    /// Scale (> 0).
+    pub scale: f64,
+    /// Which fan.
+    pub mode: FanMode,
+    /// Which distribution.
+    pub distribution: VsDistribution,
+    /// The Keras/JAX preset name (`he_normal`, ...) when built from one.
+    pub preset: Option<&'static str>,
+}
+
+impl VarianceScaling {
+    fn new(
+        scale: f64,
+        mode: FanMode,
+        distribution: VsDistribution,
+        preset: Option<&'static str>,
+    ) -> Result<VarianceScaling> {
+        let scale = finite("variance_scaling", "scale", scale)?;
+        if scale <= 0.0 {
+            return Err(bad("variance_scaling", "scale", scale, "a number > 0"));
+        }
+        Ok(VarianceScaling {
+            scale,
+            mode,
+            distribution,
+            preset,
+        })
+    }
+}
+
+impl Family for VarianceScaling {
+    const SPELLINGS: &'static [Spelling] = &[
+        Spelling {
+            name: "variance_scaling",
+            params: &["scale", "mode", "distribution"],
+            about: "Keras/JAX VarianceScaling: variance scale / fan_mode, truncated/untruncated normal or uniform",
+        },
+        Spelling {
+            name: "glorot_uniform",
+            params: &[],
+            about: "Keras/JAX glorot_uniform: variance_scaling(1, fan_avg, uniform)",
+        },
+        Spelling {
+            name: "glorot_normal",
+            params: &[],
+            about: "Keras/JAX glorot_normal: variance_scaling(1, fan_avg, truncated_normal)",
+        },
+        Spelling {
+            name: "lecun_uniform",
+            params: &[],
+            about: "Keras/JAX lecun_uniform: variance_scaling(1, fan_in, uniform)",
+        },
+        Spelling {
+            name: "lecun_normal",
+            params: &[],
+            about: "Keras/JAX lecun_normal: variance_scaling(1, fan_in, truncated_normal) (SELU)",
+        },
+        Spelling {
+            name: "he_uniform",
+            params: &[],
+            about: "Keras/JAX he_uniform: variance_scaling(2, fan_in, uniform)",
+        },
+        Spelling {
+            name: "he_normal",
+            params: &[],
+            about: "Keras/JAX he_normal: variance_scaling(2, fan_in, truncated_normal)",
+        },
+    ];
+    fn parse(name: &str, args: &mut Args) -> Result<Self> {
+        if name != "variance_scaling" {
+            return match Init::preset(name)? {
+                Init::VarianceScaling(v) => Ok(v),
+                _ => unreachable!("a preset is a variance scaling"),
+            };
+        }
+        let scale = args.num("scale", 1.0)?;
+        let mode = FanMode::parse(&args.word("mode", "fan_in")?)?;
+        let distribution = VsDistribution::parse(&args.word("distribution", "truncated_normal")?)?;
+        VarianceScaling::new(scale, mode, distribution, None)
+    }
+    fn name(&self) -> &'static str {
+        self.preset.unwrap_or("variance_scaling")
+    }
+    fn validate(&self) -> Result<()> {
+        VarianceScaling::new(self.scale, self.mode, self.distribution, self.preset).map(|_| ())
+    }
+    fn plan(&self, t: &Target) -> Result<Plan> {
+        Ok(Plan::Elementwise(variance_scaling(
+            t.fans()?,
+            self.scale,
+            self.mode,
+            self.distribution,
+        )))
+    }
+    fn fmt_params(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.preset.is_some() {
+            return Ok(());
+        }
+        write!(
+            f,
+            "(scale={}, mode={}, distribution={})",
+            num(self.scale),
+            self.mode.name(),
+            self.distribution.name()
+        )
     }
 }
