@@ -1,6 +1,6 @@
 """nninit's Python package against torch's own initializers, same process,
 same tensor, torch.set_num_threads(2): best of 5 for each, and the ratio.
-Usage: python scripts/bench_python.py [log2 numel, default 28]."""
+Usage: python scripts/bench_python.py [log2 numel, default 28] [dtype: float32 (default) or float64]."""
 
 import sys
 
@@ -12,8 +12,9 @@ from benchutil import best
 
 def main():
     k = int(sys.argv[1]) if len(sys.argv) > 1 else 28
+    dtype = getattr(torch, sys.argv[2]) if len(sys.argv) > 2 else torch.float32
     torch.set_num_threads(2)
-    t = torch.empty(2**k)
+    t = torch.empty(2**k, dtype=dtype)
     t.zero_()  # resident before timing
     w = t.view(2 ** (k // 2), -1)
     rows = [
@@ -25,7 +26,8 @@ def main():
         ("trunc_normal_", lambda: torch.nn.init.trunc_normal_(t), lambda: nninit.trunc_normal_(t, seed=1)),
     ]
     base = best(lambda: t.fill_(0.5))
-    print(f"2^{k} float32 ({4 * 2**k / 2**30:.1f} GiB), torch threads {torch.get_num_threads()}; "
+    print(f"2^{k} {str(dtype).replace('torch.', '')} ({t.element_size() * 2**k / 2**30:.2f} GiB), "
+          f"torch threads {torch.get_num_threads()}; "
           f"plain fill_: {base * 1e3:.0f} ms")
     print(f"{'function':<18} {'torch ms':>9} {'nninit ms':>10} {'speed-up':>9}")
     for name, theirs, ours in rows:
