@@ -32,7 +32,7 @@ pyo3::create_exception!(
 /// same. The library's messages are shared by every front end; this is the
 /// one place that knows how the flags are spelled in Python.
 fn for_python(msg: String) -> String {
-    const FLAGS: [(&str, &str); 8] = [
+    const FLAGS: [(&str, &str); 11] = [
         (
             "--force to write beside them",
             "force=True to write beside them",
@@ -44,9 +44,15 @@ fn for_python(msg: String) -> String {
             "init_checkpoint writes a directory",
         ),
         ("--part I/N", "part=(I, N)"),
+        ("pass --dtype to choose one", "pass dtype= to choose one"),
         ("--dtype", "dtype"),
         ("--seed", "seed"),
+        (
+            "use --rng nninit (or torch)",
+            "use rng=\"nninit\" (or \"torch\")",
+        ),
         ("--rng", "rng"),
+        ("--shape=", "shape="),
     ];
     FLAGS
         .iter()

@@ -195,6 +195,7 @@ def test_python_errors_name_python_parameters_not_cli_flags(tmp_path):
         lambda: nninit.fans([5]),
         lambda: nninit.kaiming_normal_(torch.zeros(5)),
         lambda: nninit.init_checkpoint(cfg, tmp_path / "o3", part="9/2"),
+        lambda: nninit.sample("trunc_normal", 3, rng="numpy"),
     ]:
         with pytest.raises((ValueError, OSError)) as e:
             call()
@@ -202,6 +203,7 @@ def test_python_errors_name_python_parameters_not_cli_flags(tmp_path):
     for m in msgs:
         assert "--" not in m, m
     assert "force=True" in msgs[0] and "model.bin" in msgs[0]
+    assert 'rng="nninit"' in msgs[-1], msgs[-1]
 
 
 @pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="no /proc")
