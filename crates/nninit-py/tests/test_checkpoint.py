@@ -129,8 +129,10 @@ def test_weight_files_nninit_did_not_write_are_refused_by_name(tmp_path):
 
 
 def test_ctrl_c_stops_a_long_write_and_leaves_nothing(tmp_path):
-    """SIGINT 0.3 s into writing a 480 MB GPT-2 checkpoint: KeyboardInterrupt
-    within a second or two, no temporary file or staging directory left."""
+    """SIGINT as soon as the first shard of a 480 MB GPT-2 checkpoint is
+    being written: KeyboardInterrupt within seconds, no temporary file or
+    staging directory left."""
+    import glob
     import signal
     import threading
     import time
@@ -139,14 +141,25 @@ def test_ctrl_c_stops_a_long_write_and_leaves_nothing(tmp_path):
     cfg.write_text(json.dumps({"model_type": "gpt2", "vocab_size": 50257, "n_positions": 1024, "n_embd": 768,
                                "n_layer": 12, "n_head": 12}))
     out = tmp_path / "out"
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    done = threading.Event()
+
+    def interrupt_once_writing():
+        # a shard's temporary file, in the staging directory beside `out`
+        while not done.is_set():
+            if glob.glob(str(tmp_path / ".nninit-*" / ".nninit-*.tmp")) or glob.glob(str(out / ".nninit-*.tmp")):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.0005)
+
+    watcher = threading.Thread(target=interrupt_once_writing)
     t0 = time.monotonic()
-    timer.start()
+    watcher.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             nninit.init_checkpoint(cfg, out, max_shard_size="100MB")
     finally:
-        timer.cancel()
+        done.set()
+        watcher.join()
     took = time.monotonic() - t0
     assert took < 20, took
     leftovers = [n for n in os.listdir(tmp_path) if n.startswith(".nninit-")]
