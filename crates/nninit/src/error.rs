@@ -66,6 +66,13 @@ pub enum Error {
         glob: String,
         reason: String,
     },
+    /// Parameters of a model that neither a rule nor the scheme covers.
+    #[error("{} parameter(s) have no initializer under scheme `{scheme}`: {}; give each a rule (glob, init expression), e.g. (\"{example}\", \"normal(std=0.02)\")", .params.len(), .params.join(", "))]
+    Uncovered {
+        scheme: &'static str,
+        params: Vec<String>,
+        example: String,
+    },
     /// An option outside the initializers (a part `I/N`, a size, a seed
     /// source) has a value it cannot take.
     #[error("invalid {option} `{value}`: {expected}")]

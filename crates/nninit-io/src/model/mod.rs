@@ -1,9 +1,11 @@
 //! Whole models as lists of tensors to generate: MLPs from layer sizes
-//! ([`mlp`]), spec files ([`spec`]), and Hugging Face configs ([`hf`]).
+//! ([`mlp`]), spec files ([`spec`]), and Hugging Face configs ([`hf`]); and
+//! the [`plan`] of a model's named parameters (scheme, rules, coverage).
 
 pub mod checkpoint;
 pub mod hf;
 pub mod mlp;
+pub mod plan;
 pub mod spec;
 
 pub use mlp::{init_for_activation, mlp_tensors, Naming};

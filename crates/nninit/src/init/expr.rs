@@ -350,3 +350,29 @@ impl fmt::Display for Init {
         self.family_fmt_params(f)
     }
 }
+
+impl std::str::FromStr for Init {
+    type Err = Error;
+    /// [`Init::parse`]: `"kaiming_normal(nonlinearity=relu)".parse::<Init>()`.
+    fn from_str(s: &str) -> Result<Init> {
+        parse(s)
+    }
+}
+
+/// With the `serde` feature an `Init` is its canonical expression: it
+/// serializes as the string `Display` gives and deserializes through the
+/// parser (so a plan's JSON reads `"init": "normal(mean=0, std=0.02)"`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Init {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Init {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Init, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+}

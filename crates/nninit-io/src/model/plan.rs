@@ -1,0 +1,470 @@
+//! The model plan: which initializer each named parameter of a model gets,
+//! and why. One place for every front end (the Python `init_module` and
+//! `nninit.plan`, `nninit plan`): a parameter is described by its qualified
+//! name, shape, dtype and the module that owns it ([`Param`], [`Module`]); a
+//! [`Scheme`] maps it to an `Init` and a reason; user [`Rules`] (globs over
+//! names, first match wins) layer over the scheme; a [`Plan`] is the
+//! ordered list of [`Entry`]s plus its coverage (which parameters a rule
+//! set, which the scheme, and the rules that matched nothing).
+//!
+//! Building a plan checks everything before anything is written: every
+//! parameter that nothing covers is named in one error, a rule that matches
+//! no parameter is an error naming the rule (a typo in a glob must not pass
+//! silently), and every initializer is checked against its parameter's
+//! shape and dtype.
+
+use super::spec::Rules;
+use nninit::error::{Error, Result};
+use nninit::{DType, Init, Layout};
+use serde::Serialize;
+
+/// What kind of module owns a parameter, as far as initialization is
+/// concerned (PyTorch's classes map onto these; see [`ModuleKind::of_torch_class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ModuleKind {
+    /// `nn.Linear` (and `LazyLinear`, `NonDynamicallyQuantizableLinear`).
+    Linear,
+    /// `nn.Bilinear`.
+    Bilinear,
+    /// `nn.Conv1d/2d/3d`.
+    Conv,
+    /// `nn.ConvTranspose1d/2d/3d`.
+    ConvTranspose,
+    /// `nn.Embedding`.
+    Embedding,
+    /// `nn.EmbeddingBag`.
+    EmbeddingBag,
+    /// LayerNorm, RMSNorm, GroupNorm, BatchNorm, InstanceNorm (affine).
+    Norm,
+    /// `nn.RNN`, `nn.LSTM`, `nn.GRU` and their cells.
+    Rnn,
+    /// `nn.MultiheadAttention` (its own parameters and its `out_proj`).
+    MultiheadAttention,
+    /// `nn.PReLU`.
+    Prelu,
+    /// A module class no scheme knows.
+    Unknown,
+}
+
+impl ModuleKind {
+    /// The kind of a `torch.nn` class by name (`"LSTMCell"` is `Rnn`); `Unknown`
+    /// for any other class. Subclasses are resolved by the front end (the
+    /// Python package walks a class's bases and passes the first known one).
+    pub fn of_torch_class(class: &str) -> ModuleKind {
+        match class {
+            "Linear" | "LazyLinear" | "NonDynamicallyQuantizableLinear" | "Identity_Linear" => {
+                ModuleKind::Linear
+            }
+            "Bilinear" => ModuleKind::Bilinear,
+            "Conv1d" | "Conv2d" | "Conv3d" | "LazyConv1d" | "LazyConv2d" | "LazyConv3d" => {
+                ModuleKind::Conv
+            }
+            "ConvTranspose1d" | "ConvTranspose2d" | "ConvTranspose3d" => ModuleKind::ConvTranspose,
+            "Embedding" => ModuleKind::Embedding,
+            "EmbeddingBag" => ModuleKind::EmbeddingBag,
+            "LayerNorm" | "RMSNorm" | "GroupNorm" | "BatchNorm1d" | "BatchNorm2d"
+            | "BatchNorm3d" | "SyncBatchNorm" | "InstanceNorm1d" | "InstanceNorm2d"
+            | "InstanceNorm3d" | "LocalResponseNorm" => ModuleKind::Norm,
+            "_ConvNd" => ModuleKind::Conv,
+            "_ConvTransposeNd" => ModuleKind::ConvTranspose,
+            "_NormBase" | "_BatchNorm" | "_InstanceNorm" => ModuleKind::Norm,
+            "RNN" | "LSTM" | "GRU" | "RNNCell" | "LSTMCell" | "GRUCell" | "RNNBase"
+            | "RNNCellBase" => ModuleKind::Rnn,
+            "MultiheadAttention" => ModuleKind::MultiheadAttention,
+            "PReLU" => ModuleKind::Prelu,
+            _ => ModuleKind::Unknown,
+        }
+    }
+}
+
+/// The module that owns a parameter: what a scheme needs to know of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Module {
+    /// Its class name (`"LSTM"`, `"LlamaRMSNorm"`).
+    pub class: String,
+    /// Its kind.
+    pub kind: ModuleKind,
+    /// Its `weight`'s shape, where it has one (a bias's fan_in comes from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_shape: Option<Vec<usize>>,
+    /// `hidden_size` of a recurrent module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_size: Option<usize>,
+    /// `padding_idx` of an embedding (already made non-negative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub padding_idx: Option<usize>,
+    /// `init` of a PReLU (its initial slope, 0.25 by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prelu_init: Option<f64>,
+}
+
+impl Module {
+    /// A module of `class` (its kind from [`ModuleKind::of_torch_class`]) with
+    /// nothing else known.
+    pub fn torch(class: &str) -> Module {
+        Module {
+            class: class.to_string(),
+            kind: ModuleKind::of_torch_class(class),
+            weight_shape: None,
+            hidden_size: None,
+            padding_idx: None,
+            prelu_init: None,
+        }
+    }
+}
+
+/// One parameter of a model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Param {
+    /// Qualified name (`"encoder.0.weight"`): the stream's name.
+    pub name: String,
+    /// Its name within its module (`"weight"`, `"weight_ih_l0"`, `"out_proj.weight"`).
+    pub local: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Dtype.
+    #[serde(serialize_with = "dtype_name")]
+    pub dtype: DType,
+    /// The module that owns it.
+    pub module: Module,
+}
+
+fn dtype_name<S: serde::Serializer>(d: &DType, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(d.name())
+}
+
+/// What a scheme decides for one parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The initializer.
+    pub init: Init,
+    /// Why, in words (`torch default for Linear`).
+    pub why: String,
+    /// A row to zero after filling (an embedding's padding row).
+    pub zero_row: Option<usize>,
+    /// Why a framework generator (`--rng torch|numpy`) cannot replay it in
+    /// parameter order, where it cannot.
+    pub no_replay: Option<&'static str>,
+}
+
+/// A named set of per-module defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Scheme {
+    /// What each `torch.nn` module's own `reset_parameters` draws.
+    Torch,
+}
+
+impl Scheme {
+    /// The scheme names.
+    pub const NAMES: [&'static str; 1] = ["torch"];
+
+    /// Parse a scheme name.
+    pub fn parse(s: &str) -> Result<Scheme> {
+        match s.to_ascii_lowercase().as_str() {
+            "torch" | "pytorch" => Ok(Scheme::Torch),
+            _ => Err(Error::unknown_name("scheme", s, &Scheme::NAMES)),
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Torch => "torch",
+        }
+    }
+
+    /// The scheme's initializer for `p`, or None when it has none.
+    pub fn decide(self, p: &Param) -> Result<Option<Decision>> {
+        match self {
+            Scheme::Torch => torch_default(p),
+        }
+    }
+}
+
+/// `U(-b, b)`.
+fn symmetric_uniform(b: f64) -> Result<Init> {
+    Init::uniform(-b, b)
+}
+
+/// PyTorch's own `reset_parameters` for `p`'s module (torch 2.x sources,
+/// `torch/nn/modules/*.py`):
+/// - Linear, Conv*, ConvTranspose*: weight `kaiming_uniform_(a=sqrt(5))`
+///   (`torch_default`), bias U(+-1/sqrt(fan_in)) with the weight's fan_in
+///   (kernel counted);
+/// - Bilinear: weight and bias U(+-1/sqrt(in1_features)) (`weight.size(1)`);
+/// - Embedding, EmbeddingBag: N(0, 1), the padding row zero;
+/// - norms: weight ones, bias zeros;
+/// - RNN, LSTM, GRU and their cells: every weight and bias
+///   U(+-1/sqrt(hidden_size));
+/// - MultiheadAttention: in_proj (or q/k/v_proj) weight `xavier_uniform_`,
+///   in_proj and out_proj biases zero, out_proj weight Linear's default,
+///   bias_k/bias_v `xavier_normal_`;
+/// - PReLU: every element `init` (0.25 by default).
+fn torch_default(p: &Param) -> Result<Option<Decision>> {
+    let m = &p.module;
+    let why = format!("torch default for {}", m.class);
+    let local = p.local.as_str();
+    let decided = |init: Init| {
+        Ok(Some(Decision {
+            init,
+            why: why.clone(),
+            zero_row: None,
+            no_replay: None,
+        }))
+    };
+    let weight_fan_in = || -> Result<u64> {
+        let w = m.weight_shape.as_deref().ok_or_else(|| Error::BadShape {
+            shape: format!("{:?}", p.shape),
+            reason: format!(
+                "the default of `{}` ({} bias) needs its module's weight shape",
+                p.name, m.class
+            ),
+        })?;
+        Ok(nninit::fans(w, Layout::Torch)?.fan_in)
+    };
+    match (m.kind, local) {
+        (ModuleKind::Linear | ModuleKind::Conv | ModuleKind::ConvTranspose, "weight") => {
+            decided(Init::torch_default())
+        }
+        (ModuleKind::Linear | ModuleKind::Conv | ModuleKind::ConvTranspose, "bias") => {
+            decided(Init::torch_default_bias(weight_fan_in()?)?)
+        }
+        (ModuleKind::Bilinear, "weight" | "bias") => {
+            let w = m.weight_shape.as_deref().unwrap_or(&p.shape);
+            let in1 = w.get(1).copied().unwrap_or(0);
+            let b = if in1 > 0 {
+                1.0 / (in1 as f64).sqrt()
+            } else {
+                0.0
+            };
+            decided(symmetric_uniform(b)?)
+        }
+        (ModuleKind::Embedding | ModuleKind::EmbeddingBag, "weight") => Ok(Some(Decision {
+            init: Init::normal(0.0, 1.0)?,
+            why,
+            zero_row: m.padding_idx,
+            no_replay: None,
+        })),
+        (ModuleKind::Norm, "weight") => decided(Init::ones()),
+        (ModuleKind::Norm, "bias") => decided(Init::zeros()),
+        (ModuleKind::Rnn, l) if l.starts_with("weight_") || l.starts_with("bias_") => {
+            let h = m.hidden_size.ok_or_else(|| Error::BadShape {
+                shape: format!("{:?}", p.shape),
+                reason: format!(
+                    "the default of `{}` ({}) needs its module's hidden_size",
+                    p.name, m.class
+                ),
+            })?;
+            let b = if h > 0 { 1.0 / (h as f64).sqrt() } else { 0.0 };
+            decided(symmetric_uniform(b)?)
+        }
+        (ModuleKind::MultiheadAttention, l) => {
+            let init = match l {
+                "in_proj_weight" | "q_proj_weight" | "k_proj_weight" | "v_proj_weight" => {
+                    Init::xavier_uniform(1.0)?
+                }
+                "in_proj_bias" | "out_proj.bias" => Init::zeros(),
+                "out_proj.weight" => Init::torch_default(),
+                "bias_k" | "bias_v" => Init::xavier_normal(1.0)?,
+                _ => return Ok(None),
+            };
+            Ok(Some(Decision {
+                init,
+                why,
+                zero_row: None,
+                no_replay: Some(
+                    "nn.MultiheadAttention draws its out_proj before its in_proj, not in named_parameters() order; use the default rng (nninit)",
+                ),
+            }))
+        }
+        (ModuleKind::Prelu, "weight") => decided(Init::constant(m.prelu_init.unwrap_or(0.25))?),
+        _ => Ok(None),
+    }
+}
+
+/// Where a parameter's initializer came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Source {
+    /// User rule `index` (0-based), whose glob is `glob`.
+    Rule { index: usize, glob: String },
+    /// The scheme.
+    Scheme { scheme: Scheme },
+}
+
+/// One row of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Qualified name.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Dtype.
+    #[serde(serialize_with = "dtype_name")]
+    pub dtype: DType,
+    /// The owning module's class.
+    pub module: String,
+    /// The initializer (serialized as its expression).
+    pub init: Init,
+    /// Why, in words.
+    pub why: String,
+    /// Rule or scheme.
+    pub source: Source,
+    /// A row zeroed after filling (an embedding's padding row), when the
+    /// scheme decided (a rule decides the whole tensor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zero_row: Option<usize>,
+    /// Why a framework generator cannot replay it, where it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_replay: Option<&'static str>,
+}
+
+/// A model's plan: one entry per parameter, in the model's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The scheme under the rules.
+    pub scheme: Scheme,
+    /// The rows.
+    pub entries: Vec<Entry>,
+}
+
+impl Plan {
+    /// The plan of `params` under `scheme` with `rules` over it (first match
+    /// wins). Errors, before anything is written: every parameter nothing
+    /// covers, named together; a rule that matches no parameter; an
+    /// initializer that cannot fill its parameter's shape and dtype.
+    pub fn build(params: &[Param], scheme: Scheme, rules: Option<&Rules>) -> Result<Plan> {
+        let mut entries = Vec::with_capacity(params.len());
+        let mut uncovered: Vec<&Param> = Vec::new();
+        let mut used = vec![false; rules.map_or(0, |r| r.len())];
+        for p in params {
+            let hit = rules.and_then(|r| r.first_match(&p.name));
+            let entry = if let Some((i, init)) = hit {
+                used[i] = true;
+                let glob = rules.and_then(|r| r.pattern(i)).unwrap_or("").to_string();
+                Entry {
+                    name: p.name.clone(),
+                    shape: p.shape.clone(),
+                    dtype: p.dtype,
+                    module: p.module.class.clone(),
+                    init: init.clone(),
+                    why: format!("rule {i} `{glob}`"),
+                    source: Source::Rule { index: i, glob },
+                    zero_row: None,
+                    no_replay: None,
+                }
+            } else {
+                match scheme.decide(p)? {
+                    Some(d) => Entry {
+                        name: p.name.clone(),
+                        shape: p.shape.clone(),
+                        dtype: p.dtype,
+                        module: p.module.class.clone(),
+                        init: d.init,
+                        why: d.why,
+                        source: Source::Scheme { scheme },
+                        zero_row: d.zero_row,
+                        no_replay: d.no_replay,
+                    },
+                    None => {
+                        uncovered.push(p);
+                        continue;
+                    }
+                }
+            };
+            entry
+                .init
+                .check_shape(&entry.shape, Layout::Torch, entry.dtype)
+                .map_err(|e| Error::BadShape {
+                    shape: format!("{:?}", entry.shape),
+                    reason: format!("parameter `{}` ({}): {e}", entry.name, entry.why),
+                })?;
+            if let Some(r) = entry.zero_row {
+                if entry.shape.len() != 2 || r >= entry.shape[0] {
+                    return Err(Error::BadShape {
+                        shape: format!("{:?}", entry.shape),
+                        reason: format!(
+                            "parameter `{}`: padding row {r} is not a row of the embedding",
+                            entry.name
+                        ),
+                    });
+                }
+            }
+            entries.push(entry);
+        }
+        if !uncovered.is_empty() {
+            let names: Vec<String> = uncovered
+                .iter()
+                .map(|p| format!("`{}` ({})", p.name, p.module.class))
+                .collect();
+            return Err(Error::Uncovered {
+                scheme: scheme.name(),
+                params: names,
+                example: uncovered[0].name.clone(),
+            });
+        }
+        if let Some(r) = rules {
+            if let Some(i) = used.iter().position(|u| !u) {
+                return Err(Error::BadRule {
+                    index: i,
+                    glob: r.pattern(i).unwrap_or("").to_string(),
+                    reason: "it matches no parameter of the model (a typo in the glob?); every rule must match at least one".into(),
+                });
+            }
+        }
+        Ok(Plan { scheme, entries })
+    }
+
+    /// The plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype",
+    /// "module", "init", "why", "source", ...}]}`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan serializes")
+    }
+
+    /// The plan as a table: name, shape, dtype, init, why.
+    pub fn table(&self) -> String {
+        let rows: Vec<[String; 5]> = self
+            .entries
+            .iter()
+            .map(|e| {
+                [
+                    e.name.clone(),
+                    format!("{:?}", e.shape),
+                    e.dtype.name().to_string(),
+                    e.init.to_string(),
+                    match e.zero_row {
+                        Some(r) => format!("{} (row {r} zero)", e.why),
+                        None => e.why.clone(),
+                    },
+                ]
+            })
+            .collect();
+        let head = ["name", "shape", "dtype", "init", "why"];
+        let mut width = head.map(str::len);
+        for r in &rows {
+            for (w, c) in width.iter_mut().zip(r) {
+                *w = (*w).max(c.len());
+            }
+        }
+        let line = |cells: &[&str]| -> String {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i + 1 == cells.len() {
+                    s.push_str(c);
+                } else {
+                    s.push_str(&format!("{c:<w$}  ", w = width[i]));
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = vec![line(&head)];
+        for r in &rows {
+            out.push(line(&r.each_ref().map(String::as_str)));
+        }
+        out.join("\n")
+    }
+}
