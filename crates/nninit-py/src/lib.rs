@@ -685,70 +685,154 @@ impl PyRules {
     }
 }
 
-/// What PyTorch's own `reset_parameters` gives a parameter, as nninit sees it.
-#[pyclass(frozen, name = "TorchDefault", module = "nninit")]
-struct PyTorchDefault {
-    /// The initializer.
+/// A model's plan (see `nninit_io::model::plan`): one row per parameter
+/// (name, shape, dtype, init, why), printable, `to_json()`.
+#[pyclass(frozen, name = "Plan", module = "nninit")]
+struct PyPlan(nninit_io::model::plan::Plan);
+
+/// One row of a plan.
+#[pyclass(frozen, name = "PlanEntry", module = "nninit")]
+struct PyPlanEntry {
+    #[pyo3(get)]
+    name: String,
+    #[pyo3(get)]
+    shape: Vec<usize>,
+    #[pyo3(get)]
+    dtype: &'static str,
+    #[pyo3(get)]
+    module: String,
     #[pyo3(get)]
     init: PyInit,
-    /// Why (`torch default for linear`).
     #[pyo3(get)]
     why: String,
-    /// Why a framework generator (`rng="torch"`/`"numpy"`) cannot replay it,
-    /// or None when it can.
+    /// `"rule"` or `"scheme"`.
+    #[pyo3(get)]
+    source: &'static str,
+    /// The row zeroed after filling (an embedding's padding row), or None.
+    #[pyo3(get)]
+    zero_row: Option<usize>,
+    /// Why a framework generator cannot replay it, or None.
     #[pyo3(get)]
     no_replay: Option<&'static str>,
 }
 
-/// The initializer PyTorch's own `reset_parameters` gives parameter `param`
-/// of a module of kind `kind` (`linear`, `conv`, `conv_transpose`,
-/// `embedding`, `norm`, `multihead_attention`), as an nninit initializer;
-/// `weight_shape` is the module's weight shape (a bias's fan_in comes from
-/// it). None when there is no default: the caller asks for a rule.
+#[pymethods]
+impl PyPlan {
+    /// The rows, in the model's parameter order.
+    #[getter]
+    fn entries(&self) -> Vec<PyPlanEntry> {
+        use nninit_io::model::plan::Source;
+        self.0
+            .entries
+            .iter()
+            .map(|e| PyPlanEntry {
+                name: e.name.clone(),
+                shape: e.shape.clone(),
+                dtype: e.dtype.name(),
+                module: e.module.clone(),
+                init: PyInit(e.init.clone()),
+                why: e.why.clone(),
+                source: match e.source {
+                    Source::Rule { .. } => "rule",
+                    Source::Scheme { .. } => "scheme",
+                },
+                zero_row: e.zero_row,
+                no_replay: e.no_replay,
+            })
+            .collect()
+    }
+
+    /// The scheme under the rules.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.0.scheme.name()
+    }
+
+    /// The plan as JSON.
+    fn to_json(&self) -> String {
+        self.0.to_json()
+    }
+
+    fn __len__(&self) -> usize {
+        self.0.entries.len()
+    }
+
+    fn __str__(&self) -> String {
+        self.0.table()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Plan(scheme={:?}, {} parameters)",
+            self.0.scheme.name(),
+            self.0.entries.len()
+        )
+    }
+}
+
+/// One parameter as the Python package describes it: `(name, local name,
+/// shape, dtype, module class, torch class, weight shape, hidden_size,
+/// padding_idx, prelu_init)`.
+type ParamRow = (
+    String,
+    String,
+    Vec<usize>,
+    String,
+    String,
+    Option<String>,
+    Option<Vec<usize>>,
+    Option<usize>,
+    Option<usize>,
+    Option<f64>,
+);
+
+/// The plan of a module's parameters (rows from the Python walker) under
+/// `scheme` (`"torch"`), with `rules` over it: every uncovered parameter
+/// and every rule that matches nothing is an error, before anything is
+/// written.
 #[pyfunction]
-#[pyo3(signature = (kind, param, weight_shape=None))]
-fn torch_default_for(
-    kind: &str,
-    param: &str,
-    weight_shape: Option<Vec<usize>>,
-) -> PyResult<Option<PyTorchDefault>> {
-    let bias_from_weight = || -> PyResult<Init> {
-        let w = weight_shape.as_deref().ok_or_else(|| {
-            nninit_err(format!(
-                "the default of a {kind} bias needs the module's weight shape"
-            ))
-        })?;
-        let f = nninit::fans(w, Layout::Torch).map_err(value_err)?;
-        Init::torch_default_bias(f.fan_in).map_err(value_err)
-    };
-    let init = match (kind, param) {
-        ("linear" | "conv" | "conv_transpose", "weight") => Init::torch_default(),
-        ("linear" | "conv" | "conv_transpose", "bias") => bias_from_weight()?,
-        // nn.Embedding.reset_parameters: init.normal_(weight)
-        ("embedding", "weight") => Init::normal(0.0, 1.0).map_err(value_err)?,
-        // LayerNorm, RMSNorm, BatchNorm, GroupNorm, InstanceNorm: ones and zeros
-        ("norm", "weight") => Init::ones(),
-        ("norm", "bias") => Init::zeros(),
-        // nn.MultiheadAttention._reset_parameters
-        (
-            "multihead_attention",
-            "in_proj_weight" | "q_proj_weight" | "k_proj_weight" | "v_proj_weight",
-        ) => Init::xavier_uniform(1.0).map_err(value_err)?,
-        ("multihead_attention", "in_proj_bias" | "out_proj.bias") => Init::zeros(),
-        ("multihead_attention", "out_proj.weight") => Init::torch_default(),
-        ("multihead_attention", "bias_k" | "bias_v") => {
-            Init::xavier_normal(1.0).map_err(value_err)?
-        }
-        _ => return Ok(None),
-    };
-    let no_replay = (kind == "multihead_attention").then_some(
-        "nn.MultiheadAttention draws its out_proj before its in_proj, not in named_parameters() order; use the default rng (nninit)",
-    );
-    Ok(Some(PyTorchDefault {
-        init: PyInit(init),
-        why: format!("torch default for {kind}"),
-        no_replay,
-    }))
+#[pyo3(signature = (params, rules=None, scheme="torch"))]
+fn plan_params(params: Vec<ParamRow>, rules: Option<&PyRules>, scheme: &str) -> PyResult<PyPlan> {
+    use nninit_io::model::plan::{Module, ModuleKind, Param, Plan, Scheme};
+    let scheme = Scheme::parse(scheme).map_err(value_err)?;
+    let params: Vec<Param> = params
+        .into_iter()
+        .map(
+            |(
+                name,
+                local,
+                shape,
+                dtype,
+                class,
+                torch_class,
+                weight_shape,
+                hidden_size,
+                padding_idx,
+                prelu_init,
+            )| {
+                let kind = torch_class
+                    .as_deref()
+                    .map_or(ModuleKind::Unknown, ModuleKind::of_torch_class);
+                Ok(Param {
+                    name,
+                    local,
+                    shape,
+                    dtype: nninit::DType::parse(&dtype).map_err(value_err)?,
+                    module: Module {
+                        class,
+                        kind,
+                        weight_shape,
+                        hidden_size,
+                        padding_idx,
+                        prelu_init,
+                    },
+                })
+            },
+        )
+        .collect::<PyResult<_>>()?;
+    Plan::build(&params, scheme, rules.map(|r| &r.0))
+        .map(PyPlan)
+        .map_err(value_err)
 }
 
 /// The part of a checkpoint this process writes: `part` as `"I/N"` or
@@ -977,15 +1061,16 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyInit>()?;
     m.add_class::<PyRules>()?;
     m.add_class::<PyGenerator>()?;
-    m.add_class::<PyTorchDefault>()?;
     m.add_class::<PySignals>()?;
+    m.add_class::<PyPlan>()?;
+    m.add_class::<PyPlanEntry>()?;
+    m.add_function(wrap_pyfunction!(plan_params, m)?)?;
     m.add("NninitError", m.py().get_type::<NninitError>())?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
     m.add_function(wrap_pyfunction!(dtype_name, m)?)?;
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;
-    m.add_function(wrap_pyfunction!(torch_default_for, m)?)?;
     m.add_function(wrap_pyfunction!(write_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(probe_judge, m)?)?;
     m.add_function(wrap_pyfunction!(probe_recommend, m)?)?;

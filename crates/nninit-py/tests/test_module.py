@@ -71,9 +71,9 @@ def test_verbose_says_what_each_parameter_got(capsys):
     nninit.init_module(nn.Sequential(nn.Linear(5, 4), nn.LayerNorm(4)), rules=[("*.bias", "zeros")], verbose=True)
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "0.weight: torch_default (torch default for linear)",
+        "0.weight: torch_default (torch default for Linear)",
         "0.bias: zeros (rule 0 `*.bias`)",
-        "1.weight: ones (torch default for norm)",
+        "1.weight: ones (torch default for LayerNorm)",
         "1.bias: zeros (rule 0 `*.bias`)",
     ]
 
@@ -175,3 +175,76 @@ def test_padding_row_is_zero_for_embedding_and_embedding_bag(cls, pad):
     # a rule decides the whole tensor, padding row included
     nninit.init_module(m, seed=2, rules=[("weight", "normal(std=0.5)")])
     assert (m.weight.detach()[row] != 0).any()
+
+
+def test_torch_scheme_covers_recurrent_bilinear_prelu_and_embedding_bag():
+    m = nn.ModuleDict({
+        "lstm": nn.LSTM(6, 16, num_layers=2),
+        "gru": nn.GRUCell(5, 9),
+        "bil": nn.Bilinear(4, 7, 3),
+        "act": nn.PReLU(num_parameters=3, init=0.1),
+        "bag": nn.EmbeddingBag(12, 5, padding_idx=2),
+    })
+    p = nninit.plan(m)
+    by = {e.name: e for e in p.entries}
+    # torch's reset_parameters: U(+-1/sqrt(hidden_size)) for every weight and bias
+    assert str(by["lstm.weight_ih_l1"].init) == "uniform(a=-0.25, b=0.25)"
+    assert str(by["lstm.bias_hh_l0"].init) == "uniform(a=-0.25, b=0.25)"
+    b9 = 1 / math.sqrt(9)
+    assert by["gru.weight_hh"].init == nninit.Init.uniform(-b9, b9)
+    # Bilinear: U(+-1/sqrt(in1_features)) for weight and bias
+    assert str(by["bil.weight"].init) == "uniform(a=-0.5, b=0.5)" and str(by["bil.bias"].init) == "uniform(a=-0.5, b=0.5)"
+    assert str(by["act.weight"].init) == "constant(val=0.1)"
+    assert str(by["bag.weight"].init) == "normal(mean=0, std=1)" and by["bag.weight"].zero_row == 2
+    nninit.init_module(m, seed=4)
+    w = m["lstm"].weight_ih_l1.detach().numpy()
+    assert np.array_equal(w, expected("uniform(a=-0.25, b=0.25)", "lstm.weight_ih_l1", w.shape, 4))
+    assert bool((m["act"].weight == 0.1).all())
+    assert bool((m["bag"].weight[2] == 0).all())
+    # torch's own reset_parameters stays within the same bounds
+    ref = nn.LSTM(6, 16, num_layers=2)
+    assert float(ref.weight_ih_l1.detach().abs().max()) <= 0.25
+
+
+def test_plan_shows_without_writing_and_serializes():
+    class MyLinear(nn.Linear):  # a subclass is planned as its torch base
+        pass
+
+    m = nn.Sequential(MyLinear(3, 2), nn.LayerNorm(2))
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    p = nninit.plan(m, rules={"1.bias": "ones"})
+    assert {k: torch.equal(v, m.state_dict()[k]) for k, v in before.items()} == {k: True for k in before}
+    text = str(p)
+    assert text.splitlines()[0].split() == ["name", "shape", "dtype", "init", "why"]
+    assert "torch default for MyLinear" in text and "rule 0 `1.bias`" in text
+    import json
+    j = json.loads(p.to_json())
+    assert j["scheme"] == "torch"
+    assert [e["name"] for e in j["entries"]] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert j["entries"][1]["init"] == "torch_default_bias(fan_in=3)"
+    assert j["entries"][3]["source"] == {"by": "rule", "index": 0, "glob": "1.bias"}
+
+
+def test_every_uncovered_parameter_and_unused_rule_is_an_error_with_nothing_written():
+    class Mine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.full((3,), 7.0))
+            self.b = nn.Parameter(torch.full((2, 2), 7.0))
+
+    m = nn.Sequential(nn.Linear(2, 2), Mine(), Mine())
+    w0 = m[0].weight.detach().clone()
+    with pytest.raises(nninit.NninitError) as e:
+        nninit.init_module(m)
+    msg = str(e.value)
+    assert msg.startswith("4 parameter(s) have no initializer under scheme `torch`")
+    for n in ["`1.a` (Mine)", "`1.b` (Mine)", "`2.a` (Mine)", "`2.b` (Mine)"]:
+        assert n in msg, msg
+    assert torch.equal(m[0].weight, w0), "nothing is written"
+    with pytest.raises(nninit.NninitError, match="rule 1 .*matches no parameter"):
+        nninit.init_module(m, rules=[("*.a", "zeros"), ("*.bb", "zeros"), ("*.b", "ones")])
+    assert torch.equal(m[0].weight, w0)
+    nninit.init_module(m, rules=[("*.a", "zeros"), ("*.b", "ones")])
+    assert bool((m[1].a == 0).all()) and bool((m[2].b == 1).all())
+    with pytest.raises(nninit.NninitError, match="unknown scheme `tourch`"):
+        nninit.plan(m, scheme="tourch")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -54,6 +54,7 @@ __all__ = [
     "sample",
     "init_module",
     "init_checkpoint",
+    "plan",
     "probe",
     "ProbeReport",
     "__version__",
@@ -408,24 +409,12 @@ def sample(
 # ---------------------------------------------------------------- modules
 
 
-def _kind(module: Any) -> Optional[str]:
-    """The family of a torch module for PyTorch's default initialization."""
-    nn = _torch().nn
-    if isinstance(module, nn.MultiheadAttention):
-        return "multihead_attention"
-    if isinstance(module, nn.Linear):
-        return "linear"
-    if isinstance(module, nn.modules.conv._ConvTransposeNd):
-        return "conv_transpose"
-    if isinstance(module, nn.modules.conv._ConvNd):
-        return "conv"
-    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-        return "embedding"
-    norms = [nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase]
-    if hasattr(nn, "RMSNorm"):
-        norms.append(nn.RMSNorm)
-    if isinstance(module, tuple(norms)):
-        return "norm"
+def _torch_class(module: Any) -> Optional[str]:
+    """The first ``torch.nn`` class in the module's class hierarchy (a
+    subclass of ``nn.Linear`` is planned as a Linear), or None."""
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn.modules"):
+            return cls.__name__
     return None
 
 
@@ -442,64 +431,57 @@ def _rules(rules: RulesLike) -> Optional[Rules]:
     return Rules(rules)
 
 
-class _Entry:
-    """One parameter of a module's plan."""
-
-    __slots__ = ("qual", "param", "init", "why", "from_rule", "no_replay")
-
-    def __init__(self, qual: str, param: Any, init: Init, why: str, from_rule: bool, no_replay: Optional[str]):
-        self.qual, self.param, self.init, self.why = qual, param, init, why
-        self.from_rule, self.no_replay = from_rule, no_replay
-
-
-def _plan(module: Any, rules: Optional[Rules]) -> List[_Entry]:
-    """An entry for every parameter, in ``named_parameters()`` order; an
-    error names the first parameter that cannot be initialized, before
-    anything is written."""
-    # parameter name -> (kind, name within the owning module, weight shape)
-    owners: Dict[str, Tuple[Optional[str], str, Optional[List[int]]]] = {}
-    mha = []
+def _plan(module: Any, rules: Optional[Rules], scheme: str = "torch") -> "_nninit.Plan":
+    """The plan of every parameter, in ``named_parameters()`` order, made in
+    Rust (``nninit_io::model::plan``): this only describes each parameter
+    and its owning module. Every parameter nothing covers and every rule that
+    matches nothing is an error, before anything is written."""
+    nn = _torch().nn
+    owners = {}  # parameter name -> (module, name within it)
+    mha: List[str] = []
     for mod_name, mod in module.named_modules():
-        kind = _kind(mod)
         prefix = f"{mod_name}." if mod_name else ""
-        if kind == "multihead_attention":
+        if any(prefix.startswith(m) for m in mha):
+            continue  # nn.MultiheadAttention's out_proj is planned with it
+        if isinstance(mod, nn.MultiheadAttention):
             mha.append(prefix)
             for pname, _ in mod.named_parameters():
-                owners[prefix + pname] = (kind, pname, None)
+                owners[prefix + pname] = (mod, pname)
             continue
-        if any(prefix.startswith(m) for m in mha):
-            continue
-        w = getattr(mod, "weight", None)
-        wshape = list(w.shape) if w is not None and hasattr(w, "shape") else None
         for pname, _ in mod.named_parameters(recurse=False):
-            owners[prefix + pname] = (kind, pname, wshape)
-    plan = []
+            owners[prefix + pname] = (mod, pname)
+    rows = []
     for qual, p in module.named_parameters():
         if p.is_meta:
             raise NninitError(
                 f"parameter `{qual}` is on the meta device and has no memory; "
                 "call module.to_empty(device='cpu') (or another device) first"
             )
-        dtype = _dtype_name(p.dtype)
-        hit = rules.first_match(qual) if rules is not None else None
-        if hit is not None:
-            i, glob, init = hit
-            entry = _Entry(qual, p, init, f"rule {i} `{glob}`", True, None)
-        else:
-            kind, pname, wshape = owners.get(qual, (None, qual, None))
-            default = _nninit.torch_default_for(kind, pname, wshape) if kind is not None else None
-            if default is None:
-                raise NninitError(
-                    f"parameter `{qual}` ({type(_owner(module, qual)).__name__}) has no default initializer in nninit; "
-                    f"give it a rule, e.g. rules=[(\"{qual}\", \"normal(std=0.02)\")]"
-                )
-            entry = _Entry(qual, p, default.init, default.why, False, default.no_replay)
-        try:
-            entry.init.check(list(p.shape), dtype)
-        except ValueError as e:
-            raise NninitError(f"parameter `{qual}`: {e}") from None
-        plan.append(entry)
-    return plan
+        mod, local = owners.get(qual, (module, qual))
+        w = getattr(mod, "weight", None)
+        wshape = [int(d) for d in w.shape] if isinstance(w, _torch().Tensor) else None
+        pad = getattr(mod, "padding_idx", None)
+        if isinstance(pad, int) and wshape and pad < 0:
+            pad += wshape[0]
+        hidden = getattr(mod, "hidden_size", None)
+        prelu = getattr(mod, "init", None)
+        rows.append((
+            qual, local, [int(d) for d in p.shape], _dtype_name(p.dtype), type(mod).__name__, _torch_class(mod),
+            wshape, hidden if isinstance(hidden, int) else None, pad if isinstance(pad, int) else None,
+            float(prelu) if isinstance(prelu, (int, float)) and not isinstance(prelu, bool) else None,
+        ))
+    return _nninit.plan_params(rows, rules, scheme)
+
+
+def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: str = "torch") -> "_nninit.Plan":
+    """The plan ``init_module`` would carry out, without writing anything: a
+    row per parameter (name, shape, dtype, init, why); ``print(plan)`` shows
+    a table, ``plan.to_json()`` the JSON, ``plan.entries`` the rows. ``seed``
+    does not change the plan (it picks the values), and is accepted so that
+    the call mirrors ``init_module``'s."""
+    _require_torch()
+    del seed
+    return _plan(module, _rules(rules), scheme)
 
 
 def _owner(module: Any, qual: str) -> Any:
@@ -516,6 +498,7 @@ def init_module(
     rules: RulesLike = None,
     verbose: bool = False,
     rng: str = "nninit",
+    scheme: str = "torch",
 ):
     """Initialize every parameter of a torch module in place and return it.
 
@@ -523,11 +506,16 @@ def init_module(
     so it gets the values of ``nninit sample ... --name encoder.0.weight``
     and adding a layer never changes the others. ``rules`` maps globs over
     names to init expressions (an ordered dict, a list of pairs or a spec
-    file path; first match wins). Parameters no rule matches get what
-    PyTorch's own ``reset_parameters`` draws for their module (Linear and
-    Conv weights ``torch_default``, biases ``torch_default_bias(fan_in)``,
-    Embedding ``normal``, norm layers ones and zeros, MultiheadAttention's
-    xavier_uniform and zeros); any other parameter is an error naming it.
+    file path; first match wins); a rule that matches no parameter is an
+    error. Parameters no rule matches get what the ``scheme`` gives them
+    (``"torch"``: what PyTorch's own ``reset_parameters`` draws for their
+    module: Linear, Conv and ConvTranspose weights ``torch_default`` and
+    biases ``torch_default_bias(fan_in)``, Bilinear, RNN/LSTM/GRU (and cells)
+    U(+-1/sqrt(...)), Embedding and EmbeddingBag ``normal`` with the padding
+    row zero, norm layers ones and zeros, MultiheadAttention's
+    xavier_uniform and zeros, PReLU its ``init``); every parameter nothing
+    covers is named in one error, with nothing written. ``nninit.plan``
+    shows the plan without writing; ``verbose=True`` prints it as it goes.
 
     Sharded parameters (DTensor: ``distribute_tensor``, FSDP2's
     ``fully_shard``, tensor parallel) fill only their local shard, with the
@@ -541,31 +529,24 @@ def init_module(
     same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
     torch = _require_torch()
-    plan = _plan(module, _rules(rules))
+    entries = _plan(module, _rules(rules), scheme).entries
+    params = dict(module.named_parameters())
     generator = _generator(rng, seed)
     if generator is not None:
-        for e in plan:
+        for e in entries:
             if e.no_replay is not None:
-                raise NninitError(f"rng `{generator.rng}` cannot reproduce `{e.qual}`: {e.no_replay}")
+                raise NninitError(f"rng `{generator.rng}` cannot reproduce `{e.name}`: {e.no_replay}")
     nn = torch.nn
-    for e in plan:
+    for e in entries:
         if verbose:
-            print(f"{e.qual}: {e.init} ({e.why})")
-        _fill_any(e.param, e.init, seed, e.qual, generator=generator)
-        owner = _owner(module, e.qual)
-        pad = getattr(owner, "padding_idx", None)
-        if (
-            isinstance(owner, (nn.Embedding, nn.EmbeddingBag))
-            and e.qual.endswith("weight")
-            and pad is not None
-            and not e.from_rule
-        ):
+            print(f"{e.name}: {e.init} ({e.why})")
+        p = params[e.name]
+        _fill_any(p, e.init, seed, e.name, generator=generator)
+        if e.zero_row is not None:
             # as nn.Embedding/EmbeddingBag.reset_parameters: the padding row
             # is zero; written as a region (on a DTensor, only by the ranks
             # holding part of the row: indexing a DTensor writes nowhere)
-            rows, cols = e.param.shape[0], e.param.shape[1]
-            row = pad if pad >= 0 else rows + pad
-            _write_region(e.param, Init.zeros(), seed, e.qual, [row, 0], [1, cols])
+            _write_region(p, Init.zeros(), seed, e.name, [e.zero_row, 0], [1, p.shape[1]])
     # the rest of a module's initialization state, as its own
     # reset_parameters resets it: BatchNorm's running statistics
     with torch.no_grad():

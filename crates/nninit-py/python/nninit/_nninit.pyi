@@ -9,7 +9,8 @@ __all__ = [
     "Init",
     "Rules",
     "Generator",
-    "TorchDefault",
+    "Plan",
+    "PlanEntry",
     "Signals",
     "NninitError",
     "fill",
@@ -17,7 +18,7 @@ __all__ = [
     "dtype_name",
     "calculate_gain",
     "fans",
-    "torch_default_for",
+    "plan_params",
     "write_checkpoint",
     "probe_judge",
     "probe_recommend",
@@ -103,15 +104,38 @@ class Rules:
     def __len__(self) -> int: ...
 
 @final
-class TorchDefault:
-    """What PyTorch's own ``reset_parameters`` gives a parameter."""
+class PlanEntry:
+    """One row of a plan."""
 
+    @property
+    def name(self) -> str: ...
+    @property
+    def shape(self) -> List[int]: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def module(self) -> str: ...
     @property
     def init(self) -> Init: ...
     @property
     def why(self) -> str: ...
     @property
+    def source(self) -> str: ...
+    @property
+    def zero_row(self) -> Optional[int]: ...
+    @property
     def no_replay(self) -> Optional[str]: ...
+
+@final
+class Plan:
+    """A model's plan: a row per parameter; ``str()`` is a table."""
+
+    @property
+    def entries(self) -> List[PlanEntry]: ...
+    @property
+    def scheme(self) -> str: ...
+    def to_json(self) -> str: ...
+    def __len__(self) -> int: ...
 
 @final
 class Signals:
@@ -155,9 +179,24 @@ def sample(
 def dtype_name(dtype: Any) -> str: ...
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float: ...
 def fans(shape: Sequence[int], layout: str = "torch") -> Tuple[int, int]: ...
-def torch_default_for(
-    kind: str, param: str, weight_shape: Optional[Sequence[int]] = None
-) -> Optional[TorchDefault]: ...
+def plan_params(
+    params: Sequence[
+        Tuple[
+            str,
+            str,
+            Sequence[int],
+            str,
+            str,
+            Optional[str],
+            Optional[Sequence[int]],
+            Optional[int],
+            Optional[int],
+            Optional[float],
+        ]
+    ],
+    rules: Optional[Rules] = None,
+    scheme: str = "torch",
+) -> Plan: ...
 def write_checkpoint(
     config: Union[str, PathLike[str]],
     out_dir: Union[str, PathLike[str]],
