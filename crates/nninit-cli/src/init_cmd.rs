@@ -8,17 +8,16 @@ use nninit::rng::RngKind;
 use nninit::Activation;
 use nninit::{DType, Init};
 use nninit_io::model::checkpoint::{provenance, write_checkpoint, Options, Part};
+use nninit_io::model::plan::Plan;
 use nninit_io::model::{hf, init_for_activation, mlp_tensors, spec, Naming};
 use nninit_io::{data_bytes, draw_sequential, inspect::inspect, save_as, Format, TensorSpec};
 use nninit_lab::nn::parse_layers;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The model whose tensors `init` writes and `plan` shows.
 #[derive(Args)]
-#[command(
-    after_help = "Examples:\n  nninit init --layers 784,256,256,10 --activation relu --out model.safetensors\n  nninit init --layers 5,4,3 --rng numpy --seed 1 --init \"normal(std=0.01)\" --dtype f64 --out p.npz\n  nninit init --hf-config config.json --max-shard-size 2GB --out checkpoint/"
-)]
-pub struct InitArgs {
+pub struct ModelArgs {
     /// Layer sizes, e.g. 784,256,256,10 or 64,256x20,10.
     #[arg(long, conflicts_with_all = ["spec", "hf_config"])]
     pub layers: Option<String>,
@@ -48,6 +47,20 @@ pub struct InitArgs {
     /// f32, f64, bf16 or f16 (default f32; a HF config's torch_dtype if it has one).
     #[arg(long)]
     pub dtype: Option<String>,
+    /// A rules file (.toml or .json with `[[rules]]` match/init, as in a spec file): globs over
+    /// tensor names that override the model's initializers, first match wins; a rule that matches
+    /// no tensor is an error. Combines with --layers, --spec and --hf-config.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit init --layers 784,256,256,10 --activation relu --out model.safetensors\n  nninit init --layers 5,4,3 --rng numpy --seed 1 --init \"normal(std=0.01)\" --dtype f64 --out p.npz\n  nninit init --hf-config config.json --max-shard-size 2GB --out checkpoint/\n  nninit init --hf-config config.json --rules rules.toml --out checkpoint/"
+)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Largest shard for --hf-config (as transformers' save_pretrained) [default: 5GB].
     #[arg(long)]
     pub max_shard_size: Option<String>,
@@ -66,6 +79,158 @@ pub struct InitArgs {
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  nninit plan --layers 784,256,10 --activation relu\n  nninit plan --hf-config config.json --rules rules.toml --json"
+)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print the plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype", "init", "why", "source"}]}`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A model's tensors with each one's initializer decided (the model's own
+/// choice, then `--rules` over it): the plan, and the seed and provenance
+/// records of the run.
+struct Planned {
+    tensors: Vec<TensorSpec>,
+    plan: Plan,
+    seed: u64,
+    extra: Vec<(&'static str, String)>,
+}
+
+fn plan_model(m: &ModelArgs, dtype_flag: Option<DType>) -> Result<Planned, Failure> {
+    let rules = m
+        .rules
+        .as_deref()
+        .map(spec::load_rules)
+        .transpose()
+        .map_err(lib)?;
+    let (mut tensors, seed, extra, origin, why): (
+        Vec<TensorSpec>,
+        u64,
+        Vec<(&str, String)>,
+        String,
+        Box<dyn Fn(&TensorSpec) -> String>,
+    ) = if let Some(layers) = &m.layers {
+        let sizes = parse_layers(layers).map_err(lib)?;
+        let act = Activation::parse(&m.activation).map_err(lib)?;
+        let (init, why) = match &m.init {
+            Some(e) => (Init::parse(e).map_err(lib)?, format!("given: {e}")),
+            None => init_for_activation(&act),
+        };
+        // torch_default_bias without fan_in: each layer's own fan_in (its input size)
+        let bias = match m.bias.replace(' ', "").as_str() {
+            "torch_default_bias" | "torch_default_bias()" => Init::torch_default(),
+            b => Init::parse(b).map_err(lib)?,
+        };
+        let naming = Naming::parse(&m.naming).map_err(lib)?;
+        let t = mlp_tensors(
+            &sizes,
+            &init,
+            &bias,
+            naming,
+            dtype_flag.unwrap_or(DType::F32),
+        )
+        .map_err(lib)?;
+        let (weight_why, bias_why) = (format!("weight: {why}"), format!("bias: --bias {}", m.bias));
+        (
+            t,
+            m.seed.unwrap_or(0),
+            vec![
+                ("activation", act.name()),
+                ("init_reason", why),
+                ("layers", layers.clone()),
+            ],
+            format!("--layers {layers}"),
+            Box::new(move |t: &TensorSpec| {
+                if is_bias_name(&t.name) {
+                    bias_why.clone()
+                } else {
+                    weight_why.clone()
+                }
+            }),
+        )
+    } else if let Some(spec_path) = &m.spec {
+        let s = spec::load_spec(spec_path).map_err(lib)?;
+        let mut t = s.tensors;
+        if let Some(d) = dtype_flag {
+            t.iter_mut().for_each(|x| x.dtype = d);
+        }
+        let origin = spec_path.display().to_string();
+        let why = format!("spec file {origin}");
+        (
+            t,
+            m.seed.unwrap_or(s.seed),
+            vec![("spec", origin.clone())],
+            origin,
+            Box::new(move |_: &TensorSpec| why.clone()),
+        )
+    } else if let Some(cfg_path) = &m.hf_config {
+        let text = std::fs::read_to_string(cfg_path)
+            .map_err(|e| other(anyhow::anyhow!("cannot read `{}`: {e}", cfg_path.display())))?;
+        let cfg: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            crate::input(anyhow::anyhow!(
+                "`{}` is not valid JSON: {e}",
+                cfg_path.display()
+            ))
+        })?;
+        let dtype = match dtype_flag {
+            Some(d) => d,
+            None => hf::config_dtype(&cfg).map_err(lib)?.unwrap_or(DType::F32),
+        };
+        let family = cfg["model_type"].as_str().unwrap_or("?").to_string();
+        let why = format!("the {family} config's rule");
+        (
+            hf::tensors(&cfg, dtype).map_err(lib)?,
+            m.seed.unwrap_or(0),
+            vec![("hf_config", cfg_path.display().to_string())],
+            cfg_path.display().to_string(),
+            Box::new(move |_: &TensorSpec| why.clone()),
+        )
+    } else {
+        return Err(crate::input(anyhow::anyhow!(
+            "give one of --layers, --spec or --hf-config"
+        )));
+    };
+    let plan = Plan::for_tensors(&tensors, &*why, &origin, rules.as_ref()).map_err(lib)?;
+    plan.apply(&mut tensors);
+    Ok(Planned {
+        tensors,
+        plan,
+        seed,
+        extra,
+    })
+}
+
+/// A bias of an MLP as `mlp_tensors` names it (`b1`, `layers.0.bias`, `0.bias`).
+fn is_bias_name(name: &str) -> bool {
+    name.ends_with("bias")
+        || name
+            .strip_prefix('b')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// `nninit plan`: the plan `nninit init` would carry out, without writing.
+pub fn run_plan(a: PlanArgs) -> Result<(), Failure> {
+    let dtype_flag = a
+        .model
+        .dtype
+        .as_deref()
+        .map(DType::parse)
+        .transpose()
+        .map_err(lib)?;
+    let p = plan_model(&a.model, dtype_flag)?;
+    if a.json {
+        outln!("{}", p.plan.to_json());
+    } else {
+        outln!("{}", p.plan.table());
+    }
+    Ok(())
 }
 
 fn human(bytes: u64) -> String {
@@ -91,23 +256,24 @@ fn bar(total: u64) -> ProgressBar {
 pub fn run(a: InitArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let dtype_flag = a
+        .model
         .dtype
         .as_deref()
         .map(DType::parse)
         .transpose()
         .map_err(lib)?;
-    if a.max_shard_size.is_some() && a.hf_config.is_none() {
+    if a.max_shard_size.is_some() && a.model.hf_config.is_none() {
         return Err(crate::input(anyhow::anyhow!(
             "--max-shard-size applies to --hf-config checkpoints; --layers and --spec write one file (or one .npy per tensor)"
         )));
     }
-    if a.part.is_some() && a.hf_config.is_none() {
+    if a.part.is_some() && a.model.hf_config.is_none() {
         return Err(crate::input(anyhow::anyhow!(
             "--part splits a --hf-config checkpoint by its shard files; --layers and --spec write one output, so there is nothing to split"
         )));
     }
     let rng = RngKind::parse(&a.rng).map_err(lib)?;
-    if let Some(cfg_path) = &a.hf_config {
+    if let Some(cfg_path) = &a.model.hf_config {
         if rng != RngKind::Nninit {
             return Err(crate::input(anyhow::anyhow!(
                 "--rng {} cannot reproduce a --hf-config checkpoint: transformers' initialization order and its per-module rules are not emulated; use --rng nninit (the default)",
@@ -116,53 +282,12 @@ pub fn run(a: InitArgs) -> Result<(), Failure> {
         }
         return run_hf(&a, cfg_path, dtype_flag, started);
     }
-    let (mut tensors, seed, mut extra): (Vec<TensorSpec>, u64, Vec<(&str, String)>) =
-        if let Some(layers) = &a.layers {
-            let sizes = parse_layers(layers).map_err(lib)?;
-            let act = Activation::parse(&a.activation).map_err(lib)?;
-            let (init, why) = match &a.init {
-                Some(e) => (Init::parse(e).map_err(lib)?, format!("given: {e}")),
-                None => init_for_activation(&act),
-            };
-            // torch_default_bias without fan_in: each layer's own fan_in (its input size)
-            let bias = match a.bias.replace(' ', "").as_str() {
-                "torch_default_bias" | "torch_default_bias()" => Init::torch_default(),
-                b => Init::parse(b).map_err(lib)?,
-            };
-            let naming = Naming::parse(&a.naming).map_err(lib)?;
-            let t = mlp_tensors(
-                &sizes,
-                &init,
-                &bias,
-                naming,
-                dtype_flag.unwrap_or(DType::F32),
-            )
-            .map_err(lib)?;
-            (
-                t,
-                a.seed.unwrap_or(0),
-                vec![
-                    ("activation", act.name()),
-                    ("init_reason", why),
-                    ("layers", layers.clone()),
-                ],
-            )
-        } else if let Some(spec_path) = &a.spec {
-            let s = spec::load_spec(spec_path).map_err(lib)?;
-            let mut t = s.tensors;
-            if let Some(d) = dtype_flag {
-                t.iter_mut().for_each(|x| x.dtype = d);
-            }
-            (
-                t,
-                a.seed.unwrap_or(s.seed),
-                vec![("spec", spec_path.display().to_string())],
-            )
-        } else {
-            return Err(crate::input(anyhow::anyhow!(
-                "give one of --layers, --spec or --hf-config"
-            )));
-        };
+    let Planned {
+        mut tensors,
+        seed,
+        mut extra,
+        ..
+    } = plan_model(&a.model, dtype_flag)?;
     let format = Format::for_output(&a.out).map_err(lib)?;
     if format != Format::NpyDir {
         nninit_io::check_output(&a.out).map_err(lib)?;
@@ -219,7 +344,14 @@ fn run_hf(
         Some(p) => Part::parse(p).map_err(lib)?,
         None => Part::whole(),
     };
-    let seed = a.seed.unwrap_or(0);
+    let seed = a.model.seed.unwrap_or(0);
+    let rules = a
+        .model
+        .rules
+        .as_deref()
+        .map(spec::load_rules)
+        .transpose()
+        .map_err(lib)?;
     if let Some(ext) = a.out.extension().and_then(|e| e.to_str()) {
         if ["safetensors", "npz", "npy"].contains(&ext.to_ascii_lowercase().as_str()) {
             return Err(crate::input(anyhow::anyhow!(
@@ -245,6 +377,7 @@ fn run_hf(
             max_shard_bytes: max,
             part,
             force: a.force,
+            rules,
         },
         &|b| {
             pb.set_position(b);

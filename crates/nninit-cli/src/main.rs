@@ -69,6 +69,8 @@ enum Command {
     },
     /// Initialize a whole network (layer sizes, spec file or Hugging Face config) to .safetensors/.npz/.npy files.
     Init(init_cmd::InitArgs),
+    /// Show which initializer each tensor of a model gets, and why (the plan `init` carries out), without writing.
+    Plan(init_cmd::PlanArgs),
     /// List a tensor file's tensors with statistics and recorded init; warn about symmetric weights.
     Inspect(init_cmd::InspectArgs),
     /// Print PyTorch's calculate_gain(NONLINEARITY, PARAM).
@@ -293,6 +295,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Probe(args) => probe_cmd::run(args),
         Command::Init(args) => init_cmd::run(args),
+        Command::Plan(args) => init_cmd::run_plan(args),
         Command::Inspect(args) => init_cmd::run_inspect(args),
         Command::Train(args) => train_cmd::run(args),
         Command::Completions { shell } => {

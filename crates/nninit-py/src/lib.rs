@@ -735,6 +735,7 @@ impl PyPlan {
                 source: match e.source {
                     Source::Rule { .. } => "rule",
                     Source::Scheme { .. } => "scheme",
+                    _ => "model",
                 },
                 zero_row: e.zero_row,
                 no_replay: e.no_replay,
@@ -744,8 +745,8 @@ impl PyPlan {
 
     /// The scheme under the rules.
     #[getter]
-    fn scheme(&self) -> &'static str {
-        self.0.scheme.name()
+    fn scheme(&self) -> Option<&'static str> {
+        self.0.scheme.map(|s| s.name())
     }
 
     /// The plan as JSON.
@@ -764,7 +765,7 @@ impl PyPlan {
     fn __repr__(&self) -> String {
         format!(
             "Plan(scheme={:?}, {} parameters)",
-            self.0.scheme.name(),
+            self.0.scheme.map_or("none", |s| s.name()),
             self.0.entries.len()
         )
     }
@@ -882,7 +883,7 @@ fn part_of(part: Option<&Bound<'_, PyAny>>) -> PyResult<nninit_io::model::checkp
 /// KeyboardInterrupt, no temporary file left), even while a config read
 /// blocks (a FIFO, a stalled network file system).
 #[pyfunction]
-#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=None, force=false))]
+#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=None, force=false, rules=None))]
 #[allow(clippy::too_many_arguments)]
 fn write_checkpoint(
     py: Python<'_>,
@@ -893,7 +894,9 @@ fn write_checkpoint(
     max_shard_size: &str,
     part: Option<&Bound<'_, PyAny>>,
     force: bool,
+    rules: Option<&PyRules>,
 ) -> PyResult<Vec<String>> {
+    let rules = rules.map(|r| r.0.clone());
     use nninit_io::model::{checkpoint, hf};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
@@ -920,6 +923,7 @@ fn write_checkpoint(
                     max_shard_bytes: max,
                     part,
                     force,
+                    rules,
                 };
                 let origin = config.display().to_string();
                 checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {

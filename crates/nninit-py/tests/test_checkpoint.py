@@ -205,3 +205,19 @@ def test_a_config_read_that_blocks_holds_neither_the_gil_nor_ctrl_c(tmp_path):
             pass
     assert time.monotonic() - t0 < 15
     assert len(ticks) >= 20, "another thread was frozen while the config read blocked"
+
+
+def test_rules_over_a_config_give_the_cli_bytes(cli, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(CFG))
+    rules = tmp_path / "r.toml"
+    rules.write_text('[[rules]]\nmatch = "*.ln_*.weight"\ninit = "constant(val=0.5)"\n')
+    subprocess.run([cli, "init", "--hf-config", str(cfg), "--seed", "2", "--rules", str(rules),
+                    "--out", str(tmp_path / "cli")], check=True, capture_output=True, timeout=120)
+    nninit.init_checkpoint(cfg, tmp_path / "py", seed=2, rules={"*.ln_*.weight": "constant(val=0.5)"})
+    assert files(tmp_path / "py") == files(tmp_path / "cli")
+    nninit.init_checkpoint(cfg, tmp_path / "file", seed=2, rules=rules)
+    assert files(tmp_path / "file") == files(tmp_path / "cli")
+    with pytest.raises(ValueError, match="matches no tensor"):
+        nninit.init_checkpoint(cfg, tmp_path / "bad", rules=[("*.nothing", "zeros")])
+    assert not (tmp_path / "bad").exists()

@@ -128,7 +128,7 @@ pub fn is_weight_file(name: &str) -> bool {
 }
 
 /// How to write a checkpoint.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Seed of every tensor's stream.
     pub seed: u64,
@@ -140,6 +140,9 @@ pub struct Options {
     pub part: Part,
     /// Write into a non-empty directory nninit did not write (its files stay).
     pub force: bool,
+    /// User rules over the config's initializers (first match wins; a rule
+    /// that matches no tensor is an error).
+    pub rules: Option<super::spec::Rules>,
 }
 
 /// Write the checkpoint of the config `text` (read from `origin`) into the
@@ -166,6 +169,7 @@ pub fn write_checkpoint(
         max_shard_bytes,
         part,
         force,
+        rules,
     } = opts;
     let cfg: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Data {
         origin: origin.to_string(),
@@ -176,7 +180,17 @@ pub fn write_checkpoint(
         Some(d) => d,
         None => hf::config_dtype(&cfg)?.unwrap_or(DType::F32),
     };
-    let tensors = hf::tensors(&cfg, dtype)?;
+    let mut tensors = hf::tensors(&cfg, dtype)?;
+    if let Some(r) = &rules {
+        let family = cfg["model_type"].as_str().unwrap_or("?").to_string();
+        let plan = super::plan::Plan::for_tensors(
+            &tensors,
+            &|_| format!("the {family} config's rule"),
+            origin,
+            Some(r),
+        )?;
+        plan.apply(&mut tensors);
+    }
     // every tensor's initializer suits its shape and dtype (finite values
     // included) before the directory or any file is made
     for t in &tensors {

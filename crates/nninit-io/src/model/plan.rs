@@ -294,6 +294,9 @@ pub enum Source {
     Rule { index: usize, glob: String },
     /// The scheme.
     Scheme { scheme: Scheme },
+    /// The model's description itself (an MLP's `--init`, a spec file, a
+    /// Hugging Face config's family rules).
+    Model { origin: String },
 }
 
 /// One row of a plan.
@@ -326,8 +329,9 @@ pub struct Entry {
 /// A model's plan: one entry per parameter, in the model's order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
-    /// The scheme under the rules.
-    pub scheme: Scheme,
+    /// The scheme under the rules (None where the model's description chose
+    /// the initializers: an MLP, a spec file, a Hugging Face config).
+    pub scheme: Option<Scheme>,
     /// The rows.
     pub entries: Vec<Entry>,
 }
@@ -416,7 +420,88 @@ impl Plan {
                 });
             }
         }
-        Ok(Plan { scheme, entries })
+        Ok(Plan {
+            scheme: Some(scheme),
+            entries,
+        })
+    }
+
+    /// The plan of tensors whose initializers a model description chose
+    /// (`why` says how, per tensor; `origin` names the description), with
+    /// user `rules` over them: first match wins; a rule that matches no
+    /// tensor is an error naming it; every initializer is checked against
+    /// its tensor's shape, layout and dtype.
+    pub fn for_tensors(
+        tensors: &[crate::TensorSpec],
+        why: &dyn Fn(&crate::TensorSpec) -> String,
+        origin: &str,
+        rules: Option<&Rules>,
+    ) -> Result<Plan> {
+        let mut used = vec![false; rules.map_or(0, |r| r.len())];
+        let mut entries = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            let entry = match rules.and_then(|r| r.first_match(&t.name)) {
+                Some((i, init)) => {
+                    used[i] = true;
+                    let glob = rules.and_then(|r| r.pattern(i)).unwrap_or("").to_string();
+                    Entry {
+                        name: t.name.clone(),
+                        shape: t.shape.clone(),
+                        dtype: t.dtype,
+                        module: String::new(),
+                        init: init.clone(),
+                        why: format!("rule {i} `{glob}`"),
+                        source: Source::Rule { index: i, glob },
+                        zero_row: None,
+                        no_replay: None,
+                    }
+                }
+                None => Entry {
+                    name: t.name.clone(),
+                    shape: t.shape.clone(),
+                    dtype: t.dtype,
+                    module: String::new(),
+                    init: t.init.clone(),
+                    why: why(t),
+                    source: Source::Model {
+                        origin: origin.to_string(),
+                    },
+                    zero_row: t.zero_row,
+                    no_replay: None,
+                },
+            };
+            entry
+                .init
+                .check_shape(&entry.shape, t.layout, entry.dtype)
+                .map_err(|e| Error::BadShape {
+                    shape: format!("{:?}", entry.shape),
+                    reason: format!("tensor `{}` ({}): {e}", entry.name, entry.why),
+                })?;
+            entries.push(entry);
+        }
+        if let Some(r) = rules {
+            if let Some(i) = used.iter().position(|u| !u) {
+                return Err(Error::BadRule {
+                    index: i,
+                    glob: r.pattern(i).unwrap_or("").to_string(),
+                    reason: "it matches no tensor of the model (a typo in the glob?); every rule must match at least one".into(),
+                });
+            }
+        }
+        Ok(Plan {
+            scheme: None,
+            entries,
+        })
+    }
+
+    /// Give `tensors` (the same, in the same order, as the plan was made
+    /// of) the plan's initializers and zeroed rows.
+    pub fn apply(&self, tensors: &mut [crate::TensorSpec]) {
+        for (t, e) in tensors.iter_mut().zip(&self.entries) {
+            debug_assert_eq!(t.name, e.name);
+            t.init = e.init.clone();
+            t.zero_row = e.zero_row;
+        }
     }
 
     /// The plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype",

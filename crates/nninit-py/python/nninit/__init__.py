@@ -565,6 +565,7 @@ def init_checkpoint(
     max_shard_size: str = "5GB",
     part: Union[None, str, Tuple[int, int]] = None,
     force: bool = False,
+    rules: RulesLike = None,
 ) -> List[str]:
     """Write the Hugging Face checkpoint of ``config`` (a ``config.json``)
     into ``out_dir``, as ``nninit init --hf-config CONFIG --out OUT_DIR``.
@@ -584,9 +585,12 @@ def init_checkpoint(
     A previous run's stale files are removed (the directory holds one run's
     files). Every file operation runs with the GIL released, and Ctrl-C
     stops a long write (KeyboardInterrupt, no temporary file left). Returns
-    the names of the files this call wrote.
+    the names of the files this call wrote. ``rules`` (as ``init_module``'s)
+    override the config's initializers by tensor name, first match wins; a
+    rule that matches no tensor is an error (``nninit init --hf-config ...
+    --rules FILE``).
     """
     return _nninit.write_checkpoint(
         os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
-        part=part, force=force,
+        part=part, force=force, rules=_rules(rules),
     )
