@@ -103,6 +103,17 @@ struct Planned {
     extra: Vec<(&'static str, String)>,
 }
 
+/// A model's tensors as its description chose them: tensors, seed,
+/// provenance records, the description's name, and why each tensor got its
+/// initializer.
+type Described = (
+    Vec<TensorSpec>,
+    u64,
+    Vec<(&'static str, String)>,
+    String,
+    Box<dyn Fn(&TensorSpec) -> String>,
+);
+
 fn plan_model(m: &ModelArgs, dtype_flag: Option<DType>) -> Result<Planned, Failure> {
     let rules = m
         .rules
@@ -110,13 +121,7 @@ fn plan_model(m: &ModelArgs, dtype_flag: Option<DType>) -> Result<Planned, Failu
         .map(spec::load_rules)
         .transpose()
         .map_err(lib)?;
-    let (mut tensors, seed, extra, origin, why): (
-        Vec<TensorSpec>,
-        u64,
-        Vec<(&str, String)>,
-        String,
-        Box<dyn Fn(&TensorSpec) -> String>,
-    ) = if let Some(layers) = &m.layers {
+    let (mut tensors, seed, extra, origin, why): Described = if let Some(layers) = &m.layers {
         let sizes = parse_layers(layers).map_err(lib)?;
         let act = Activation::parse(&m.activation).map_err(lib)?;
         let (init, why) = match &m.init {
