@@ -12,6 +12,7 @@ fn param(name: &str, local: &str, shape: &[usize], m: Module) -> Param {
         shape: shape.to_vec(),
         dtype: DType::F32,
         module: m,
+        recorded: None,
     }
 }
 

@@ -705,7 +705,7 @@ struct PyPlanEntry {
     init: PyInit,
     #[pyo3(get)]
     why: String,
-    /// `"rule"` or `"scheme"`.
+    /// `"rule"`, `"scheme"`, `"recorded"` (from the module's own code) or `"model"`.
     #[pyo3(get)]
     source: &'static str,
     /// The row zeroed after filling (an embedding's padding row), or None.
@@ -735,6 +735,7 @@ impl PyPlan {
                 source: match e.source {
                     Source::Rule { .. } => "rule",
                     Source::Scheme { .. } => "scheme",
+                    Source::Recorded { .. } => "recorded",
                     _ => "model",
                 },
                 zero_row: e.zero_row,
@@ -771,69 +772,89 @@ impl PyPlan {
     }
 }
 
-/// One parameter as the Python package describes it: `(name, local name,
-/// shape, dtype, module class, torch class, weight shape, hidden_size,
-/// padding_idx, prelu_init)`.
-type ParamRow = (
-    String,
-    String,
-    Vec<usize>,
-    String,
-    String,
-    Option<String>,
-    Option<Vec<usize>>,
-    Option<usize>,
-    Option<usize>,
-    Option<f64>,
-);
-
-/// The plan of a module's parameters (rows from the Python walker) under
-/// `scheme` (`"torch"`), with `rules` over it: every uncovered parameter
-/// and every rule that matches nothing is an error, before anything is
-/// written.
+/// The plan of a module's parameters under `scheme` (`"torch"` or `"hf"`),
+/// with `rules` over it: every uncovered parameter and every rule that
+/// matches nothing is an error, before anything is written. Each parameter
+/// is a dict from the Python walker: `name`, `local`, `shape`, `dtype`,
+/// `class`, `torch_class`, and where known `weight_shape`, `hidden_size`,
+/// `padding_idx`, `prelu_init`, and `recorded_init`/`recorded_from`/
+/// `recorded_zero_row` (what replaying the module's own code drew).
+///
+/// With `partial=True` the parameters nothing covers are left out and
+/// returned by name beside the plan (the caller replays their modules' own
+/// code, records what it draws, and plans again).
 #[pyfunction]
-#[pyo3(signature = (params, rules=None, scheme="torch"))]
-fn plan_params(params: Vec<ParamRow>, rules: Option<&PyRules>, scheme: &str) -> PyResult<PyPlan> {
-    use nninit_io::model::plan::{Module, ModuleKind, Param, Plan, Scheme};
+#[pyo3(signature = (params, rules=None, scheme="torch", partial=false))]
+fn plan_params<'py>(
+    py: Python<'py>,
+    params: Vec<Bound<'py, pyo3::types::PyDict>>,
+    rules: Option<&PyRules>,
+    scheme: &str,
+    partial: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use nninit_io::model::plan::{Module, ModuleKind, Param, Plan, Recorded, Scheme};
+    use pyo3::types::PyDictMethods;
+    fn get<'py, T: for<'a> pyo3::FromPyObject<'a, 'py>>(
+        d: &Bound<'py, pyo3::types::PyDict>,
+        key: &str,
+    ) -> PyResult<Option<T>> {
+        match d.get_item(key)? {
+            None => Ok(None),
+            Some(v) if v.is_none() => Ok(None),
+            Some(v) => v.extract::<T>().map(Some).map_err(|_| {
+                PyTypeError::new_err(format!("parameter field `{key}` has the wrong type"))
+            }),
+        }
+    }
+    fn need<'py, T: for<'a> pyo3::FromPyObject<'a, 'py>>(
+        d: &Bound<'py, pyo3::types::PyDict>,
+        key: &str,
+    ) -> PyResult<T> {
+        get(d, key)?
+            .ok_or_else(|| PyTypeError::new_err(format!("parameter field `{key}` is missing")))
+    }
     let scheme = Scheme::parse(scheme).map_err(value_err)?;
     let params: Vec<Param> = params
-        .into_iter()
-        .map(
-            |(
-                name,
-                local,
-                shape,
-                dtype,
-                class,
-                torch_class,
-                weight_shape,
-                hidden_size,
-                padding_idx,
-                prelu_init,
-            )| {
-                let kind = torch_class
-                    .as_deref()
-                    .map_or(ModuleKind::Unknown, ModuleKind::of_torch_class);
-                Ok(Param {
-                    name,
-                    local,
-                    shape,
-                    dtype: nninit::DType::parse(&dtype).map_err(value_err)?,
-                    module: Module {
-                        class,
-                        kind,
-                        weight_shape,
-                        hidden_size,
-                        padding_idx,
-                        prelu_init,
-                    },
-                })
-            },
-        )
+        .iter()
+        .map(|d| {
+            let torch_class: Option<String> = get(d, "torch_class")?;
+            let recorded = match get::<Bound<'_, PyInit>>(d, "recorded_init")? {
+                Some(i) => Some(Recorded {
+                    init: i.get().0.clone(),
+                    from: get(d, "recorded_from")?.unwrap_or_default(),
+                    zero_row: get(d, "recorded_zero_row")?,
+                }),
+                None => None,
+            };
+            let dtype: String = need(d, "dtype")?;
+            Ok(Param {
+                name: need(d, "name")?,
+                local: need(d, "local")?,
+                shape: need(d, "shape")?,
+                dtype: nninit::DType::parse(&dtype).map_err(value_err)?,
+                module: Module {
+                    class: need(d, "class")?,
+                    kind: torch_class
+                        .as_deref()
+                        .map_or(ModuleKind::Unknown, ModuleKind::of_torch_class),
+                    weight_shape: get(d, "weight_shape")?,
+                    hidden_size: get(d, "hidden_size")?,
+                    padding_idx: get(d, "padding_idx")?,
+                    prelu_init: get(d, "prelu_init")?,
+                },
+                recorded,
+            })
+        })
         .collect::<PyResult<_>>()?;
-    Plan::build(&params, scheme, rules.map(|r| &r.0))
-        .map(PyPlan)
-        .map_err(value_err)
+    if partial {
+        let (plan, uncovered) =
+            Plan::build_partial(&params, scheme, rules.map(|r| &r.0)).map_err(value_err)?;
+        return (PyPlan(plan), uncovered)
+            .into_pyobject(py)
+            .map(|b| b.into_any());
+    }
+    let plan = Plan::build(&params, scheme, rules.map(|r| &r.0)).map_err(value_err)?;
+    Ok(Bound::new(py, PyPlan(plan))?.into_any())
 }
 
 /// The part of a checkpoint this process writes: `part` as `"I/N"` or

@@ -129,6 +129,23 @@ pub struct Param {
     pub dtype: DType,
     /// The module that owns it.
     pub module: Module,
+    /// What the module's own initialization code drew for it, when a front
+    /// end replayed that code with its random fills intercepted (the Python
+    /// package: `reset_parameters`, transformers' `_init_weights`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Recorded>,
+}
+
+/// An initializer recorded from a module's own initialization code.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recorded {
+    /// The equivalent nninit initializer of the last fill of the whole tensor.
+    pub init: Init,
+    /// Where it was recorded (`LlamaPreTrainedModel._init_weights`).
+    pub from: String,
+    /// A row set to zero after it (an embedding's padding row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zero_row: Option<usize>,
 }
 
 fn dtype_name<S: serde::Serializer>(d: &DType, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -147,6 +164,9 @@ pub struct Decision {
     /// Why a framework generator (`--rng torch|numpy`) cannot replay it in
     /// parameter order, where it cannot.
     pub no_replay: Option<&'static str>,
+    /// Recorded from the module's own code (which the front end replays to
+    /// write it), not one of the scheme's own rules.
+    pub recorded: bool,
 }
 
 /// A named set of per-module defaults.
@@ -154,18 +174,24 @@ pub struct Decision {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Scheme {
-    /// What each `torch.nn` module's own `reset_parameters` draws.
+    /// What each `torch.nn` module's own `reset_parameters` draws; a module
+    /// it does not know gets what its own code recorded, if a front end
+    /// replayed it.
     Torch,
+    /// What a Hugging Face model's own `_init_weights` draws for every
+    /// module, as recorded by replaying it (the Python package).
+    Hf,
 }
 
 impl Scheme {
     /// The scheme names.
-    pub const NAMES: [&'static str; 1] = ["torch"];
+    pub const NAMES: [&'static str; 2] = ["torch", "hf"];
 
     /// Parse a scheme name.
     pub fn parse(s: &str) -> Result<Scheme> {
         match s.to_ascii_lowercase().as_str() {
             "torch" | "pytorch" => Ok(Scheme::Torch),
+            "hf" | "transformers" | "huggingface" => Ok(Scheme::Hf),
             _ => Err(Error::unknown_name("scheme", s, &Scheme::NAMES)),
         }
     }
@@ -174,13 +200,24 @@ impl Scheme {
     pub fn name(self) -> &'static str {
         match self {
             Scheme::Torch => "torch",
+            Scheme::Hf => "hf",
         }
     }
 
     /// The scheme's initializer for `p`, or None when it has none.
     pub fn decide(self, p: &Param) -> Result<Option<Decision>> {
+        let recorded = || {
+            p.recorded.as_ref().map(|r| Decision {
+                init: r.init.clone(),
+                why: format!("recorded from {}: {}", r.from, r.init),
+                zero_row: r.zero_row,
+                no_replay: Some("it was recorded from the module's own code, which draws in its own order; use the default rng (nninit)"),
+                recorded: true,
+            })
+        };
         match self {
-            Scheme::Torch => torch_default(p),
+            Scheme::Torch => Ok(torch_default(p)?.or_else(recorded)),
+            Scheme::Hf => Ok(recorded()),
         }
     }
 }
@@ -214,6 +251,7 @@ fn torch_default(p: &Param) -> Result<Option<Decision>> {
             why: why.clone(),
             zero_row: None,
             no_replay: None,
+            recorded: false,
         }))
     };
     let weight_fan_in = || -> Result<u64> {
@@ -248,6 +286,7 @@ fn torch_default(p: &Param) -> Result<Option<Decision>> {
             why,
             zero_row: m.padding_idx,
             no_replay: None,
+            recorded: false,
         })),
         (ModuleKind::Norm, "weight") => decided(Init::ones()),
         (ModuleKind::Norm, "bias") => decided(Init::zeros()),
@@ -279,6 +318,7 @@ fn torch_default(p: &Param) -> Result<Option<Decision>> {
                 no_replay: Some(
                     "nn.MultiheadAttention draws its out_proj before its in_proj, not in named_parameters() order; use the default rng (nninit)",
                 ),
+                recorded: false,
             }))
         }
         (ModuleKind::Prelu, "weight") => decided(Init::constant(m.prelu_init.unwrap_or(0.25))?),
@@ -297,6 +337,9 @@ pub enum Source {
     /// The model's description itself (an MLP's `--init`, a spec file, a
     /// Hugging Face config's family rules).
     Model { origin: String },
+    /// Recorded from the module's own initialization code under the scheme
+    /// (written by replaying that code).
+    Recorded { scheme: Scheme },
 }
 
 /// One row of a plan.
@@ -342,6 +385,26 @@ impl Plan {
     /// covers, named together; a rule that matches no parameter; an
     /// initializer that cannot fill its parameter's shape and dtype.
     pub fn build(params: &[Param], scheme: Scheme, rules: Option<&Rules>) -> Result<Plan> {
+        Plan::build_inner(params, scheme, rules, true).map(|(p, _)| p)
+    }
+
+    /// [`Plan::build`] that leaves out the parameters nothing covers and
+    /// returns their names (a front end then replays their modules' own
+    /// code and builds again), without the unused-rule check.
+    pub fn build_partial(
+        params: &[Param],
+        scheme: Scheme,
+        rules: Option<&Rules>,
+    ) -> Result<(Plan, Vec<String>)> {
+        Plan::build_inner(params, scheme, rules, false)
+    }
+
+    fn build_inner(
+        params: &[Param],
+        scheme: Scheme,
+        rules: Option<&Rules>,
+        strict: bool,
+    ) -> Result<(Plan, Vec<String>)> {
         let mut entries = Vec::with_capacity(params.len());
         let mut uncovered: Vec<&Param> = Vec::new();
         let mut used = vec![false; rules.map_or(0, |r| r.len())];
@@ -370,7 +433,11 @@ impl Plan {
                         module: p.module.class.clone(),
                         init: d.init,
                         why: d.why,
-                        source: Source::Scheme { scheme },
+                        source: if d.recorded {
+                            Source::Recorded { scheme }
+                        } else {
+                            Source::Scheme { scheme }
+                        },
                         zero_row: d.zero_row,
                         no_replay: d.no_replay,
                     },
@@ -400,6 +467,16 @@ impl Plan {
             }
             entries.push(entry);
         }
+        if !strict {
+            let names = uncovered.iter().map(|p| p.name.clone()).collect();
+            return Ok((
+                Plan {
+                    scheme: Some(scheme),
+                    entries,
+                },
+                names,
+            ));
+        }
         if !uncovered.is_empty() {
             let names: Vec<String> = uncovered
                 .iter()
@@ -420,10 +497,13 @@ impl Plan {
                 });
             }
         }
-        Ok(Plan {
-            scheme: Some(scheme),
-            entries,
-        })
+        Ok((
+            Plan {
+                scheme: Some(scheme),
+                entries,
+            },
+            Vec::new(),
+        ))
     }
 
     /// The plan of tensors whose initializers a model description chose

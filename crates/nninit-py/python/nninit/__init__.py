@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -431,13 +431,11 @@ def _rules(rules: RulesLike) -> Optional[Rules]:
     return Rules(rules)
 
 
-def _plan(module: Any, rules: Optional[Rules], scheme: str = "torch") -> "_nninit.Plan":
-    """The plan of every parameter, in ``named_parameters()`` order, made in
-    Rust (``nninit_io::model::plan``): this only describes each parameter
-    and its owning module. Every parameter nothing covers and every rule that
-    matches nothing is an error, before anything is written."""
+def _describe(module: Any) -> Tuple[List[dict], Dict[str, Any]]:
+    """Each parameter (in ``named_parameters()`` order) as the Rust plan
+    reads it, and the module that owns each (by qualified name)."""
     nn = _torch().nn
-    owners = {}  # parameter name -> (module, name within it)
+    owners: Dict[str, Tuple[Any, str]] = {}  # parameter name -> (module, name within it)
     mha: List[str] = []
     for mod_name, mod in module.named_modules():
         prefix = f"{mod_name}." if mod_name else ""
@@ -465,23 +463,85 @@ def _plan(module: Any, rules: Optional[Rules], scheme: str = "torch") -> "_nnini
             pad += wshape[0]
         hidden = getattr(mod, "hidden_size", None)
         prelu = getattr(mod, "init", None)
-        rows.append((
-            qual, local, [int(d) for d in p.shape], _dtype_name(p.dtype), type(mod).__name__, _torch_class(mod),
-            wshape, hidden if isinstance(hidden, int) else None, pad if isinstance(pad, int) else None,
-            float(prelu) if isinstance(prelu, (int, float)) and not isinstance(prelu, bool) else None,
-        ))
-    return _nninit.plan_params(rows, rules, scheme)
+        rows.append({
+            "name": qual, "local": local, "shape": [int(d) for d in p.shape], "dtype": _dtype_name(p.dtype),
+            "class": type(mod).__name__, "torch_class": _torch_class(mod), "weight_shape": wshape,
+            "hidden_size": hidden if isinstance(hidden, int) else None,
+            "padding_idx": pad if isinstance(pad, int) else None,
+            "prelu_init": float(prelu) if isinstance(prelu, (int, float)) and not isinstance(prelu, bool) else None,
+        })
+    return rows, {q: m for q, (m, _) in owners.items()}
 
 
-def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: str = "torch") -> "_nninit.Plan":
+def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, seed: int = 0) -> Tuple[Any, Any]:
+    """The plan of every parameter, in ``named_parameters()`` order, made in
+    Rust (``nninit_io::model::plan``), and the replay that carries out its
+    recorded part (None when nothing is replayed).
+
+    Scheme ``torch`` (the default for a plain module): PyTorch's per-module
+    defaults; a module class it does not know has its own
+    ``reset_parameters`` replayed (dry: nothing written) and what it draws
+    recorded. Scheme ``hf`` (the default for a transformers model):
+    transformers' ``_init_weights`` replayed over every module. Every
+    parameter nothing covers and every rule that matches nothing is an
+    error, before anything is written."""
+    from . import _replay
+
+    if _replay.is_hf_model(module) and callable(getattr(module, "tie_weights", None)):
+        # tied weights (tie_word_embeddings) are one parameter, initialized
+        # once; a model built on the meta device and moved with to_empty has
+        # lost its ties, which transformers restores here as from_config does
+        module.tie_weights()
+    rows, owner_of = _describe(module)
+    if scheme is None:
+        scheme = "hf" if _replay.is_hf_model(module) else "torch"
+    params = dict(module.named_parameters())
+    if str(scheme).lower() in ("hf", "transformers", "huggingface"):
+        if not _replay.is_hf_model(module):
+            raise NninitError(
+                f"scheme `{scheme}` replays a transformers model's own _init_weights, and "
+                f"{type(module).__name__} is not a transformers PreTrainedModel; use scheme=\"torch\""
+            )
+        calls = _replay.hf_init_calls(module)
+    else:
+        _, uncovered = _nninit.plan_params(rows, rules, scheme, partial=True)
+        if not uncovered:
+            return _nninit.plan_params(rows, rules, scheme), None
+        mods, seen = [], set()
+        for q in uncovered:
+            m = owner_of.get(q)
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                mods.append((q, m))
+        calls = _replay.own_init_calls(module, mods)
+    if any(_is_dtensor(p) for p in params.values()):
+        raise NninitError(
+            "replaying a module's own initialization code is not supported on sharded (DTensor) parameters yet; "
+            "give those parameters rules, or initialize before sharding"
+        )
+    skip = {q for q in params if rules is not None and rules.first_match(q) is not None}
+    replay = _replay.Replay(params, seed, skip)
+    saved = _replay.clear_hf_flags(module)
+    try:
+        replay.run(calls, dry=True)
+    finally:
+        for obj in saved:
+            obj._is_hf_initialized = True
+    for r in rows:
+        rec = replay.recorded.get(r["name"])
+        if rec is not None and rec[0] is not None:
+            r["recorded_init"], r["recorded_from"], r["recorded_zero_row"] = rec
+    return _nninit.plan_params(rows, rules, scheme), (replay, calls)
+
+
+def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: Optional[str] = None) -> "_nninit.Plan":
     """The plan ``init_module`` would carry out, without writing anything: a
     row per parameter (name, shape, dtype, init, why); ``print(plan)`` shows
     a table, ``plan.to_json()`` the JSON, ``plan.entries`` the rows. ``seed``
     does not change the plan (it picks the values), and is accepted so that
     the call mirrors ``init_module``'s."""
     _require_torch()
-    del seed
-    return _plan(module, _rules(rules), scheme)
+    return _plan(module, _rules(rules), scheme, seed)[0]
 
 
 def _owner(module: Any, qual: str) -> Any:
@@ -498,7 +558,7 @@ def init_module(
     rules: RulesLike = None,
     verbose: bool = False,
     rng: str = "nninit",
-    scheme: str = "torch",
+    scheme: Optional[str] = None,
 ):
     """Initialize every parameter of a torch module in place and return it.
 
@@ -529,17 +589,30 @@ def init_module(
     same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
     torch = _require_torch()
-    entries = _plan(module, _rules(rules), scheme).entries
+    the_plan, replay = _plan(module, _rules(rules), scheme, seed)
+    entries = the_plan.entries
     params = dict(module.named_parameters())
     generator = _generator(rng, seed)
     if generator is not None:
         for e in entries:
             if e.no_replay is not None:
                 raise NninitError(f"rng `{generator.rng}` cannot reproduce `{e.name}`: {e.no_replay}")
-    nn = torch.nn
+    if replay is not None:
+        # the recorded part: the modules' own code, run for real on nninit's streams
+        from . import _replay
+
+        rep, calls = replay
+        saved = _replay.clear_hf_flags(module)
+        try:
+            rep.run(calls, dry=False)
+        finally:
+            for obj in saved:
+                obj._is_hf_initialized = True
     for e in entries:
         if verbose:
             print(f"{e.name}: {e.init} ({e.why})")
+        if e.source == "recorded":
+            continue  # written by the replay above
         p = params[e.name]
         _fill_any(p, e.init, seed, e.name, generator=generator)
         if e.zero_row is not None:
@@ -549,6 +622,7 @@ def init_module(
             _write_region(p, Init.zeros(), seed, e.name, [e.zero_row, 0], [1, p.shape[1]])
     # the rest of a module's initialization state, as its own
     # reset_parameters resets it: BatchNorm's running statistics
+    nn = torch.nn
     with torch.no_grad():
         for mod in module.modules():
             if isinstance(mod, nn.modules.batchnorm._NormBase) and mod.track_running_stats:

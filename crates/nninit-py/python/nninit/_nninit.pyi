@@ -1,7 +1,7 @@
 """Type stubs of the native module (the Rust half of nninit)."""
 
 from os import PathLike
-from typing import Any, List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, final, overload
 
 import numpy as np
 
@@ -179,24 +179,18 @@ def sample(
 def dtype_name(dtype: Any) -> str: ...
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float: ...
 def fans(shape: Sequence[int], layout: str = "torch") -> Tuple[int, int]: ...
+@overload
 def plan_params(
-    params: Sequence[
-        Tuple[
-            str,
-            str,
-            Sequence[int],
-            str,
-            str,
-            Optional[str],
-            Optional[Sequence[int]],
-            Optional[int],
-            Optional[int],
-            Optional[float],
-        ]
-    ],
-    rules: Optional[Rules] = None,
-    scheme: str = "torch",
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", partial: Literal[False] = False
 ) -> Plan: ...
+@overload
+def plan_params(
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules], scheme: str, partial: Literal[True]
+) -> Tuple[Plan, List[str]]: ...
+@overload
+def plan_params(
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", *, partial: Literal[True]
+) -> Tuple[Plan, List[str]]: ...
 def write_checkpoint(
     config: Union[str, PathLike[str]],
     out_dir: Union[str, PathLike[str]],
