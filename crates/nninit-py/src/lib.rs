@@ -919,12 +919,40 @@ fn write_checkpoint(
 ) -> PyResult<Vec<String>> {
     let rules = rules.map(|r| r.0.clone());
     use nninit_io::model::{checkpoint, hf};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     let seed = seed_for(nninit::rng::RngKind::Nninit, seed)?;
     let dtype = dtype.map(dtype_of).transpose()?;
     let max = hf::parse_size(max_shard_size).map_err(value_err)?;
     let part = part_of(part)?;
+    run_interruptible(py, move |keep_going| {
+        let text = std::fs::read_to_string(&config).map_err(|reason| Error::Io {
+            action: "cannot read",
+            path: config.display().to_string(),
+            reason,
+        })?;
+        let opts = checkpoint::Options {
+            seed,
+            dtype,
+            max_shard_bytes: max,
+            part,
+            force,
+            rules,
+        };
+        let origin = config.display().to_string();
+        checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, keep_going).map(|w| w.files)
+    })
+}
+
+/// Run `job` (file work) on a worker thread while this thread waits with
+/// the GIL released, checking for signals every 50 ms: on Ctrl-C the job's
+/// progress callback returns false (the writer stops at its next chunk and
+/// removes its temporary files) and the signal's exception is raised. A job
+/// blocked in a read (a FIFO config) is left to finish on its own after 10 s.
+fn run_interruptible(
+    py: Python<'_>,
+    job: impl FnOnce(nninit_io::Progress<'_>) -> nninit::Result<Vec<String>> + Send + 'static,
+) -> PyResult<Vec<String>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = std::sync::mpsc::channel();
     let rx = std::sync::Mutex::new(rx);
@@ -932,27 +960,8 @@ fn write_checkpoint(
     std::thread::Builder::new()
         .name("nninit-checkpoint".into())
         .spawn(move || {
-            let run = || -> nninit::Result<Vec<String>> {
-                let text = std::fs::read_to_string(&config).map_err(|reason| Error::Io {
-                    action: "cannot read",
-                    path: config.display().to_string(),
-                    reason,
-                })?;
-                let opts = checkpoint::Options {
-                    seed,
-                    dtype,
-                    max_shard_bytes: max,
-                    part,
-                    force,
-                    rules,
-                };
-                let origin = config.display().to_string();
-                checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, &|_| {
-                    !flag.load(Ordering::Relaxed)
-                })
-                .map(|w| w.files)
-            };
-            let _ = tx.send(run());
+            let keep_going = |_: u64| !flag.load(Ordering::Relaxed);
+            let _ = tx.send(job(&keep_going));
         })
         .map_err(|e| PyOSError::new_err(format!("cannot start the writer thread: {e}")))?;
     loop {
@@ -969,9 +978,6 @@ fn write_checkpoint(
             }
         }
         if let Err(e) = py.check_signals() {
-            // stop the writer and wait (a few seconds at most) for it to
-            // remove its temporary files; a read blocked on the config
-            // cannot be stopped and is left to finish on its own
             stop.store(true, Ordering::Relaxed);
             let _ = py.detach(|| {
                 rx.lock()
@@ -981,6 +987,64 @@ fn write_checkpoint(
             return Err(e);
         }
     }
+}
+
+/// Write a model's tensors, given as data (a model transformers built and
+/// nninit initialized: any `model_type`), as the Hugging Face checkpoint of
+/// the config `config_text` into `out_dir`: the shards, their index and
+/// `config.json`, as `write_checkpoint` writes them. `tensors` are
+/// `(name, shape, dtype, init expression recorded in the metadata, bytes)`. The GIL is
+/// released and Ctrl-C stops the write, as for `write_checkpoint`.
+#[pyfunction]
+#[pyo3(signature = (tensors, config_text, model_type, out_dir, *, seed=0, max_shard_size="5GB", part=None, force=false))]
+#[allow(clippy::too_many_arguments)]
+fn write_model_checkpoint(
+    py: Python<'_>,
+    tensors: Vec<(String, Vec<usize>, String, String, Vec<u8>)>,
+    config_text: String,
+    model_type: String,
+    out_dir: std::path::PathBuf,
+    seed: i128,
+    max_shard_size: &str,
+    part: Option<&Bound<'_, PyAny>>,
+    force: bool,
+) -> PyResult<Vec<String>> {
+    use nninit_io::model::{checkpoint, hf};
+    let seed = seed_for(nninit::rng::RngKind::Nninit, seed)?;
+    let max = hf::parse_size(max_shard_size).map_err(value_err)?;
+    let part = part_of(part)?;
+    let specs: Vec<nninit_io::TensorSpec> = tensors
+        .into_iter()
+        .map(|(name, shape, dtype, init, bytes)| {
+            let dtype = nninit::DType::parse(&dtype).map_err(value_err)?;
+            let init = Init::parse(&init).map_err(value_err)?;
+            let mut t = nninit_io::TensorSpec::new(name, shape, dtype, Layout::Torch, init);
+            t.data = Some(std::sync::Arc::from(bytes));
+            Ok(t)
+        })
+        .collect::<PyResult<_>>()?;
+    let origin = format!("{model_type} model");
+    run_interruptible(py, move |keep_going| {
+        checkpoint::write_tensors(
+            specs,
+            &config_text,
+            &model_type,
+            &origin,
+            &out_dir,
+            seed,
+            max,
+            part,
+            force,
+            keep_going,
+        )
+        .map(|w| w.files)
+    })
+}
+
+/// The `model_type`s the native writer knows (no transformers needed).
+#[pyfunction]
+fn hf_native_model_types() -> Vec<&'static str> {
+    nninit_io::model::hf::MODEL_TYPES.to_vec()
 }
 
 /// The per-layer signals the probe's rules read (one per layer, in forward
@@ -1097,6 +1161,8 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;
     m.add_function(wrap_pyfunction!(write_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(write_model_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(hf_native_model_types, m)?)?;
     m.add_function(wrap_pyfunction!(probe_judge, m)?)?;
     m.add_function(wrap_pyfunction!(probe_recommend, m)?)?;
     m.add_function(wrap_pyfunction!(row_symmetry, m)?)?;

@@ -191,6 +191,39 @@ pub fn write_checkpoint(
         )?;
         plan.apply(&mut tensors);
     }
+    let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
+    write_tensors(
+        tensors,
+        text,
+        &model_type,
+        origin,
+        out,
+        seed,
+        max_shard_bytes,
+        part,
+        force,
+        progress,
+    )
+}
+
+/// Write `tensors` (generated from their streams, or given as data) as the
+/// Hugging Face checkpoint of the config `text` into `out`: the shards,
+/// their index and `config.json`, exactly as [`write_checkpoint`] does (it
+/// calls this). The Python package uses it for a model transformers built
+/// and nninit initialized (any `model_type`), its tensors given as data.
+#[allow(clippy::too_many_arguments)]
+pub fn write_tensors(
+    tensors: Vec<TensorSpec>,
+    text: &str,
+    model_type: &str,
+    origin: &str,
+    out: &Path,
+    seed: u64,
+    max_shard_bytes: u64,
+    part: Part,
+    force: bool,
+    progress: crate::save::Progress<'_>,
+) -> Result<Written> {
     // every tensor's initializer suits its shape and dtype (finite values
     // included) before the directory or any file is made
     for t in &tensors {
@@ -244,7 +277,7 @@ pub fn write_checkpoint(
             _ => false,
         }
     };
-    let model_type = cfg["model_type"].as_str().unwrap_or("").to_string();
+    let model_type = model_type.to_string();
     let total = data_bytes(&tensors)?;
     let n = shards.len();
     let file_of = |k: usize| {

@@ -664,7 +664,78 @@ def init_checkpoint(
     rule that matches no tensor is an error (``nninit init --hf-config ...
     --rules FILE``).
     """
+    model_type = _config_model_type(config)
+    if model_type is not None and model_type not in _nninit.hf_native_model_types():
+        return _checkpoint_via_transformers(config, out_dir, model_type, seed=seed, dtype=dtype,
+                                            max_shard_size=max_shard_size, part=part, force=force, rules=rules)
     return _nninit.write_checkpoint(
         os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
         part=part, force=force, rules=_rules(rules),
     )
+
+
+def _config_model_type(config: Any) -> Optional[str]:
+    """The config's ``model_type``, or None when it cannot be read here (the
+    native writer then reports why)."""
+    import json
+
+    try:
+        with open(os.fspath(config), encoding="utf-8") as f:
+            if not os.path.isfile(os.fspath(config)):
+                return None
+            mt = json.load(f).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return mt if isinstance(mt, str) else None
+
+
+def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, seed: int, dtype: Any,
+                                 max_shard_size: str, part: Any, force: bool, rules: RulesLike) -> List[str]:
+    """A ``model_type`` the native writer does not know: transformers builds
+    the model on the meta device (names, shapes, dtypes, ties), nninit
+    materializes and initializes it (``init_module``: the family's own
+    ``_init_weights`` on nninit's streams) and the native writer writes its
+    tensors: the same shards, index and config as the native path, and the
+    bytes ``init_module`` gives the same model and seed."""
+    import json
+
+    torch = _require_torch()
+    try:
+        import transformers
+    except ImportError:
+        raise NninitError(
+            f"model_type `{model_type}`: the native writer knows {', '.join(_nninit.hf_native_model_types())}; "
+            "for any other family install transformers (pip install transformers), which builds the model"
+        ) from None
+    with open(os.fspath(config), encoding="utf-8") as f:
+        text = f.read()
+    d = json.loads(text)
+    try:
+        cfg = transformers.AutoConfig.for_model(**d)
+    except (ValueError, KeyError, TypeError) as e:
+        raise NninitError(f"transformers cannot build a config of model_type `{model_type}`: {e}") from None
+    name = _nninit.dtype_name(dtype) if dtype is not None else None
+    if name is None:
+        cfg_dtype = d.get("torch_dtype") or d.get("dtype")
+        name = _nninit.dtype_name(cfg_dtype) if isinstance(cfg_dtype, str) else "float32"
+    tdtype = getattr(torch, name)
+    with torch.device("meta"):
+        try:
+            model = transformers.AutoModelForCausalLM.from_config(cfg, dtype=tdtype)
+        except ValueError:
+            model = transformers.AutoModel.from_config(cfg, dtype=tdtype)
+    model = model.to_empty(device="cpu")
+    init_module(model, seed=seed, rules=rules)
+    inits = {e.name: str(e.init) for e in plan(model, seed=seed, rules=rules).entries}
+    rows, seen = [], set()
+    for key, t in model.state_dict().items():
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen:
+            continue  # a tied weight: saved once, as save_pretrained does
+        seen.add(ptr)
+        t = t.detach().contiguous()
+        raw = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
+        rows.append((key, [int(x) for x in t.shape], _dtype_name(t.dtype), inits.get(key, "zeros"),
+                     raw.numpy().tobytes()))
+    return _nninit.write_model_checkpoint(rows, text, model_type, os.fspath(out_dir), seed=seed,
+                                          max_shard_size=max_shard_size, part=part, force=force)

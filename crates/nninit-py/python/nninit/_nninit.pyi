@@ -20,6 +20,8 @@ __all__ = [
     "fans",
     "plan_params",
     "write_checkpoint",
+    "write_model_checkpoint",
+    "hf_native_model_types",
     "probe_judge",
     "probe_recommend",
     "row_symmetry",
@@ -202,6 +204,18 @@ def write_checkpoint(
     force: bool = False,
     rules: Optional[Rules] = None,
 ) -> List[str]: ...
+def write_model_checkpoint(
+    tensors: Sequence[Tuple[str, Sequence[int], str, str, bytes]],
+    config_text: str,
+    model_type: str,
+    out_dir: Union[str, PathLike[str]],
+    *,
+    seed: int = 0,
+    max_shard_size: str = "5GB",
+    part: Union[None, str, Tuple[int, int]] = None,
+    force: bool = False,
+) -> List[str]: ...
+def hf_native_model_types() -> List[str]: ...
 def probe_judge(layers: Sequence[Signals], body: bool = False) -> dict: ...
 def probe_recommend(kind: str, activation: Optional[str] = None) -> Optional[str]: ...
 def row_symmetry(m: np.ndarray) -> float: ...
