@@ -989,6 +989,9 @@ fn run_interruptible(
     }
 }
 
+/// `(name, shape, dtype, init expression recorded in the metadata, bytes)`.
+type TensorRow = (String, Vec<usize>, String, String, Vec<u8>);
+
 /// Write a model's tensors, given as data (a model transformers built and
 /// nninit initialized: any `model_type`), as the Hugging Face checkpoint of
 /// the config `config_text` into `out_dir`: the shards, their index and
@@ -1000,7 +1003,7 @@ fn run_interruptible(
 #[allow(clippy::too_many_arguments)]
 fn write_model_checkpoint(
     py: Python<'_>,
-    tensors: Vec<(String, Vec<usize>, String, String, Vec<u8>)>,
+    tensors: Vec<TensorRow>,
     config_text: String,
     model_type: String,
     out_dir: std::path::PathBuf,
