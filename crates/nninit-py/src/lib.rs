@@ -989,8 +989,16 @@ fn run_interruptible(
     }
 }
 
-/// `(name, shape, dtype, init expression recorded in the metadata, bytes)`.
-type TensorRow = (String, Vec<usize>, String, String, Vec<u8>);
+/// `(name, shape, dtype, init expression recorded in the metadata, bytes)`:
+/// the bytes as a 1-D uint8 NumPy view of the tensor's memory (copied once,
+/// into the writer's buffer).
+type TensorRow<'py> = (
+    String,
+    Vec<usize>,
+    String,
+    String,
+    numpy::PyReadonlyArray1<'py, u8>,
+);
 
 /// Write a model's tensors, given as data (a model transformers built and
 /// nninit initialized: any `model_type`), as the Hugging Face checkpoint of
@@ -1001,9 +1009,9 @@ type TensorRow = (String, Vec<usize>, String, String, Vec<u8>);
 #[pyfunction]
 #[pyo3(signature = (tensors, config_text, model_type, out_dir, *, seed=0, max_shard_size="5GB", part=None, force=false))]
 #[allow(clippy::too_many_arguments)]
-fn write_model_checkpoint(
-    py: Python<'_>,
-    tensors: Vec<TensorRow>,
+fn write_model_checkpoint<'py>(
+    py: Python<'py>,
+    tensors: Vec<TensorRow<'py>>,
     config_text: String,
     model_type: String,
     out_dir: std::path::PathBuf,
@@ -1022,6 +1030,9 @@ fn write_model_checkpoint(
             let dtype = nninit::DType::parse(&dtype).map_err(value_err)?;
             let init = Init::parse(&init).map_err(value_err)?;
             let mut t = nninit_io::TensorSpec::new(name, shape, dtype, Layout::Torch, init);
+            let bytes = bytes
+                .as_slice()
+                .map_err(|_| nninit_err("tensor bytes must be a contiguous uint8 array"))?;
             t.data = Some(std::sync::Arc::from(bytes));
             Ok(t)
         })

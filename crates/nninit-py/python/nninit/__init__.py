@@ -588,8 +588,15 @@ def init_module(
     construction order, with torch's own kernels); ``rng="numpy"`` draws the
     same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
+    _init_module(module, seed=seed, rules=_rules(rules), verbose=verbose, rng=rng, scheme=scheme)
+    return module
+
+
+def _init_module(module: Any, *, seed: int, rules: Optional[Rules], verbose: bool, rng: str,
+                 scheme: Optional[str]) -> Any:
+    """``init_module``'s work; returns the plan it carried out."""
     torch = _require_torch()
-    the_plan, replay = _plan(module, _rules(rules), scheme, seed)
+    the_plan, replay = _plan(module, rules, scheme, seed)
     entries = the_plan.entries
     params = dict(module.named_parameters())
     generator = _generator(rng, seed)
@@ -627,7 +634,7 @@ def init_module(
         for mod in module.modules():
             if isinstance(mod, nn.modules.batchnorm._NormBase) and mod.track_running_stats:
                 mod.reset_running_stats()
-    return module
+    return the_plan
 
 
 def init_checkpoint(
@@ -725,8 +732,8 @@ def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, 
         except ValueError:
             model = transformers.AutoModel.from_config(cfg, dtype=tdtype)
     model = model.to_empty(device="cpu")
-    init_module(model, seed=seed, rules=rules)
-    inits = {e.name: str(e.init) for e in plan(model, seed=seed, rules=rules).entries}
+    done = _init_module(model, seed=seed, rules=_rules(rules), verbose=False, rng="nninit", scheme=None)
+    inits = {e.name: str(e.init) for e in done.entries}
     rows, seen = [], set()
     for key, t in model.state_dict().items():
         ptr = t.untyped_storage().data_ptr()
@@ -736,6 +743,6 @@ def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, 
         t = t.detach().contiguous()
         raw = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
         rows.append((key, [int(x) for x in t.shape], _dtype_name(t.dtype), inits.get(key, "zeros"),
-                     raw.numpy().tobytes()))
+                     raw.numpy().reshape(-1).view(np.uint8)))
     return _nninit.write_model_checkpoint(rows, text, model_type, os.fspath(out_dir), seed=seed,
                                           max_shard_size=max_shard_size, part=part, force=force)
