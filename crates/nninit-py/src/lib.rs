@@ -989,15 +989,18 @@ fn run_interruptible(
     }
 }
 
-/// `(name, shape, dtype, init expression recorded in the metadata, bytes)`:
-/// the bytes as a 1-D uint8 NumPy view of the tensor's memory (copied once,
-/// into the writer's buffer).
+/// `(name, shape, dtype, init expression, zeroed row, bytes)`: a tensor is
+/// generated from its stream (`init`, then the zeroed row) when `bytes` is
+/// None, or written as the given bytes (a 1-D uint8 NumPy view of the
+/// tensor's memory, copied once into the writer's buffer; `init` is then
+/// only recorded in the metadata).
 type TensorRow<'py> = (
     String,
     Vec<usize>,
     String,
     String,
-    numpy::PyReadonlyArray1<'py, u8>,
+    Option<usize>,
+    Option<numpy::PyReadonlyArray1<'py, u8>>,
 );
 
 /// Write a model's tensors, given as data (a model transformers built and
@@ -1026,14 +1029,17 @@ fn write_model_checkpoint<'py>(
     let part = part_of(part)?;
     let specs: Vec<nninit_io::TensorSpec> = tensors
         .into_iter()
-        .map(|(name, shape, dtype, init, bytes)| {
+        .map(|(name, shape, dtype, init, zero_row, bytes)| {
             let dtype = nninit::DType::parse(&dtype).map_err(value_err)?;
             let init = Init::parse(&init).map_err(value_err)?;
             let mut t = nninit_io::TensorSpec::new(name, shape, dtype, Layout::Torch, init);
-            let bytes = bytes
-                .as_slice()
-                .map_err(|_| nninit_err("tensor bytes must be a contiguous uint8 array"))?;
-            t.data = Some(std::sync::Arc::from(bytes));
+            t.zero_row = zero_row;
+            if let Some(bytes) = bytes {
+                let bytes = bytes
+                    .as_slice()
+                    .map_err(|_| nninit_err("tensor bytes must be a contiguous uint8 array"))?;
+                t.data = Some(std::sync::Arc::from(bytes));
+            }
             Ok(t)
         })
         .collect::<PyResult<_>>()?;

@@ -520,7 +520,7 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
             "give those parameters rules, or initialize before sharding"
         )
     skip = {q for q in params if rules is not None and rules.first_match(q) is not None}
-    replay = _replay.Replay(params, seed, skip)
+    replay = _replay.Replay(params, seed, skip, _replay.tied_owners(module))
     saved = _replay.clear_hf_flags(module)
     try:
         replay.run(calls, dry=True)
@@ -731,18 +731,33 @@ def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, 
             model = transformers.AutoModelForCausalLM.from_config(cfg, dtype=tdtype)
         except ValueError:
             model = transformers.AutoModel.from_config(cfg, dtype=tdtype)
+    # to_empty allocates without touching the memory: planning (a dry run of
+    # the family's _init_weights) writes nothing, and the writer generates
+    # every tensor the plan describes whole from its stream, in parallel
     model = model.to_empty(device="cpu")
-    done = _init_module(model, seed=seed, rules=_rules(rules), verbose=False, rng="nninit", scheme=None)
-    inits = {e.name: str(e.init) for e in done.entries}
+    the_plan, replay = _plan(model, _rules(rules), None, seed)
+    inexact = set(replay[0].inexact) if replay is not None else set()
+    entries = {e.name: e for e in the_plan.entries}
+    state = model.state_dict()
+    data_needed = [k for k, t in state.items() if k not in entries or k in inexact]
+    if data_needed:
+        # a buffer, or values the plan does not describe whole: materialize
+        # the model as init_module does and take those tensors' bytes
+        _init_module(model, seed=seed, rules=_rules(rules), verbose=False, rng="nninit", scheme=None)
+        state = model.state_dict()
     rows, seen = [], set()
-    for key, t in model.state_dict().items():
+    for key, t in state.items():
         ptr = t.untyped_storage().data_ptr()
         if ptr in seen:
             continue  # a tied weight: saved once, as save_pretrained does
         seen.add(ptr)
-        t = t.detach().contiguous()
-        raw = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
-        rows.append((key, [int(x) for x in t.shape], _dtype_name(t.dtype), inits.get(key, "zeros"),
-                     raw.numpy().reshape(-1).view(np.uint8)))
+        entry = entries.get(key)
+        init, zero_row = (str(entry.init), entry.zero_row) if entry is not None else ("zeros", None)
+        data = None
+        if key in data_needed:
+            t = t.detach().contiguous()
+            raw = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
+            data = raw.numpy().reshape(-1).view(np.uint8)
+        rows.append((key, [int(x) for x in t.shape], _dtype_name(t.dtype), init, zero_row, data))
     return _nninit.write_model_checkpoint(rows, text, model_type, os.fspath(out_dir), seed=seed,
                                           max_shard_size=max_shard_size, part=part, force=force)

@@ -205,7 +205,7 @@ def write_checkpoint(
     rules: Optional[Rules] = None,
 ) -> List[str]: ...
 def write_model_checkpoint(
-    tensors: Sequence[Tuple[str, Sequence[int], str, str, np.ndarray]],
+    tensors: Sequence[Tuple[str, Sequence[int], str, str, Optional[int], Optional[np.ndarray]]],
     config_text: str,
     model_type: str,
     out_dir: Union[str, PathLike[str]],

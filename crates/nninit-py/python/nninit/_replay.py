@@ -99,14 +99,25 @@ def _arg(args: tuple, kwargs: dict, i: int, key: str, default: float) -> float:
 class Replay:
     """Run modules' own initialization code with random fills on nninit's streams."""
 
-    def __init__(self, params: Dict[str, Any], seed: int, skip: Optional[set] = None):
+    def __init__(self, params: Dict[str, Any], seed: int, skip: Optional[set] = None,
+                 tied_owner: Optional[Dict[str, int]] = None):
         self.index = _Index(params)
+        # a tied parameter (an LM head sharing its embedding's weight) is
+        # initialized once, by the module that owns it first: fills from the
+        # other modules sharing it are left out
+        self.tied_owner = tied_owner or {}
+        self.module: Any = None
         self.seed = seed
         self.skip = skip or set()  # parameters a rule decides: the code leaves them alone
         self.dry = True
         self.where = "?"
         # name -> (Init of the last whole-tensor fill, where, zero_row)
         self.recorded: Dict[str, Tuple[Optional[Init], str, Optional[int]]] = {}
+        # parameters whose values the record does not describe whole (a
+        # random fill of a slice, a deterministic write other than a zeroed
+        # row or a whole-tensor constant): their values must be taken from
+        # the module after the real run, not regenerated from the plan
+        self.inexact: set = set()
 
     # -- what a fill becomes --------------------------------------------
     def _fill(self, t: Any, init_of: Callable[[], Init]) -> bool:
@@ -116,13 +127,16 @@ class Replay:
             return False
         name, p = hit
         init = init_of()
-        if name in self.skip:
+        if name in self.skip or self._not_owner(name):
             return True
         if _is_whole(t, p):
-            prev = self.recorded.get(name, (None, "", None))
-            self.recorded[name] = (init, self.where, prev[2])
-        elif name not in self.recorded:
-            self.recorded[name] = (None, self.where, None)
+            # a later fill of the whole tensor overwrites an earlier zeroed
+            # row (a tied LM head refilled after its embedding)
+            self.recorded[name] = (init, self.where, None)
+        else:
+            self.inexact.add(name)
+            if name not in self.recorded:
+                self.recorded[name] = (None, self.where, None)
         if not self.dry:
             _write(t, p, name, init, self.seed)
         return True
@@ -135,7 +149,7 @@ class Replay:
         if hit is None:
             return False
         name, p = hit
-        if name in self.skip:
+        if name in self.skip or self._not_owner(name):
             return True
         init = None
         if func_name == "zero_":
@@ -147,16 +161,24 @@ class Replay:
         if _is_whole(t, p):
             if init is not None:
                 self.recorded[name] = (init, self.where, None)
-            elif prev[0] is None:
-                self.recorded[name] = (None, self.where, None)
+            else:
+                self.inexact.add(name)
+                if prev[0] is None:
+                    self.recorded[name] = (None, self.where, None)
         elif init is not None and init == Init.zeros() and p.dim() == 2 and tuple(t.shape) == (p.shape[1],) \
                 and p.is_contiguous() and t.stride() == (1,):
             row = (t.storage_offset() - p.storage_offset()) // p.shape[1]
             self.recorded[name] = (prev[0], prev[1], row)
+        else:
+            self.inexact.add(name)
         return True
 
+    def _not_owner(self, name: str) -> bool:
+        owner = self.tied_owner.get(name)
+        return owner is not None and self.module is not None and id(self.module) != owner
+
     # -- the run ---------------------------------------------------------
-    def run(self, calls: List[Tuple[str, Callable[[], Any]]], dry: bool) -> None:
+    def run(self, calls: List[Tuple[str, Callable[[], Any], Any]], dry: bool) -> None:
         """Run each ``(where, call)`` under interception (``where`` names the
         code: ``LSTMish.reset_parameters``)."""
         torch = _torch()
@@ -197,8 +219,8 @@ class Replay:
                 return func(*args, **kwargs)
 
         with torch.no_grad(), Mode():
-            for where, call in calls:
-                self.where = where
+            for where, call, module in calls:
+                self.where, self.module = where, module
                 call()
 
     def _init_function(self, func: Any, name: str, args: tuple, kwargs: dict) -> bool:
@@ -258,7 +280,7 @@ class Replay:
         return self._fill(t, make)
 
 
-def own_init_calls(module: Any, modules: List[Tuple[str, Any]]) -> List[Tuple[str, Callable[[], Any]]]:
+def own_init_calls(module: Any, modules: List[Tuple[str, Any]]) -> List[Tuple[str, Callable[[], Any], Any]]:
     """The initialization code of each of ``modules`` (name, module): its
     ``reset_parameters`` or ``_reset_parameters``; None-free."""
     calls = []
@@ -266,16 +288,16 @@ def own_init_calls(module: Any, modules: List[Tuple[str, Any]]) -> List[Tuple[st
         for attr in ("reset_parameters", "_reset_parameters"):
             f = getattr(m, attr, None)
             if callable(f):
-                calls.append((f"{type(m).__name__}.{attr}", f))
+                calls.append((f"{type(m).__name__}.{attr}", f, m))
                 break
     return calls
 
 
-def hf_init_calls(model: Any) -> List[Tuple[str, Callable[[], Any]]]:
+def hf_init_calls(model: Any) -> List[Tuple[str, Callable[[], Any], Any]]:
     """transformers' ``_init_weights`` for every module, each sub-model
     (a ``PreTrainedModel`` inside) with its own, children first (as
     transformers' ``initialize_weights``)."""
-    calls: List[Tuple[str, Callable[[], Any]]] = []
+    calls: List[Tuple[str, Callable[[], Any], Any]] = []
     pretrained = type(model)
     base = None
     for cls in pretrained.__mro__:
@@ -286,10 +308,25 @@ def hf_init_calls(model: Any) -> List[Tuple[str, Callable[[], Any]]]:
     def visit(m: Any, owner: Any) -> None:
         for child in m.children():
             visit(child, child if base is not None and isinstance(child, base) else owner)
-        calls.append((f"{type(owner).__name__}._init_weights", functools.partial(owner._init_weights, m)))
+        calls.append((f"{type(owner).__name__}._init_weights", functools.partial(owner._init_weights, m), m))
 
     visit(model, model)
     return calls
+
+
+def tied_owners(module: Any) -> Dict[str, int]:
+    """For each parameter shared by several modules (tied weights): its
+    name (the first, as ``named_parameters`` gives it) -> id of the module
+    that owns it under that name."""
+    first: Dict[int, Tuple[str, Any]] = {}
+    count: Dict[int, int] = {}
+    for mod_name, mod in module.named_modules(remove_duplicate=False):
+        for pname, p in mod.named_parameters(recurse=False):
+            key = id(p)
+            count[key] = count.get(key, 0) + 1
+            if key not in first:
+                first[key] = (f"{mod_name}.{pname}" if mod_name else pname, mod)
+    return {first[k][0]: id(first[k][1]) for k, n in count.items() if n > 1}
 
 
 def is_hf_model(module: Any) -> bool:
