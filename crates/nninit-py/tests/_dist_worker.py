@@ -15,7 +15,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tenso
 
 sys.path.insert(0, os.path.dirname(__file__))
 import nninit  # noqa: E402
-from _dist_model import RULES, SEED, build  # noqa: E402
+from _dist_model import RULES, SEED, build, hf_model  # noqa: E402
 
 
 def place(m, mesh, placements_for):
@@ -69,6 +69,16 @@ def main():
         place(m, mesh2, lambda d: [Shard(0), Shard(1)] if d >= 2 else [Shard(0), Replicate()])
         nninit.init_module(m, seed=SEED, rules=RULES)
         results["2x2 mesh"] = gathered(m)
+
+    # a transformers model under FSDP2: its _init_weights recorded on an
+    # unsharded twin, the plan carried out by region fills on each shard
+    m = hf_model()
+    if m is not None:
+        for layer in m.model.layers:
+            fully_shard(layer, mesh=mesh)
+        fully_shard(m, mesh=mesh)
+        nninit.init_module(m, seed=SEED)
+        results["hf fully_shard"] = gathered(m)
 
     if rank == 0:
         torch.save(results, out)

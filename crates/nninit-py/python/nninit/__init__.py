@@ -515,10 +515,28 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
                 mods.append((q, m))
         calls = _replay.own_init_calls(module, mods)
     if any(_is_dtensor(p) for p in params.values()):
-        raise NninitError(
-            "replaying a module's own initialization code is not supported on sharded (DTensor) parameters yet; "
-            "give those parameters rules, or initialize before sharding"
-        )
+        # sharded parameters: the plan is recorded on an unsharded twin
+        # (built on the meta device, moved with to_empty: no memory touched)
+        # and carried out here by region fills, each rank writing its block
+        if not _replay.is_hf_model(module):
+            raise NninitError(
+                "replaying a module's own initialization code on sharded (DTensor) parameters needs an unsharded "
+                "twin of the model, which nninit can build for transformers models only; give "
+                f"{', '.join(sorted({type(owner_of[q]).__name__ for q in params if q in owner_of and _torch_class(owner_of[q]) is None}))} "
+                "parameters rules, or initialize before sharding"
+            )
+        torch = _torch()
+        with torch.device("meta"):
+            twin = type(module)(module.config)
+        twin = twin.to_empty(device="cpu")
+        twin_plan, twin_replay = _plan(twin, rules, scheme, seed)
+        if twin_replay is not None and twin_replay[0].inexact:
+            raise NninitError(
+                "on sharded parameters nninit carries out a plan, and the model's own code writes "
+                f"{', '.join(sorted(twin_replay[0].inexact))} in a way a plan does not describe (a slice, a computed "
+                "value); give them rules, or initialize before sharding"
+            )
+        return twin_plan, None
     skip = {q for q in params if rules is not None and rules.first_match(q) is not None}
     replay = _replay.Replay(params, seed, skip, _replay.tied_owners(module))
     saved = _replay.clear_hf_flags(module)
@@ -618,7 +636,7 @@ def _init_module(module: Any, *, seed: int, rules: Optional[Rules], verbose: boo
     for e in entries:
         if verbose:
             print(f"{e.name}: {e.init} ({e.why})")
-        if e.source == "recorded":
+        if e.source == "recorded" and replay is not None:
             continue  # written by the replay above
         p = params[e.name]
         _fill_any(p, e.init, seed, e.name, generator=generator)
