@@ -184,3 +184,32 @@ def test_an_unknown_model_type_is_named(tmp_path):
     with pytest.raises(ValueError, match="no_such_family"):
         nninit.init_checkpoint(cfg, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_replay_on_sharded_plain_modules_is_refused_by_name(monkeypatch):
+    """A plain module's own code cannot be replayed on DTensor parameters
+    (no unsharded twin): the error names the module class (one process,
+    a 1-rank gloo group)."""
+    import socket
+
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Replicate, distribute_tensor
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(port))
+    dist.init_process_group("gloo", rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        m = nn.Sequential(Mine())
+        for mod in m.modules():
+            for n, p in list(mod.named_parameters(recurse=False)):
+                setattr(mod, n, nn.Parameter(distribute_tensor(p.detach(), mesh, [Replicate()])))
+        with pytest.raises(nninit.NninitError, match="give the parameters of Mine rules"):
+            nninit.init_module(m)
+        nninit.init_module(m, rules=[("*", "zeros")])
+    finally:
+        dist.destroy_process_group()

@@ -519,11 +519,11 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         # (built on the meta device, moved with to_empty: no memory touched)
         # and carried out here by region fills, each rank writing its block
         if not _replay.is_hf_model(module):
+            unknown = sorted({type(m).__name__ for _, m in calls_modules(calls)})
             raise NninitError(
                 "replaying a module's own initialization code on sharded (DTensor) parameters needs an unsharded "
-                "twin of the model, which nninit can build for transformers models only; give "
-                f"{', '.join(sorted({type(owner_of[q]).__name__ for q in params if q in owner_of and _torch_class(owner_of[q]) is None}))} "
-                "parameters rules, or initialize before sharding"
+                f"twin of the model, which nninit can build for transformers models only; give the parameters of "
+                f"{', '.join(unknown)} rules, or initialize before sharding"
             )
         torch = _torch()
         with torch.device("meta"):
@@ -550,6 +550,11 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         if rec is not None and rec[0] is not None:
             r["recorded_init"], r["recorded_from"], r["recorded_zero_row"] = rec
     return _nninit.plan_params(rows, rules, scheme), (replay, calls)
+
+
+def calls_modules(calls: List[Tuple[str, Any, Any]]) -> List[Tuple[str, Any]]:
+    """(where, module) of each replay call."""
+    return [(where, m) for where, _, m in calls]
 
 
 def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: Optional[str] = None) -> "_nninit.Plan":
