@@ -60,7 +60,7 @@ pub fn parse(a: &ProbeArgs) -> Result<ProbeConfig, nninit::Error> {
     let activation = Activation::parse(&a.activation)?;
     let init = match &a.init {
         Some(e) => WeightInit::parse(e)?,
-        None => WeightInit::parse(&activation.recommended_init())?,
+        None => WeightInit::Tensor(activation.recommended_init()),
     };
     let bias = Init::parse(&a.bias)?;
     if a.batch == 0 || a.batch > 1 << 20 {

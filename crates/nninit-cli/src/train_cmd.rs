@@ -82,8 +82,11 @@ pub fn run(a: TrainArgs) -> Result<(), Failure> {
     // validate every flag before any work or output
     let sizes = parse_layers(&a.layers).map_err(lib)?;
     let activation = Activation::parse(&a.activation).map_err(lib)?;
-    let init = WeightInit::parse(a.init.as_deref().unwrap_or(&activation.recommended_init()))
-        .map_err(lib)?;
+    let init = match a.init.as_deref() {
+        Some(e) => WeightInit::parse(e),
+        None => Ok(WeightInit::Tensor(activation.recommended_init())),
+    }
+    .map_err(lib)?;
     let bias = Init::parse(&a.bias).map_err(lib)?;
     let optimizer = OptimizerKind::parse(&a.optimizer).map_err(lib)?;
     let cfg = TrainConfig {

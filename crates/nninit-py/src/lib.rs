@@ -281,6 +281,12 @@ impl PyInit {
             .map_err(value_err)
     }
 
+    /// The expression with only the parameters that differ from their
+    /// defaults (`kaiming_normal(nonlinearity=relu)`).
+    fn short(&self) -> String {
+        self.0.short()
+    }
+
     fn __repr__(&self) -> String {
         format!("Init({:?})", self.0.to_string())
     }
@@ -1143,8 +1149,8 @@ fn probe_judge(
 /// `kind` followed by `activation` (None: keep what it has).
 #[pyfunction]
 #[pyo3(signature = (kind, activation=None))]
-fn probe_recommend(kind: &str, activation: Option<&str>) -> Option<String> {
-    nninit_lab::probe::rules::recommend(kind, activation)
+fn probe_recommend(kind: &str, activation: Option<&str>) -> Option<PyInit> {
+    nninit_lab::probe::rules::recommend(kind, activation).map(PyInit)
 }
 
 /// How alike the rows of a 2-D float32 array are (1 - ||M - mean row|| / ||M||;

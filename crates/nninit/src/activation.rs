@@ -13,6 +13,7 @@
 //! | linear | x | `xavier_normal` | variance preserving both ways |
 
 use crate::error::{unknown_name, Error, Result};
+use crate::Init;
 
 /// SELU constants (Klambauer et al. 2017).
 const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
@@ -327,18 +328,26 @@ impl Activation {
         }
     }
 
-    /// The init expression suited to this activation (see the module table).
-    pub fn recommended_init(&self) -> String {
+    /// The initializer suited to this activation (see the module table),
+    /// typed: built by the constructors, never parsed back from text. Its
+    /// [`Init::short`] is the expression the CLI prints
+    /// (`kaiming_normal(nonlinearity=relu)`).
+    pub fn recommended_init(&self) -> Init {
+        use crate::{FanMode, Nonlinearity};
+        let he = |nl: Result<Nonlinearity>, a: f64| {
+            Init::kaiming_normal(a, FanMode::FanIn, nl.expect("a finite slope"))
+                .expect("valid kaiming parameters")
+        };
         match *self {
-            Activation::Sigmoid | Activation::Linear => "xavier_normal".into(),
-            Activation::Tanh => "xavier_normal(gain=1.6666666666666667)".into(),
+            Activation::Sigmoid | Activation::Linear => {
+                Init::xavier_normal(1.0).expect("gain 1 is valid")
+            }
+            Activation::Tanh => Init::xavier_normal(5.0 / 3.0).expect("the tanh gain is valid"),
             Activation::Relu | Activation::Elu { .. } | Activation::Gelu | Activation::Silu => {
-                "kaiming_normal(nonlinearity=relu)".into()
+                he(Ok(Nonlinearity::Relu), 0.0)
             }
-            Activation::LeakyRelu { slope } => {
-                format!("kaiming_normal(a={slope}, nonlinearity=leaky_relu)")
-            }
-            Activation::Selu => "lecun_normal".into(),
+            Activation::LeakyRelu { slope } => he(Nonlinearity::leaky_relu(slope), slope),
+            Activation::Selu => Init::preset("lecun_normal").expect("a known preset"),
         }
     }
 
@@ -347,9 +356,9 @@ impl Activation {
     /// except for sigmoid, where Xavier itself vanishes with depth: gain 8 puts
     /// the mean-field gradient factor near 1 (0.79 per layer against 0.06 with
     /// gain 1; `nninit probe --theory-only` shows it).
-    pub fn deep_recommended_init(&self) -> String {
+    pub fn deep_recommended_init(&self) -> Init {
         match self {
-            Activation::Sigmoid => "xavier_normal(gain=8)".into(),
+            Activation::Sigmoid => Init::xavier_normal(8.0).expect("gain 8 is valid"),
             _ => self.recommended_init(),
         }
     }

@@ -123,3 +123,34 @@ fn a_tensor_without_elements_is_a_no_op() {
             .unwrap();
     }
 }
+
+#[test]
+fn short_form_keeps_only_what_differs_from_the_defaults() {
+    for (full, short) in [
+        (
+            "kaiming_normal(nonlinearity=relu)",
+            "kaiming_normal(nonlinearity=relu)",
+        ),
+        ("kaiming_normal", "kaiming_normal"),
+        ("normal(std=0.02)", "normal(std=0.02)"),
+        ("normal(mean=0, std=1)", "normal"),
+        ("xavier_normal(gain=8)", "xavier_normal(gain=8)"),
+        ("lecun_normal", "lecun_normal"),
+        ("constant(val=0.5)", "constant(val=0.5)"),
+        (
+            "kaiming_uniform(a=0.2, mode=fan_out)",
+            "kaiming_uniform(a=0.2, mode=fan_out)",
+        ),
+    ] {
+        let i = Init::parse(full).unwrap();
+        assert_eq!(i.short(), short, "{full}");
+        assert_eq!(Init::parse(&i.short()).unwrap(), i, "{full}");
+    }
+    // the recommendations are typed, their short forms what the CLI prints
+    let relu = nninit::Activation::parse("relu")
+        .unwrap()
+        .recommended_init();
+    assert_eq!(relu.short(), "kaiming_normal(nonlinearity=relu)");
+    let sig = nninit::Activation::parse("sigmoid").unwrap();
+    assert_eq!(sig.deep_recommended_init().short(), "xavier_normal(gain=8)");
+}

@@ -50,13 +50,12 @@ impl Naming {
 /// The weight initializer for an activation when none is given, and why
 /// (see [`Activation::recommended_init`]).
 pub fn init_for_activation(act: &Activation) -> (Init, String) {
-    let expr = act.recommended_init();
-    let init = Init::parse(&expr).expect("recommended inits parse");
+    let init = act.recommended_init();
     (
-        init,
+        init.clone(),
         format!(
             "{} for {}: {}",
-            expr,
+            init.short(),
             act.name(),
             act.recommendation_reason()
         ),

@@ -523,7 +523,7 @@ fn decide(
             _ => format!("the signal shrinks to {:.1e}x forward and {:.1e}x backward across the net: the weights are too small (or the units saturate)", forward_growth, backward_growth),
         };
         (
-            act.deep_recommended_init(),
+            act.deep_recommended_init().short(),
             format!(
                 "{what}. For {}, {}.",
                 act.name(),

@@ -5,7 +5,7 @@
 //! thing for the same numbers.
 
 use super::{Verdict, FRACTION_FLAG, GRAD_REL_MIN, GROWTH_MAX, SYMMETRY_MAX};
-use nninit::Activation;
+use nninit::{Activation, Init};
 use serde::Serialize;
 
 /// What the rules read of one layer (a module with parameters), in forward
@@ -208,15 +208,18 @@ fn family(kind: &str) -> &'static str {
 /// - Linear and convolutions with no activation seen, and attention
 ///   projections: Xavier (`xavier_uniform`), variance-preserving both ways;
 /// - Embedding: `normal(std=0.02)` (GPT-2, BERT).
-pub fn recommend(kind: &str, activation: Option<&str>) -> Option<String> {
+pub fn recommend(kind: &str, activation: Option<&str>) -> Option<Init> {
+    use nninit::{FanMode, Nonlinearity};
     let act = activation.and_then(|a| Activation::parse(a).ok());
     match (family(kind), act) {
         ("conv" | "conv_transpose", Some(a)) if a.can_die() || a.name() == "relu" => {
-            Some("kaiming_normal(mode=fan_out, nonlinearity=relu)".into())
+            Init::kaiming_normal(0.0, FanMode::FanOut, Nonlinearity::Relu).ok()
         }
         ("linear" | "conv" | "conv_transpose", Some(a)) => Some(a.deep_recommended_init()),
-        ("linear" | "conv" | "conv_transpose" | "attention", None) => Some("xavier_uniform".into()),
-        ("embedding", _) => Some("normal(std=0.02)".into()),
+        ("linear" | "conv" | "conv_transpose" | "attention", None) => {
+            Init::xavier_uniform(1.0).ok()
+        }
+        ("embedding", _) => Init::normal(0.0, 0.02).ok(),
         _ => None,
     }
 }
@@ -279,15 +282,22 @@ mod tests {
     #[test]
     fn recommendations_by_kind() {
         assert_eq!(
-            recommend("Conv2d", Some("relu")).unwrap(),
+            recommend("Conv2d", Some("relu")).unwrap().short(),
             "kaiming_normal(mode=fan_out, nonlinearity=relu)"
         );
         assert_eq!(
-            recommend("Linear", Some("tanh")).unwrap(),
+            recommend("Linear", Some("tanh")).unwrap().short(),
             "xavier_normal(gain=1.6666666666666667)"
         );
-        assert_eq!(recommend("Linear", None).unwrap(), "xavier_uniform");
+        assert_eq!(recommend("Linear", None).unwrap().short(), "xavier_uniform");
         assert_eq!(recommend("LayerNorm", Some("relu")), None);
-        assert_eq!(recommend("Embedding", None).unwrap(), "normal(std=0.02)");
+        assert_eq!(
+            recommend("Embedding", None).unwrap(),
+            Init::normal(0.0, 0.02).unwrap()
+        );
+        assert_eq!(
+            recommend("Embedding", None).unwrap().short(),
+            "normal(std=0.02)"
+        );
     }
 }

@@ -370,7 +370,7 @@ def probe(model, inputs, target=None, *, loss_fn=None, seed: int = 0) -> ProbeRe
         for l in layers:
             r = _nninit.probe_recommend(l["kind"], l["activation"])
             if r is not None:
-                recommendation[l["weight"]] = r
+                recommendation[l["weight"]] = r.short()
     first_bad = layers[j["first_bad"]]["name"] if j["first_bad"] is not None else None
     # the residual stream: blocks that hold no other block (an encoder that
     # wraps its layers is not a step of the stream), first call each

@@ -351,6 +351,40 @@ impl fmt::Display for Init {
     }
 }
 
+impl Init {
+    /// The expression with only the parameters that differ from the
+    /// spelling's defaults (`kaiming_normal(nonlinearity=relu)` for
+    /// `kaiming_normal(a=0, mode=fan_in, nonlinearity=relu)`): what a person
+    /// would write; it parses back to an equal `Init`.
+    pub fn short(&self) -> String {
+        let full = self.to_string();
+        let Ok(default) = parse(self.name()) else {
+            return full; // a parameter is required: nothing is a default
+        };
+        let default = default.to_string();
+        let args = |s: &str| -> Vec<String> {
+            s.split_once('(')
+                .map(|(_, rest)| {
+                    rest.trim_end_matches(')')
+                        .split(", ")
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let dflt = args(&default);
+        let kept: Vec<String> = args(&full)
+            .into_iter()
+            .filter(|a| !dflt.contains(a))
+            .collect();
+        if kept.is_empty() {
+            self.name().to_string()
+        } else {
+            format!("{}({})", self.name(), kept.join(", "))
+        }
+    }
+}
+
 impl std::str::FromStr for Init {
     type Err = Error;
     /// [`Init::parse`]: `"kaiming_normal(nonlinearity=relu)".parse::<Init>()`.
