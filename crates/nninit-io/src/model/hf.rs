@@ -129,7 +129,17 @@ pub fn tensors(cfg: &Value, dtype: DType) -> Result<Vec<TensorSpec>> {
     match model_type {
         "llama" | "mistral" => llama(cfg, &mut b)?,
         "gpt2" => gpt2(cfg, &mut b)?,
-        other => return Err(Error::unknown_name("model_type", other, &MODEL_TYPES)),
+        other => {
+            return Err(Error::BadConfig {
+                origin: "config.json".into(),
+                key: "model_type".into(),
+                value: other.to_string(),
+                expected: format!(
+                    "one of {} for the native writer; any other family transformers knows goes through the Python package (pip install ./crates/nninit-py transformers; nninit.init_checkpoint(config, out_dir)), which builds the model with transformers",
+                    MODEL_TYPES.join(", ")
+                ),
+            })
+        }
     }
     Ok(b.out)
 }
