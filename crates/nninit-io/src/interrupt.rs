@@ -37,11 +37,28 @@ pub fn remove_temporary_files() -> usize {
     let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
     live.iter()
         .filter(|p| match std::fs::symlink_metadata(p) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(p).is_ok(),
+            Ok(m) if m.is_dir() => remove_dir_racing_writers(p),
             Ok(_) => std::fs::remove_file(p).is_ok(),
             Err(_) => false,
         })
         .count()
+}
+
+/// Remove a staging directory while the writers of other shards may still
+/// be creating files in it (the process is about to exit, but its threads
+/// run until then): `remove_dir_all` fails with "directory not empty" when
+/// a file appears between its listing and its `rmdir`, so try again, a few
+/// milliseconds apart, until the directory is gone (a writer's next file
+/// then fails to be created).
+fn remove_dir_racing_writers(p: &Path) -> bool {
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(p) {
+            Ok(()) => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    }
+    false
 }
 
 /// How many temporary files are being written now.
