@@ -638,6 +638,16 @@ def _init_module(module: Any, *, seed: int, rules: Optional[Rules], verbose: boo
         finally:
             for obj in saved:
                 obj._is_hf_initialized = True
+        # buffers the model's own code did not recompute keep what they held
+        # (after to_empty: undefined values); say which, never silently
+        stale = [n for n, b in module.named_buffers()
+                 if b is not None and not b.is_meta and b.untyped_storage().data_ptr() not in rep.buffers_written]
+        if stale:
+            warnings.warn(
+                f"the model's own initialization code does not recompute the buffers {', '.join(stale)}: they keep "
+                "the values they had (undefined after to_empty); recompute them, or build the model on the CPU",
+                stacklevel=3,
+            )
     for e in entries:
         if verbose:
             print(f"{e.name}: {e.init} ({e.why})")

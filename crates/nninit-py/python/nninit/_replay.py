@@ -118,6 +118,9 @@ class Replay:
         # row or a whole-tensor constant): their values must be taken from
         # the module after the real run, not regenerated from the plan
         self.inexact: set = set()
+        # storages of the buffers the code wrote (in place, or through a
+        # torch.nn.init function): what it recomputes
+        self.buffers_written: set = set()
 
     # -- what a fill becomes --------------------------------------------
     def _fill(self, t: Any, init_of: Callable[[], Init]) -> bool:
@@ -216,6 +219,13 @@ class Replay:
                 elif (name.endswith("_") and not name.startswith("_")) or name == "__setitem__":
                     if replay._note_deterministic(name, target, args) and replay.dry:
                         return target
+                if isinstance(target, torch.Tensor) and not target.is_meta and (
+                        (name.endswith("_") and not name.startswith("_")) or name == "__setitem__"
+                        or getattr(func, "__module__", "") == "torch.nn.init"):
+                    try:
+                        replay.buffers_written.add(target.untyped_storage().data_ptr())
+                    except (RuntimeError, NotImplementedError):
+                        pass
                 return func(*args, **kwargs)
 
         with torch.no_grad(), Mode():
