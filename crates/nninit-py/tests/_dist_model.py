@@ -3,6 +3,9 @@
 a region write: on each rank only the part of row 7 its shard holds), and a
 rule with a whole-tensor initializer."""
 
+import math
+
+import torch
 from torch import nn
 
 SEED = 7
@@ -24,3 +27,26 @@ def hf_model():
     cfg = AutoConfig.for_model("llama", hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                num_attention_heads=4, num_key_value_heads=2, vocab_size=500, pad_token_id=0)
     return AutoModelForCausalLM.from_config(cfg)
+
+
+class Planned(nn.Module):
+    """A user's module with its own reset_parameters (kaiming_uniform_, a
+    tensor.normal_, a zeroed row, zeros_): replayed, recorded on an unsharded
+    twin when sharded."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(10, 6))
+        self.v = nn.Parameter(torch.empty(7, 4))
+        self.b = nn.Parameter(torch.empty(10))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.kaiming_uniform_(self.w, a=math.sqrt(5))
+        self.v.data.normal_(mean=0.0, std=0.02)
+        self.v.data[3].zero_()
+        nn.init.zeros_(self.b)
+
+
+def own_model():
+    return nn.Sequential(nn.Linear(6, 10), Planned())

@@ -15,7 +15,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tenso
 
 sys.path.insert(0, os.path.dirname(__file__))
 import nninit  # noqa: E402
-from _dist_model import RULES, SEED, build, hf_model  # noqa: E402
+from _dist_model import RULES, SEED, build, hf_model, own_model  # noqa: E402
 
 
 def place(m, mesh, placements_for):
@@ -69,6 +69,13 @@ def main():
         place(m, mesh2, lambda d: [Shard(0), Shard(1)] if d >= 2 else [Shard(0), Replicate()])
         nninit.init_module(m, seed=SEED, rules=RULES)
         results["2x2 mesh"] = gathered(m)
+
+    # a user's module with its own reset_parameters under FSDP2
+    m = own_model()
+    fully_shard(m[1], mesh=mesh)
+    fully_shard(m, mesh=mesh)
+    nninit.init_module(m, seed=SEED)
+    results["own fully_shard"] = gathered(m)
 
     # a transformers model under FSDP2: its _init_weights recorded on an
     # unsharded twin, the plan carried out by region fills on each shard

@@ -19,7 +19,7 @@ import nninit  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _dist_model import RULES, SEED, build, hf_model  # noqa: E402
+from _dist_model import RULES, SEED, build, hf_model, own_model  # noqa: E402
 
 TIMEOUT_S = 240
 
@@ -59,6 +59,11 @@ def test_every_placement_gives_the_single_process_values(tmp_path, world):
     run_world(world, out)
     results = torch.load(out)
     single = nninit.init_module(build(), seed=SEED, rules=RULES).state_dict()
+    own = nninit.init_module(own_model(), seed=SEED).state_dict()
+    sd = results.pop("own fully_shard")
+    assert set(sd) == set(own) and bool((own["1.v"][3] == 0).all())
+    for k, v in own.items():
+        assert torch.equal(sd[k], v), f"own fully_shard: {k} differs"
     hf = hf_model()
     want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
     if hf is not None:

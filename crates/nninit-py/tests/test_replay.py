@@ -186,15 +186,31 @@ def test_an_unknown_model_type_is_named(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_replay_on_sharded_plain_modules_is_refused_by_name(monkeypatch):
-    """A plain module's own code cannot be replayed on DTensor parameters
-    (no unsharded twin): the error names the module class (one process,
-    a 1-rank gloo group)."""
+def test_a_plain_modules_own_code_on_sharded_parameters_gives_the_unsharded_values(monkeypatch):
+    """A plain module with DTensor parameters (one process, a 1-rank gloo
+    group): its reset_parameters is recorded on an unsharded twin and the plan
+    carried out shard by shard: the values of the unsharded module. A write
+    the plan cannot describe (a slice set to a value) is refused by name."""
+
+    class Planned(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.empty(8, 6))
+            self.v = nn.Parameter(torch.empty(5, 4))
+            self.b = nn.Parameter(torch.empty(8))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            nn.init.kaiming_uniform_(self.w, a=math.sqrt(5))
+            self.v.data.normal_(mean=0.0, std=0.02)
+            self.v.data[0].zero_()
+            nn.init.zeros_(self.b)
+
     import socket
 
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor import Replicate, distribute_tensor
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -204,26 +220,20 @@ def test_replay_on_sharded_plain_modules_is_refused_by_name(monkeypatch):
     dist.init_process_group("gloo", rank=0, world_size=1)
     try:
         mesh = init_device_mesh("cpu", (1,))
-        m = nn.Sequential(Mine())
-        for mod in m.modules():
-            for n, p in list(mod.named_parameters(recurse=False)):
-                setattr(mod, n, nn.Parameter(distribute_tensor(p.detach(), mesh, [Replicate()])))
-        with pytest.raises(nninit.NninitError, match="give the parameters of Mine rules"):
-            nninit.init_module(m)
-        nninit.init_module(m, rules=[("*", "zeros")])
+        def sharded(m):
+            for mod in m.modules():
+                for n, p in list(mod.named_parameters(recurse=False)):
+                    placement = [Shard(0) if p.dim() == 2 else Replicate()]
+                    setattr(mod, n, nn.Parameter(distribute_tensor(p.detach(), mesh, placement)))
+            return m
+
+        plain = nninit.init_module(nn.Sequential(Planned()), seed=2).state_dict()
+        assert bool((plain["0.v"][0] == 0).all())
+        m = sharded(nn.Sequential(Planned()))
+        nninit.init_module(m, seed=2)
+        for k, v in m.state_dict().items():
+            assert torch.equal(v.full_tensor(), plain[k]), k
+        with pytest.raises(nninit.NninitError, match="writes 0.b in a way a plan does not describe"):
+            nninit.init_module(sharded(nn.Sequential(Mine())))
     finally:
         dist.destroy_process_group()
-
-
-def test_buffers_the_models_code_does_not_recompute_are_named():
-    import warnings
-
-    from transformers import AutoModelForCausalLM
-
-    m = AutoModelForCausalLM.from_config(tiny("llama"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # llama's rotary buffers are recomputed: no warning
-        nninit.init_module(m, seed=0)
-    m.model.register_buffer("lookup_table", torch.empty(4))
-    with pytest.warns(UserWarning, match="does not recompute the buffers model.lookup_table"):
-        nninit.init_module(m, seed=0)

@@ -15,10 +15,11 @@ this module only finds a tensor's buffer and its place in a sharded tensor.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -518,17 +519,24 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         # sharded parameters: the plan is recorded on an unsharded twin
         # (built on the meta device, moved with to_empty: no memory touched)
         # and carried out here by region fills, each rank writing its block
-        if not _replay.is_hf_model(module):
-            unknown = sorted({type(m).__name__ for _, m in calls_modules(calls)})
-            raise NninitError(
-                "replaying a module's own initialization code on sharded (DTensor) parameters needs an unsharded "
-                f"twin of the model, which nninit can build for transformers models only; give the parameters of "
-                f"{', '.join(unknown)} rules, or initialize before sharding"
-            )
         torch = _torch()
-        with torch.device("meta"):
-            twin = type(module)(module.config)
-        twin = twin.to_empty(device="cpu")
+        if _replay.is_hf_model(module):
+            with torch.device("meta"):
+                twin = type(module)(module.config)
+            twin = twin.to_empty(device="cpu")
+        else:
+            # the module itself, its DTensor parameters swapped for plain
+            # tensors of their global shape for the dry run (allocated, never
+            # touched: the dry run writes nothing), then swapped back
+            with _plain_parameters(module):
+                twin_plan, twin_replay = _plan(module, rules, scheme, seed)
+            if twin_replay is not None and twin_replay[0].inexact:
+                raise NninitError(
+                    "on sharded parameters nninit carries out a plan, and the module's own code writes "
+                    f"{', '.join(sorted(twin_replay[0].inexact))} in a way a plan does not describe (a slice, a "
+                    "computed value); give them rules, or initialize before sharding"
+                )
+            return twin_plan, None
         twin_plan, twin_replay = _plan(twin, rules, scheme, seed)
         if twin_replay is not None and twin_replay[0].inexact:
             raise NninitError(
@@ -550,6 +558,25 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         if rec is not None and rec[0] is not None:
             r["recorded_init"], r["recorded_from"], r["recorded_zero_row"] = rec
     return _nninit.plan_params(rows, rules, scheme), (replay, calls)
+
+
+@contextlib.contextmanager
+def _plain_parameters(module: Any) -> Iterator[None]:
+    """``module`` with its DTensor parameters replaced by plain tensors of
+    their global shape (allocated, not touched), restored on exit."""
+    torch = _torch()
+    swapped = []
+    try:
+        for mod in module.modules():
+            for n, p in list(mod._parameters.items()):
+                if p is not None and _is_dtensor(p):
+                    swapped.append((mod, n, p))
+                    plain = torch.empty(tuple(p.shape), dtype=p.dtype)
+                    mod._parameters[n] = torch.nn.Parameter(plain, requires_grad=p.requires_grad)
+        yield
+    finally:
+        for mod, n, p in swapped:
+            mod._parameters[n] = p
 
 
 def calls_modules(calls: List[Tuple[str, Any, Any]]) -> List[Tuple[str, Any]]:
