@@ -237,3 +237,17 @@ def test_a_plain_modules_own_code_on_sharded_parameters_gives_the_unsharded_valu
             nninit.init_module(sharded(nn.Sequential(Mine())))
     finally:
         dist.destroy_process_group()
+
+
+def test_buffers_the_models_code_does_not_recompute_are_named():
+    import warnings
+
+    from transformers import AutoModelForCausalLM
+
+    m = AutoModelForCausalLM.from_config(tiny("llama"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # llama's rotary buffers are recomputed: no warning
+        nninit.init_module(m, seed=0)
+    m.model.register_buffer("lookup_table", torch.empty(4))
+    with pytest.warns(UserWarning, match="does not recompute the buffers model.lookup_table"):
+        nninit.init_module(m, seed=0)
