@@ -17,16 +17,30 @@ def build():
                          nn.Embedding(11, 6, padding_idx=7))
 
 
-def hf_model():
-    """A tiny transformers Llama (vocab 500, hidden 64, 2 layers, padding row 0),
-    or None without transformers: its own _init_weights is replayed."""
+# the transformers causal-LM families of the acceptance list, tiny: hidden 64,
+# 2 layers, vocab 500 (shared by test_replay.py and the sharding test)
+FAMILIES = {
+    "llama": {}, "mistral": {}, "qwen2": {}, "qwen3": {}, "gemma": {"head_dim": 16}, "gemma2": {"head_dim": 16},
+    "gpt2": {}, "gpt_neox": {}, "olmo2": {}, "mixtral": {}, "phi": {}, "opt": {},
+}
+TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+            vocab_size=500, n_embd=64, n_layer=2, n_head=4, ffn_dim=128, word_embed_proj_dim=64,
+            max_position_embeddings=128, n_positions=128, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+
+
+def tiny(family):
+    from transformers import AutoConfig
+    return AutoConfig.for_model(family, **TINY, **FAMILIES[family])
+
+
+def hf_models():
+    """Each family's tiny model (its own _init_weights is replayed), or {}
+    without transformers."""
     try:
-        from transformers import AutoConfig, AutoModelForCausalLM
+        from transformers import AutoModelForCausalLM
     except ImportError:
-        return None
-    cfg = AutoConfig.for_model("llama", hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                               num_attention_heads=4, num_key_value_heads=2, vocab_size=500, pad_token_id=0)
-    return AutoModelForCausalLM.from_config(cfg)
+        return {}
+    return {f: AutoModelForCausalLM.from_config(tiny(f)) for f in FAMILIES}
 
 
 class Planned(nn.Module):

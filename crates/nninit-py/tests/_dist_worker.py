@@ -15,7 +15,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tenso
 
 sys.path.insert(0, os.path.dirname(__file__))
 import nninit  # noqa: E402
-from _dist_model import RULES, SEED, build, hf_model, own_model  # noqa: E402
+from _dist_model import RULES, SEED, build, hf_models, own_model  # noqa: E402
 
 
 def place(m, mesh, placements_for):
@@ -77,15 +77,12 @@ def main():
     nninit.init_module(m, seed=SEED)
     results["own fully_shard"] = gathered(m)
 
-    # a transformers model under FSDP2: its _init_weights recorded on an
+    # every transformers family under FSDP2: its _init_weights recorded on an
     # unsharded twin, the plan carried out by region fills on each shard
-    m = hf_model()
-    if m is not None:
-        for layer in m.model.layers:
-            fully_shard(layer, mesh=mesh)
+    for family, m in hf_models().items():
         fully_shard(m, mesh=mesh)
         nninit.init_module(m, seed=SEED)
-        results["hf fully_shard"] = gathered(m)
+        results[f"hf {family}"] = gathered(m)
 
     if rank == 0:
         torch.save(results, out)

@@ -19,7 +19,7 @@ import nninit  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _dist_model import RULES, SEED, build, hf_model, own_model  # noqa: E402
+from _dist_model import RULES, SEED, build, hf_models, own_model  # noqa: E402
 
 TIMEOUT_S = 240
 
@@ -64,17 +64,13 @@ def test_every_placement_gives_the_single_process_values(tmp_path, world):
     assert set(sd) == set(own) and bool((own["1.v"][3] == 0).all())
     for k, v in own.items():
         assert torch.equal(sd[k], v), f"own fully_shard: {k} differs"
-    hf = hf_model()
-    want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
-    if hf is not None:
-        want.add("hf fully_shard")
-        single_hf = nninit.init_module(hf, seed=SEED).state_dict()
-        sd = results.pop("hf fully_shard")
-        assert set(sd) == set(single_hf)
-        assert bool((single_hf["model.embed_tokens.weight"][0] == 0).all()), "the padding row"
+    for family, m in hf_models().items():
+        single_hf = nninit.init_module(m, seed=SEED).state_dict()
+        sd = results.pop(f"hf {family}")
+        assert set(sd) == set(single_hf), family
         for k, v in single_hf.items():
-            assert torch.equal(sd[k], v), f"hf fully_shard: {k} differs"
-        want.discard("hf fully_shard")
+            assert torch.equal(sd[k], v), f"hf {family} fully_shard: {k} differs"
+    want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
     assert set(results) == want
     assert bool((single["5.weight"][7] == 0).all()) and bool((single["5.weight"][6] != 0).all())
     for mode, sd in results.items():

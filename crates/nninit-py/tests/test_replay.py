@@ -3,6 +3,8 @@
 transformers causal-LM family of the acceptance list (its _init_weights)."""
 
 import math
+import os
+import sys
 
 import nninit
 import numpy as np
@@ -81,18 +83,9 @@ def test_a_random_operation_without_counterpart_is_refused_with_nothing_written(
 
 transformers = pytest.importorskip("transformers")
 
-FAMILIES = {
-    "llama": {}, "mistral": {}, "qwen2": {}, "qwen3": {}, "gemma": {"head_dim": 16}, "gemma2": {"head_dim": 16},
-    "gpt2": {}, "gpt_neox": {}, "olmo2": {}, "mixtral": {}, "phi": {}, "opt": {},
-}
-TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-            vocab_size=500, n_embd=64, n_layer=2, n_head=4, ffn_dim=128, word_embed_proj_dim=64,
-            max_position_embeddings=128, n_positions=128, bos_token_id=1, eos_token_id=2, pad_token_id=0)
-
-
-def tiny(family):
-    from transformers import AutoConfig
-    return AutoConfig.for_model(family, **TINY, **FAMILIES[family])
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _dist_model import FAMILIES, tiny  # noqa: E402
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
