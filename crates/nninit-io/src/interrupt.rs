@@ -14,11 +14,29 @@ static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 #[derive(Debug)]
 pub(crate) struct Registered(PathBuf);
 
-/// Register `path` until the returned guard is dropped.
-pub(crate) fn register(path: &Path) -> Registered {
+/// Set (under the lock) by [`remove_temporary_files`]: no temporary file may
+/// be created after it, since nobody would remove it.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Create a temporary file or directory with `create` and register the path
+/// `path_of` gives it, both under the registry's lock, so that an interrupt
+/// handler ([`remove_temporary_files`]) sees every temporary path that exists:
+/// a file created between its creation and its registration would otherwise
+/// be missed. After the handler ran, creating is refused ("interrupted").
+pub(crate) fn create_registered<T>(
+    create: impl FnOnce() -> std::io::Result<T>,
+    path_of: impl FnOnce(&T) -> PathBuf,
+) -> std::io::Result<(T, Registered)> {
     let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
-    live.push(path.to_path_buf());
-    Registered(path.to_path_buf())
+    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(std::io::Error::other(
+            "interrupted: the process is stopping",
+        ));
+    }
+    let made = create()?;
+    let path = path_of(&made);
+    live.push(path.clone());
+    Ok((made, Registered(path)))
 }
 
 impl Drop for Registered {
@@ -33,8 +51,12 @@ impl Drop for Registered {
 /// Remove every temporary file (and staging directory, with what it holds)
 /// still being written; the number removed. Safe to call from any thread at
 /// any time (a file renamed into place in the meantime is complete and stays).
+/// For a process that is about to exit: afterwards no new temporary file can
+/// be created (a writer that tries gets an "interrupted" error), so none
+/// appears after the cleanup.
 pub fn remove_temporary_files() -> usize {
     let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
     live.iter()
         .filter(|p| match std::fs::symlink_metadata(p) {
             Ok(m) if m.is_dir() => remove_dir_racing_writers(p),

@@ -175,13 +175,17 @@ fn stage_beside(dir: &Path) -> Result<Option<Stage>> {
         if meta.dev() != parent_meta.dev() {
             return Ok(None);
         }
-        let path = tempfile::Builder::new()
-            .prefix(".nninit-")
-            .suffix(".tmpdir")
-            .tempdir_in(&parent)
-            .map_err(io("cannot create a staging directory in", &parent))?
-            .keep();
-        let registered = crate::interrupt::register(&path);
+        let (path, registered) = crate::interrupt::create_registered(
+            || {
+                tempfile::Builder::new()
+                    .prefix(".nninit-")
+                    .suffix(".tmpdir")
+                    .tempdir_in(&parent)
+                    .map(|d| d.keep())
+            },
+            |p| p.clone(),
+        )
+        .map_err(io("cannot create a staging directory in", &parent))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(meta.mode() & 0o7777))
             .map_err(io("cannot set permissions of", &path))?;
         Ok(Some(Stage {

@@ -172,13 +172,18 @@ pub fn write_atomic_with(
             reason: std::io::Error::new(std::io::ErrorKind::NotFound, why),
         });
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nninit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err("cannot create a temporary file in", dir))?;
-    // removed by an interrupt handler if the process is stopped before the rename
-    let _in_flight = crate::interrupt::register(tmp.path());
+    // created and registered at once: removed by an interrupt handler if the
+    // process is stopped before the rename
+    let (mut tmp, _in_flight) = crate::interrupt::create_registered(
+        || {
+            tempfile::Builder::new()
+                .prefix(".nninit-")
+                .suffix(".tmp")
+                .tempfile_in(dir)
+        },
+        |t| t.path().to_path_buf(),
+    )
+    .map_err(io_err("cannot create a temporary file in", dir))?;
     fill(tmp.as_file_mut())?;
     // No fsync: the rename makes the file appear whole or not at all if the
     // process is interrupted (as safetensors' and NumPy's own writers, which do
