@@ -103,6 +103,17 @@ struct Planned {
     extra: Vec<(&'static str, String)>,
 }
 
+impl ModelArgs {
+    /// `--dtype`, parsed.
+    fn dtype_flag(&self) -> Result<Option<DType>, Failure> {
+        self.dtype
+            .as_deref()
+            .map(DType::parse)
+            .transpose()
+            .map_err(lib)
+    }
+}
+
 /// A model's tensors as its description chose them: tensors, seed,
 /// provenance records, the description's name, and why each tensor got its
 /// initializer.
@@ -222,13 +233,7 @@ fn is_bias_name(name: &str) -> bool {
 
 /// `nninit plan`: the plan `nninit init` would carry out, without writing.
 pub fn run_plan(a: PlanArgs) -> Result<(), Failure> {
-    let dtype_flag = a
-        .model
-        .dtype
-        .as_deref()
-        .map(DType::parse)
-        .transpose()
-        .map_err(lib)?;
+    let dtype_flag = a.model.dtype_flag()?;
     let p = plan_model(&a.model, dtype_flag)?;
     if a.json {
         outln!("{}", p.plan.to_json());
@@ -260,13 +265,7 @@ fn bar(total: u64) -> ProgressBar {
 
 pub fn run(a: InitArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let dtype_flag = a
-        .model
-        .dtype
-        .as_deref()
-        .map(DType::parse)
-        .transpose()
-        .map_err(lib)?;
+    let dtype_flag = a.model.dtype_flag()?;
     if a.max_shard_size.is_some() && a.model.hf_config.is_none() {
         return Err(crate::input(anyhow::anyhow!(
             "--max-shard-size applies to --hf-config checkpoints; --layers and --spec write one file (or one .npy per tensor)"

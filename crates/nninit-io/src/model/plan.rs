@@ -369,6 +369,42 @@ pub struct Entry {
     pub no_replay: Option<&'static str>,
 }
 
+/// The entry of a tensor that rule `i` (of `rules`) decides.
+fn rule_entry(
+    rules: Option<&Rules>,
+    i: usize,
+    init: &Init,
+    name: &str,
+    shape: &[usize],
+    dtype: DType,
+    module: &str,
+) -> Entry {
+    let glob = rules.and_then(|r| r.pattern(i)).unwrap_or("").to_string();
+    Entry {
+        name: name.to_string(),
+        shape: shape.to_vec(),
+        dtype,
+        module: module.to_string(),
+        init: init.clone(),
+        why: format!("rule {i} `{glob}`"),
+        source: Source::Rule { index: i, glob },
+        zero_row: None,
+        no_replay: None,
+    }
+}
+
+/// The first rule that matched nothing, as an error (`what`: parameter or tensor).
+fn unused_rule(rules: &Rules, used: &[bool], what: &str) -> Result<()> {
+    match used.iter().position(|u| !u) {
+        Some(i) => Err(Error::BadRule {
+            index: i,
+            glob: rules.pattern(i).unwrap_or("").to_string(),
+            reason: format!("it matches no {what} of the model (a typo in the glob?); every rule must match at least one"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A model's plan: one entry per parameter, in the model's order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -412,18 +448,7 @@ impl Plan {
             let hit = rules.and_then(|r| r.first_match(&p.name));
             let entry = if let Some((i, init)) = hit {
                 used[i] = true;
-                let glob = rules.and_then(|r| r.pattern(i)).unwrap_or("").to_string();
-                Entry {
-                    name: p.name.clone(),
-                    shape: p.shape.clone(),
-                    dtype: p.dtype,
-                    module: p.module.class.clone(),
-                    init: init.clone(),
-                    why: format!("rule {i} `{glob}`"),
-                    source: Source::Rule { index: i, glob },
-                    zero_row: None,
-                    no_replay: None,
-                }
+                rule_entry(rules, i, init, &p.name, &p.shape, p.dtype, &p.module.class)
             } else {
                 match scheme.decide(p)? {
                     Some(d) => Entry {
@@ -489,13 +514,7 @@ impl Plan {
             });
         }
         if let Some(r) = rules {
-            if let Some(i) = used.iter().position(|u| !u) {
-                return Err(Error::BadRule {
-                    index: i,
-                    glob: r.pattern(i).unwrap_or("").to_string(),
-                    reason: "it matches no parameter of the model (a typo in the glob?); every rule must match at least one".into(),
-                });
-            }
+            unused_rule(r, &used, "parameter")?;
         }
         Ok((
             Plan {
@@ -523,18 +542,7 @@ impl Plan {
             let entry = match rules.and_then(|r| r.first_match(&t.name)) {
                 Some((i, init)) => {
                     used[i] = true;
-                    let glob = rules.and_then(|r| r.pattern(i)).unwrap_or("").to_string();
-                    Entry {
-                        name: t.name.clone(),
-                        shape: t.shape.clone(),
-                        dtype: t.dtype,
-                        module: String::new(),
-                        init: init.clone(),
-                        why: format!("rule {i} `{glob}`"),
-                        source: Source::Rule { index: i, glob },
-                        zero_row: None,
-                        no_replay: None,
-                    }
+                    rule_entry(rules, i, init, &t.name, &t.shape, t.dtype, "")
                 }
                 None => Entry {
                     name: t.name.clone(),
@@ -560,13 +568,7 @@ impl Plan {
             entries.push(entry);
         }
         if let Some(r) = rules {
-            if let Some(i) = used.iter().position(|u| !u) {
-                return Err(Error::BadRule {
-                    index: i,
-                    glob: r.pattern(i).unwrap_or("").to_string(),
-                    reason: "it matches no tensor of the model (a typo in the glob?); every rule must match at least one".into(),
-                });
-            }
+            unused_rule(r, &used, "tensor")?;
         }
         Ok(Plan {
             scheme: None,

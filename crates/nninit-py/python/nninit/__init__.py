@@ -523,21 +523,13 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         if _replay.is_hf_model(module):
             with torch.device("meta"):
                 twin = type(module)(module.config)
-            twin = twin.to_empty(device="cpu")
+            twin_plan, twin_replay = _plan(twin.to_empty(device="cpu"), rules, scheme, seed)
         else:
             # the module itself, its DTensor parameters swapped for plain
             # tensors of their global shape for the dry run (allocated, never
             # touched: the dry run writes nothing), then swapped back
             with _plain_parameters(module):
                 twin_plan, twin_replay = _plan(module, rules, scheme, seed)
-            if twin_replay is not None and twin_replay[0].inexact:
-                raise NninitError(
-                    "on sharded parameters nninit carries out a plan, and the module's own code writes "
-                    f"{', '.join(sorted(twin_replay[0].inexact))} in a way a plan does not describe (a slice, a "
-                    "computed value); give them rules, or initialize before sharding"
-                )
-            return twin_plan, None
-        twin_plan, twin_replay = _plan(twin, rules, scheme, seed)
         if twin_replay is not None and twin_replay[0].inexact:
             raise NninitError(
                 "on sharded parameters nninit carries out a plan, and the model's own code writes "
