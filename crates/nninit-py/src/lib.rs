@@ -707,6 +707,13 @@ struct PyPlanEntry {
     dtype: &'static str,
     #[pyo3(get)]
     module: String,
+    /// Its role in a transformer (`"q"`, `"attn_out"`, `"lm_head"`, ...), or
+    /// None where it has none nninit can infer (always set under a stack's scheme).
+    #[pyo3(get)]
+    role: Option<&'static str>,
+    /// Its block index (the number after `layers`/`h`/`blocks`), or None.
+    #[pyo3(get)]
+    layer: Option<usize>,
     #[pyo3(get)]
     init: PyInit,
     #[pyo3(get)]
@@ -736,6 +743,8 @@ impl PyPlan {
                 shape: e.shape.clone(),
                 dtype: e.dtype.name(),
                 module: e.module.clone(),
+                role: e.role.map(|r| r.name()),
+                layer: e.layer,
                 init: PyInit(e.init.clone()),
                 why: e.why.clone(),
                 source: match e.source {
@@ -752,7 +761,7 @@ impl PyPlan {
 
     /// The scheme under the rules.
     #[getter]
-    fn scheme(&self) -> Option<&'static str> {
+    fn scheme(&self) -> Option<String> {
         self.0.scheme.map(|s| s.name())
     }
 
@@ -772,7 +781,7 @@ impl PyPlan {
     fn __repr__(&self) -> String {
         format!(
             "Plan(scheme={:?}, {} parameters)",
-            self.0.scheme.map_or("none", |s| s.name()),
+            self.0.scheme.map_or("none".to_string(), |s| s.name()),
             self.0.entries.len()
         )
     }
@@ -790,15 +799,18 @@ impl PyPlan {
 /// returned by name beside the plan (the caller replays their modules' own
 /// code, records what it draws, and plans again).
 #[pyfunction]
-#[pyo3(signature = (params, rules=None, scheme="torch", partial=false))]
+#[pyo3(signature = (params, rules=None, scheme="torch", partial=false, roles=None))]
 fn plan_params<'py>(
     py: Python<'py>,
     params: Vec<Bound<'py, pyo3::types::PyDict>>,
     rules: Option<&PyRules>,
     scheme: &str,
     partial: bool,
+    roles: Option<Vec<(String, String)>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use nninit_io::model::plan::{Module, ModuleKind, Param, Plan, Recorded, Scheme};
+    use nninit_io::model::role::RoleRules;
+    let roles = RoleRules::new(&roles.unwrap_or_default()).map_err(value_err)?;
     use pyo3::types::PyDictMethods;
     fn get<'py, T: for<'a> pyo3::FromPyObject<'a, 'py>>(
         d: &Bound<'py, pyo3::types::PyDict>,
@@ -854,12 +866,13 @@ fn plan_params<'py>(
         .collect::<PyResult<_>>()?;
     if partial {
         let (plan, uncovered) =
-            Plan::build_partial(&params, scheme, rules.map(|r| &r.0)).map_err(value_err)?;
+            Plan::build_partial(&params, scheme, rules.map(|r| &r.0), &roles).map_err(value_err)?;
         return (PyPlan(plan), uncovered)
             .into_pyobject(py)
             .map(|b| b.into_any());
     }
-    let plan = Plan::build(&params, scheme, rules.map(|r| &r.0)).map_err(value_err)?;
+    let plan =
+        Plan::build_with_roles(&params, scheme, rules.map(|r| &r.0), &roles).map_err(value_err)?;
     Ok(Bound::new(py, PyPlan(plan))?.into_any())
 }
 

@@ -69,9 +69,18 @@ pub enum Error {
     /// Parameters of a model that neither a rule nor the scheme covers.
     #[error("{} parameter(s) have no initializer under scheme `{scheme}`: {}; give each a rule (glob, init expression), e.g. (\"{example}\", \"normal(std=0.02)\")", .params.len(), .params.join(", "))]
     Uncovered {
-        scheme: &'static str,
+        scheme: String,
         params: Vec<String>,
         example: String,
+    },
+    /// Parameters whose role in a transformer (for a scheme that decides by
+    /// role) cannot be inferred from their names.
+    #[error("scheme `{scheme}` decides by role, and the role of {} parameter(s) cannot be inferred: {}; name it with roles (glob -> role), e.g. {{\"{example}\": \"attn_out\"}} (roles: {}), or give it a rule", .params.len(), .params.join("; "), .roles.join(", "))]
+    UnknownRole {
+        scheme: String,
+        params: Vec<String>,
+        example: String,
+        roles: Vec<&'static str>,
     },
     /// An option outside the initializers (a part `I/N`, a size, a seed
     /// source) has a value it cannot take.

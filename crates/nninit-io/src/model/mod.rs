@@ -6,6 +6,8 @@ pub mod checkpoint;
 pub mod hf;
 pub mod mlp;
 pub mod plan;
+pub mod role;
 pub mod spec;
+pub mod stack;
 
 pub use mlp::{init_for_activation, mlp_tensors, Naming};

@@ -13,7 +13,9 @@
 //! silently), and every initializer is checked against its parameter's
 //! shape and dtype.
 
+use super::role::{self, Role, RoleRules};
 use super::spec::Rules;
+use super::stack::{Site, Stack};
 use nninit::error::{Error, Result};
 use nninit::{DType, Init, Layout};
 use serde::Serialize;
@@ -169,9 +171,9 @@ pub struct Decision {
     pub recorded: bool,
 }
 
-/// A named set of per-module defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A named set of defaults: per module (`torch`, `hf`) or per role in a
+/// transformer (the LLM stacks' schemes, [`Stack`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Scheme {
     /// What each `torch.nn` module's own `reset_parameters` draws; a module
@@ -181,31 +183,69 @@ pub enum Scheme {
     /// What a Hugging Face model's own `_init_weights` draws for every
     /// module, as recorded by replaying it (the Python package).
     Hf,
+    /// An LLM training stack's scheme, by parameter role ([`super::stack`]).
+    Stack(Stack),
 }
 
 impl Scheme {
     /// The scheme names.
-    pub const NAMES: [&'static str; 2] = ["torch", "hf"];
+    pub const NAMES: [&'static str; 7] = [
+        "torch",
+        "hf",
+        "megatron",
+        "torchtitan",
+        "olmo",
+        "neox",
+        "nanogpt",
+    ];
 
-    /// Parse a scheme name.
+    /// Parse a scheme expression: `torch`, `hf`, or a stack's with its
+    /// options (`megatron(sigma=0.01)`, `torchtitan(depth_init=false)`,
+    /// `olmo(method=llama)`, `neox(init_method=small_init)`, `nanogpt`).
     pub fn parse(s: &str) -> Result<Scheme> {
-        match s.to_ascii_lowercase().as_str() {
+        if let Some(stack) = Stack::parse(s)? {
+            return Ok(Scheme::Stack(stack));
+        }
+        match s.trim().to_ascii_lowercase().as_str() {
             "torch" | "pytorch" => Ok(Scheme::Torch),
             "hf" | "transformers" | "huggingface" => Ok(Scheme::Hf),
-            _ => Err(Error::unknown_name("scheme", s, &Scheme::NAMES)),
+            other => {
+                let head = other.split('(').next().unwrap_or(other);
+                if matches!(
+                    head.trim(),
+                    "torch" | "pytorch" | "hf" | "transformers" | "huggingface"
+                ) {
+                    return Err(Error::UnknownParam {
+                        init: head.trim().to_string(),
+                        param: other.to_string(),
+                        suggestion: None,
+                        allowed: Vec::new(),
+                    });
+                }
+                Err(Error::unknown_name("scheme", s, &Scheme::NAMES))
+            }
         }
     }
 
-    /// Its name.
-    pub fn name(self) -> &'static str {
+    /// Its expression (`torch`, `torchtitan(depth_init=false)`).
+    pub fn name(&self) -> String {
         match self {
-            Scheme::Torch => "torch",
-            Scheme::Hf => "hf",
+            Scheme::Torch => "torch".into(),
+            Scheme::Hf => "hf".into(),
+            Scheme::Stack(s) => s.to_string(),
         }
     }
 
-    /// The scheme's initializer for `p`, or None when it has none.
-    pub fn decide(self, p: &Param) -> Result<Option<Decision>> {
+    /// Whether it decides by role (a stack's scheme): every parameter a
+    /// rule does not cover must then have a role.
+    pub fn by_role(&self) -> bool {
+        matches!(self, Scheme::Stack(_))
+    }
+
+    /// The scheme's initializer for `p`, or None when it has none (the
+    /// per-module schemes; a stack's is decided in [`Plan::build`], which
+    /// knows the model's roles and depth).
+    pub fn decide(&self, p: &Param) -> Result<Option<Decision>> {
         let recorded = || {
             p.recorded.as_ref().map(|r| Decision {
                 init: r.init.clone(),
@@ -218,7 +258,15 @@ impl Scheme {
         match self {
             Scheme::Torch => Ok(torch_default(p)?.or_else(recorded)),
             Scheme::Hf => Ok(recorded()),
+            Scheme::Stack(_) => Ok(None),
         }
+    }
+}
+
+impl Serialize for Scheme {
+    /// As its expression.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
     }
 }
 
@@ -354,6 +402,11 @@ pub struct Entry {
     pub dtype: DType,
     /// The owning module's class.
     pub module: String,
+    /// Its role in a transformer, where known (always under a stack's
+    /// scheme; best effort under the others); null otherwise.
+    pub role: Option<Role>,
+    /// Its block index (null outside blocks).
+    pub layer: Option<usize>,
     /// The initializer (serialized as its expression).
     pub init: Init,
     /// Why, in words.
@@ -385,6 +438,8 @@ fn rule_entry(
         shape: shape.to_vec(),
         dtype,
         module: module.to_string(),
+        role: None,
+        layer: role::layer_of(name),
         init: init.clone(),
         why: format!("rule {i} `{glob}`"),
         source: Source::Rule { index: i, glob },
@@ -405,6 +460,40 @@ fn unused_rule(rules: &Rules, used: &[bool], what: &str) -> Result<()> {
     }
 }
 
+/// The input features of a weight matrix (or kernel): `shape[1]` of
+/// torch's `[out, in]`, `shape[0]` of GPT-2's `Conv1D` (`[in, out]`); None
+/// for a vector.
+pub fn fan_in_of(p: &Param) -> Option<usize> {
+    match p.shape.len() {
+        0 | 1 => None,
+        2 if p.module.class == "Conv1D" => Some(p.shape[0]),
+        2 => Some(p.shape[1]),
+        _ => nninit::fans(&p.shape, Layout::Torch)
+            .ok()
+            .map(|f| f.fan_in as usize),
+    }
+}
+
+/// The model's depth (blocks) and width (the token embedding's width, else
+/// the first norm's size), as a stack's scheme needs them.
+fn model_shape(
+    params: &[Param],
+    roles: &[std::result::Result<Role, String>],
+    layers: &[Option<usize>],
+) -> super::stack::Shape {
+    let depth = layers.iter().flatten().max().map(|l| l + 1);
+    let of = |want: Role| {
+        params.iter().zip(roles).find_map(|(p, r)| match r {
+            Ok(r) if *r == want => p.shape.last().copied(),
+            _ => None,
+        })
+    };
+    super::stack::Shape {
+        layers: depth,
+        width: of(Role::Embedding).or_else(|| of(Role::Norm)),
+    }
+}
+
 /// A model's plan: one entry per parameter, in the model's order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -421,41 +510,91 @@ impl Plan {
     /// covers, named together; a rule that matches no parameter; an
     /// initializer that cannot fill its parameter's shape and dtype.
     pub fn build(params: &[Param], scheme: Scheme, rules: Option<&Rules>) -> Result<Plan> {
-        Plan::build_inner(params, scheme, rules, true).map(|(p, _)| p)
+        Plan::build_with_roles(params, scheme, rules, &RoleRules::default())
     }
 
-    /// [`Plan::build`] that leaves out the parameters nothing covers and
-    /// returns their names (a front end then replays their modules' own
-    /// code and builds again), without the unused-rule check.
+    /// [`Plan::build`] with role overrides (globs over names -> role, tried
+    /// before inference; each must match a parameter). Under a stack's
+    /// scheme every parameter no rule covers must have a role: those that
+    /// have none are named together in one error.
+    pub fn build_with_roles(
+        params: &[Param],
+        scheme: Scheme,
+        rules: Option<&Rules>,
+        roles: &RoleRules,
+    ) -> Result<Plan> {
+        Plan::build_inner(params, scheme, rules, roles, true).map(|(p, _)| p)
+    }
+
+    /// [`Plan::build_with_roles`] that leaves out the parameters nothing
+    /// covers and returns their names (a front end then replays their
+    /// modules' own code and builds again), without the unused-rule check.
     pub fn build_partial(
         params: &[Param],
         scheme: Scheme,
         rules: Option<&Rules>,
+        roles: &RoleRules,
     ) -> Result<(Plan, Vec<String>)> {
-        Plan::build_inner(params, scheme, rules, false)
+        Plan::build_inner(params, scheme, rules, roles, false)
     }
 
     fn build_inner(
         params: &[Param],
         scheme: Scheme,
         rules: Option<&Rules>,
+        roles: &RoleRules,
         strict: bool,
     ) -> Result<(Plan, Vec<String>)> {
         let mut entries = Vec::with_capacity(params.len());
         let mut uncovered: Vec<&Param> = Vec::new();
         let mut used = vec![false; rules.map_or(0, |r| r.len())];
-        for p in params {
+        let mut roles_used = vec![false; roles.len()];
+        let assigned = role::assign(params, roles, &mut roles_used);
+        let layers: Vec<Option<usize>> = params.iter().map(|p| role::layer_of(&p.name)).collect();
+        let shape = model_shape(params, &assigned, &layers);
+        let mut unknown_roles: Vec<(&Param, String)> = Vec::new();
+        for ((p, r), &layer) in params.iter().zip(&assigned).zip(&layers) {
+            let role = r.as_ref().ok().copied();
             let hit = rules.and_then(|r| r.first_match(&p.name));
             let entry = if let Some((i, init)) = hit {
                 used[i] = true;
-                rule_entry(rules, i, init, &p.name, &p.shape, p.dtype, &p.module.class)
+                let mut e = rule_entry(rules, i, init, &p.name, &p.shape, p.dtype, &p.module.class);
+                e.role = role;
+                e
             } else {
-                match scheme.decide(p)? {
+                let decision = match scheme {
+                    Scheme::Stack(stack) => match r {
+                        Err(why) => {
+                            unknown_roles.push((p, why.clone()));
+                            continue;
+                        }
+                        Ok(role) => {
+                            let site = Site {
+                                name: &p.name,
+                                role: *role,
+                                layer,
+                                fan_in: fan_in_of(p),
+                            };
+                            let (init, why) = stack.decide(&site, &shape)?;
+                            Some(Decision {
+                                init,
+                                why: format!("{stack}: {why}"),
+                                zero_row: None,
+                                no_replay: None,
+                                recorded: false,
+                            })
+                        }
+                    },
+                    _ => scheme.decide(p)?,
+                };
+                match decision {
                     Some(d) => Entry {
                         name: p.name.clone(),
                         shape: p.shape.clone(),
                         dtype: p.dtype,
                         module: p.module.class.clone(),
+                        role,
+                        layer,
                         init: d.init,
                         why: d.why,
                         source: if d.recorded {
@@ -492,6 +631,18 @@ impl Plan {
             }
             entries.push(entry);
         }
+        if !unknown_roles.is_empty() {
+            return Err(Error::UnknownRole {
+                scheme: scheme.name(),
+                params: unknown_roles
+                    .iter()
+                    .map(|(p, why)| format!("`{}`: {why}", p.name))
+                    .collect(),
+                example: unknown_roles[0].0.name.clone(),
+                roles: Role::ALL.iter().map(|(_, n)| *n).collect(),
+            });
+        }
+        roles.check_used(&roles_used)?;
         if !strict {
             let names = uncovered.iter().map(|p| p.name.clone()).collect();
             return Ok((
@@ -549,6 +700,8 @@ impl Plan {
                     shape: t.shape.clone(),
                     dtype: t.dtype,
                     module: String::new(),
+                    role: None,
+                    layer: role::layer_of(&t.name),
                     init: t.init.clone(),
                     why: why(t),
                     source: Source::Model {
@@ -592,26 +745,40 @@ impl Plan {
         serde_json::to_string_pretty(self).expect("a plan serializes")
     }
 
-    /// The plan as a table: name, shape, dtype, init, why.
+    /// The plan as a table: name, shape, dtype, (role and layer, when any
+    /// parameter has one), init, why.
     pub fn table(&self) -> String {
-        let rows: Vec<[String; 5]> = self
+        let with_roles = self
+            .entries
+            .iter()
+            .any(|e| e.role.is_some() || e.layer.is_some());
+        let rows: Vec<Vec<String>> = self
             .entries
             .iter()
             .map(|e| {
-                [
+                let mut r = vec![
                     e.name.clone(),
                     format!("{:?}", e.shape),
                     e.dtype.name().to_string(),
-                    e.init.to_string(),
-                    match e.zero_row {
-                        Some(r) => format!("{} (row {r} zero)", e.why),
-                        None => e.why.clone(),
-                    },
-                ]
+                ];
+                if with_roles {
+                    r.push(e.role.map_or("-".to_string(), |r| r.name().to_string()));
+                    r.push(e.layer.map_or("-".to_string(), |l| l.to_string()));
+                }
+                r.push(e.init.to_string());
+                r.push(match e.zero_row {
+                    Some(r) => format!("{} (row {r} zero)", e.why),
+                    None => e.why.clone(),
+                });
+                r
             })
             .collect();
-        let head = ["name", "shape", "dtype", "init", "why"];
-        let mut width = head.map(str::len);
+        let head: Vec<&str> = if with_roles {
+            vec!["name", "shape", "dtype", "role", "layer", "init", "why"]
+        } else {
+            vec!["name", "shape", "dtype", "init", "why"]
+        };
+        let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
         for r in &rows {
             for (w, c) in width.iter_mut().zip(r) {
                 *w = (*w).max(c.len());
@@ -630,7 +797,8 @@ impl Plan {
         };
         let mut out = vec![line(&head)];
         for r in &rows {
-            out.push(line(&r.each_ref().map(String::as_str)));
+            let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+            out.push(line(&cells));
         }
         out.join("\n")
     }

@@ -474,7 +474,23 @@ def _describe(module: Any) -> Tuple[List[dict], Dict[str, Any]]:
     return rows, {q: m for q, (m, _) in owners.items()}
 
 
-def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, seed: int = 0) -> Tuple[Any, Any]:
+RolesLike = Union[None, Mapping[str, str], Iterable[Tuple[str, str]]]
+
+
+def _roles(roles: RolesLike) -> Optional[List[Tuple[str, str]]]:
+    if roles is None:
+        return None
+    items = roles.items() if isinstance(roles, Mapping) else roles
+    out = []
+    for pair in items:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            raise NninitError(f"roles: {pair!r} is not a (glob, role) pair of strings, e.g. (\"*.proj.weight\", \"attn_out\")")
+        out.append(pair)
+    return out
+
+
+def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, seed: int = 0,
+          roles: Optional[List[Tuple[str, str]]] = None) -> Tuple[Any, Any]:
     """The plan of every parameter, in ``named_parameters()`` order, made in
     Rust (``nninit_io::model::plan``), and the replay that carries out its
     recorded part (None when nothing is replayed).
@@ -505,9 +521,9 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
             )
         calls = _replay.hf_init_calls(module)
     else:
-        _, uncovered = _nninit.plan_params(rows, rules, scheme, partial=True)
+        _, uncovered = _nninit.plan_params(rows, rules, scheme, partial=True, roles=roles)
         if not uncovered:
-            return _nninit.plan_params(rows, rules, scheme), None
+            return _nninit.plan_params(rows, rules, scheme, roles=roles), None
         mods, seen = [], set()
         for q in uncovered:
             m = owner_of.get(q)
@@ -523,13 +539,13 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         if _replay.is_hf_model(module):
             with torch.device("meta"):
                 twin = type(module)(module.config)
-            twin_plan, twin_replay = _plan(twin.to_empty(device="cpu"), rules, scheme, seed)
+            twin_plan, twin_replay = _plan(twin.to_empty(device="cpu"), rules, scheme, seed, roles)
         else:
             # the module itself, its DTensor parameters swapped for plain
             # tensors of their global shape for the dry run (allocated, never
             # touched: the dry run writes nothing), then swapped back
             with _plain_parameters(module):
-                twin_plan, twin_replay = _plan(module, rules, scheme, seed)
+                twin_plan, twin_replay = _plan(module, rules, scheme, seed, roles)
         if twin_replay is not None and twin_replay[0].inexact:
             raise NninitError(
                 "on sharded parameters nninit carries out a plan, and the model's own code writes "
@@ -549,7 +565,7 @@ def _plan(module: Any, rules: Optional[Rules], scheme: Optional[str] = None, see
         rec = replay.recorded.get(r["name"])
         if rec is not None and rec[0] is not None:
             r["recorded_init"], r["recorded_from"], r["recorded_zero_row"] = rec
-    return _nninit.plan_params(rows, rules, scheme), (replay, calls)
+    return _nninit.plan_params(rows, rules, scheme, roles=roles), (replay, calls)
 
 
 @contextlib.contextmanager
@@ -576,14 +592,16 @@ def calls_modules(calls: List[Tuple[str, Any, Any]]) -> List[Tuple[str, Any]]:
     return [(where, m) for where, _, m in calls]
 
 
-def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: Optional[str] = None) -> "_nninit.Plan":
+def plan(module: Any, *, seed: int = 0, rules: "RulesLike" = None, scheme: Optional[str] = None,
+         roles: RolesLike = None) -> "_nninit.Plan":
     """The plan ``init_module`` would carry out, without writing anything: a
-    row per parameter (name, shape, dtype, init, why); ``print(plan)`` shows
-    a table, ``plan.to_json()`` the JSON, ``plan.entries`` the rows. ``seed``
-    does not change the plan (it picks the values), and is accepted so that
-    the call mirrors ``init_module``'s."""
+    row per parameter (name, shape, dtype, role, layer, init, why);
+    ``print(plan)`` shows a table, ``plan.to_json()`` the JSON, ``plan.entries``
+    the rows. ``seed`` does not change the plan (it picks the values), and is
+    accepted so that the call mirrors ``init_module``'s. ``roles`` (globs over
+    parameter names -> role) override the roles nninit infers."""
     _require_torch()
-    return _plan(module, _rules(rules), scheme, seed)[0]
+    return _plan(module, _rules(rules), scheme, seed, _roles(roles))[0]
 
 
 def _owner(module: Any, qual: str) -> Any:
@@ -601,6 +619,7 @@ def init_module(
     verbose: bool = False,
     rng: str = "nninit",
     scheme: Optional[str] = None,
+    roles: RolesLike = None,
 ):
     """Initialize every parameter of a torch module in place and return it.
 
@@ -615,8 +634,14 @@ def init_module(
     biases ``torch_default_bias(fan_in)``, Bilinear, RNN/LSTM/GRU (and cells)
     U(+-1/sqrt(...)), Embedding and EmbeddingBag ``normal`` with the padding
     row zero, norm layers ones and zeros, MultiheadAttention's
-    xavier_uniform and zeros, PReLU its ``init``); every parameter nothing
-    covers is named in one error, with nothing written. ``nninit.plan``
+    xavier_uniform and zeros, PReLU its ``init``; ``"hf"``: a transformers
+    model's own ``_init_weights``; an LLM stack's scheme by parameter role:
+    ``"megatron"``, ``"megatron(sigma=0.01)"``, ``"torchtitan"``,
+    ``"torchtitan(depth_init=false)"``, ``"olmo(method=llama)"``, ``"neox"``,
+    ``"neox(init_method=small_init, output_layer_init_method=wang_init)"``,
+    ``"nanogpt"``; ``roles`` (globs -> role) name the roles nninit cannot
+    infer); every parameter nothing covers is named in one error, with
+    nothing written. ``nninit.plan``
     shows the plan without writing; ``verbose=True`` prints it as it goes.
 
     Sharded parameters (DTensor: ``distribute_tensor``, FSDP2's
@@ -630,15 +655,16 @@ def init_module(
     construction order, with torch's own kernels); ``rng="numpy"`` draws the
     same initializers from ``np.random.seed(seed)``. Neither can fill shards.
     """
-    _init_module(module, seed=seed, rules=_rules(rules), verbose=verbose, rng=rng, scheme=scheme)
+    _init_module(module, seed=seed, rules=_rules(rules), verbose=verbose, rng=rng, scheme=scheme,
+                 roles=_roles(roles))
     return module
 
 
 def _init_module(module: Any, *, seed: int, rules: Optional[Rules], verbose: bool, rng: str,
-                 scheme: Optional[str]) -> Any:
+                 scheme: Optional[str], roles: Optional[List[Tuple[str, str]]] = None) -> Any:
     """``init_module``'s work; returns the plan it carried out."""
     torch = _require_torch()
-    the_plan, replay = _plan(module, rules, scheme, seed)
+    the_plan, replay = _plan(module, rules, scheme, seed, roles)
     entries = the_plan.entries
     params = dict(module.named_parameters())
     generator = _generator(rng, seed)

@@ -119,6 +119,10 @@ class PlanEntry:
     @property
     def module(self) -> str: ...
     @property
+    def role(self) -> Optional[str]: ...
+    @property
+    def layer(self) -> Optional[int]: ...
+    @property
     def init(self) -> Init: ...
     @property
     def why(self) -> str: ...
@@ -184,15 +188,18 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float: .
 def fans(shape: Sequence[int], layout: str = "torch") -> Tuple[int, int]: ...
 @overload
 def plan_params(
-    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", partial: Literal[False] = False
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", partial: Literal[False] = False,
+    roles: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> Plan: ...
 @overload
 def plan_params(
-    params: Sequence[Dict[str, Any]], rules: Optional[Rules], scheme: str, partial: Literal[True]
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules], scheme: str, partial: Literal[True],
+    roles: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> Tuple[Plan, List[str]]: ...
 @overload
 def plan_params(
-    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", *, partial: Literal[True]
+    params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", *, partial: Literal[True],
+    roles: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> Tuple[Plan, List[str]]: ...
 def write_checkpoint(
     config: Union[str, PathLike[str]],

@@ -180,7 +180,7 @@ impl<'a> Parser<'a> {
 /// Parsed arguments of one call, consumed by name; anything left is an
 /// error. A family's `parse` reads its parameters through these methods,
 /// which check their syntax (numbers, names, whole numbers).
-pub(crate) struct Args {
+pub struct Args {
     init: String,
     allowed: &'static [&'static str],
     items: Vec<(String, Value)>,
@@ -189,12 +189,16 @@ pub(crate) struct Args {
 impl Args {
     /// An error unless the call spelled out `key` (a parameter without a
     /// default); `what` says what it needs.
-    pub(crate) fn required(&self, key: &str, what: &str) -> Result<()> {
+    pub fn required(&self, key: &str, what: &str) -> Result<()> {
         if self.items.iter().any(|(k, _)| k == key) {
             Ok(())
         } else {
             Err(self.bad(key, "(missing)", what))
         }
+    }
+    /// Whether the call spelled out `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.items.iter().any(|(k, _)| k == key)
     }
     fn take(&mut self, key: &str) -> Option<Value> {
         let i = self.items.iter().position(|(k, _)| k == key)?;
@@ -208,7 +212,8 @@ impl Args {
             expected: expected.into(),
         }
     }
-    pub(crate) fn num(&mut self, key: &str, default: f64) -> Result<f64> {
+    /// A finite number (`default` when absent).
+    pub fn num(&mut self, key: &str, default: f64) -> Result<f64> {
         match self.take(key) {
             None => Ok(default),
             Some(Value::Num(v, text)) => {
@@ -223,14 +228,16 @@ impl Args {
             Some(Value::Word(w)) => Err(self.bad(key, &w, "a number")),
         }
     }
-    pub(crate) fn nonneg(&mut self, key: &str, default: f64) -> Result<f64> {
+    /// A finite number >= 0 (`default` when absent).
+    pub fn nonneg(&mut self, key: &str, default: f64) -> Result<f64> {
         let v = self.num(key, default)?;
         if v < 0.0 {
             return Err(self.bad(key, &v.to_string(), "a number >= 0"));
         }
         Ok(v)
     }
-    pub(crate) fn int(&mut self, key: &str, default: u64, min: u64) -> Result<u64> {
+    /// A whole number >= `min` (`default` when absent).
+    pub fn int(&mut self, key: &str, default: u64, min: u64) -> Result<u64> {
         match self.take(key) {
             None => Ok(default),
             Some(Value::Num(v, text)) => {
@@ -243,14 +250,29 @@ impl Args {
             Some(Value::Word(w)) => Err(self.bad(key, &w, format!("a whole number >= {min}"))),
         }
     }
-    pub(crate) fn word(&mut self, key: &str, default: &str) -> Result<String> {
+    /// `true`/`false` (also `True`/`False`, `1`/`0`).
+    pub fn bool(&mut self, key: &str, default: bool) -> Result<bool> {
+        match self.take(key) {
+            None => Ok(default),
+            Some(Value::Word(w)) => match w.to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(self.bad(key, &w, "true or false")),
+            },
+            Some(Value::Num(v, _)) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
+            Some(Value::Num(_, t)) => Err(self.bad(key, &t, "true or false")),
+        }
+    }
+    /// A name (`default` when absent).
+    pub fn word(&mut self, key: &str, default: &str) -> Result<String> {
         match self.take(key) {
             None => Ok(default.to_string()),
             Some(Value::Word(w)) => Ok(w),
             Some(Value::Num(_, t)) => Err(self.bad(key, &t, "a name")),
         }
     }
-    fn finish(self) -> Result<()> {
+    /// An error naming the first argument no method read (an unknown key).
+    pub fn finish(self) -> Result<()> {
         if let Some((k, _)) = self.items.into_iter().next() {
             return Err(Error::UnknownParam {
                 suggestion: closest(&k, self.allowed.iter().copied()),
@@ -265,25 +287,42 @@ impl Args {
 
 /// Parse an init expression into a validated [`Init`].
 pub fn parse(src: &str) -> Result<Init> {
+    let all = super::spellings();
+    let names: Vec<(&'static str, &'static [&'static str])> =
+        all.iter().map(|s| (s.name, s.params)).collect();
+    let head = Parser { src, pos: 0 }.ident().unwrap_or_default();
+    if head.eq_ignore_ascii_case("lsuv") {
+        return Err(Error::Unsupported(
+            "`lsuv` is data-dependent (it needs a network and a batch); it is not a tensor initializer".into(),
+        ));
+    }
+    let (canon, mut args) = call(src, "initializer", &names)?;
+    let init =
+        super::registry::build(canon, &mut args).expect("a registered spelling has a family")?;
+    args.finish()?;
+    Ok(init)
+}
+
+/// Parse `name` or `name(key=value, ...)` where `name` is one of `names`
+/// (each with the keys it takes; `what` says what the names are, for the
+/// error of an unknown one): the canonical name and its arguments, to be
+/// read with [`Args`]' methods and closed with [`Args::finish`]. The
+/// grammar, values and errors are those of init expressions (a scheme
+/// expression such as `torchtitan(depth_init=false)` is parsed by it).
+pub fn call(
+    src: &str,
+    what: &'static str,
+    names: &[(&'static str, &'static [&'static str])],
+) -> Result<(&'static str, Args)> {
     let mut p = Parser { src, pos: 0 };
     let name = p.ident().ok_or_else(|| {
-        p.err("expected an initializer name, e.g. `kaiming_normal` or `normal(std=0.01)`")
+        let eg = names.first().map_or("", |n| n.0);
+        p.err(format!("expected a {what} name, e.g. `{eg}`"))
     })?;
     let lname = name.to_ascii_lowercase();
-    let all = super::spellings();
-    let Some(&super::Spelling {
-        name: canon,
-        params: allowed,
-        ..
-    }) = all.iter().find(|s| s.name == lname)
-    else {
-        if lname == "lsuv" {
-            return Err(Error::Unsupported(
-                "`lsuv` is data-dependent (it needs a network and a batch); it is not a tensor initializer".into(),
-            ));
-        }
-        let names: Vec<&str> = all.iter().map(|s| s.name).collect();
-        return Err(unknown_name("initializer", &name, &names));
+    let Some(&(canon, allowed)) = names.iter().find(|n| n.0 == lname) else {
+        let all: Vec<&str> = names.iter().map(|n| n.0).collect();
+        return Err(unknown_name(what, &name, &all));
     };
     let mut items: Vec<(String, Value)> = Vec::new();
     if p.eat('(') && !p.eat(')') {
@@ -319,17 +358,8 @@ pub fn parse(src: &str) -> Result<Init> {
             &src[p.pos..]
         )));
     }
-    let mut args = Args {
-        init: canon.to_string(),
-        allowed,
-        items,
-    };
     // unknown keys first, so a typo is reported as such rather than as a missing value
-    if let Some((k, _)) = args
-        .items
-        .iter()
-        .find(|(k, _)| !allowed.contains(&k.as_str()))
-    {
+    if let Some((k, _)) = items.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
         return Err(Error::UnknownParam {
             init: canon.to_string(),
             param: k.clone(),
@@ -337,10 +367,14 @@ pub fn parse(src: &str) -> Result<Init> {
             allowed: allowed.to_vec(),
         });
     }
-    let init =
-        super::registry::build(canon, &mut args).expect("a registered spelling has a family")?;
-    args.finish()?;
-    Ok(init)
+    Ok((
+        canon,
+        Args {
+            init: canon.to_string(),
+            allowed,
+            items,
+        },
+    ))
 }
 
 impl fmt::Display for Init {
