@@ -64,3 +64,74 @@ class Planned(nn.Module):
 
 def own_model():
     return nn.Sequential(nn.Linear(6, 10), Planned())
+
+
+class RMSNorm(nn.Module):
+    """torchtitan's and Megatron's norm: a `weight` of ones."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+
+
+class TitanBlock(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.attention = nn.Module()
+        for n, (o, i) in {"wq": (d, d), "wk": (d // 2, d), "wv": (d // 2, d), "wo": (d, d)}.items():
+            setattr(self.attention, n, nn.Linear(i, o, bias=False))
+        self.feed_forward = nn.Module()
+        for n, (o, i) in {"w1": (h, d), "w2": (d, h), "w3": (h, d)}.items():
+            setattr(self.feed_forward, n, nn.Linear(i, o, bias=False))
+        self.attention_norm, self.ffn_norm = RMSNorm(d), RMSNorm(d)
+
+
+class Titan(nn.Module):
+    """torchtitan's llama3 module tree (tok_embeddings, layers.N.attention.wq ..
+    feed_forward.w3, norm, output)."""
+
+    def __init__(self, d=128, h=256, layers=3, vocab=1000):
+        super().__init__()
+        self.tok_embeddings = nn.Embedding(vocab, d)
+        self.layers = nn.ModuleDict({str(i): TitanBlock(d, h) for i in range(layers)})
+        self.norm = RMSNorm(d)
+        self.output = nn.Linear(d, vocab, bias=False)
+
+
+class MegatronLayer(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.input_layernorm = nn.LayerNorm(d)
+        self.self_attention = nn.Module()
+        self.self_attention.linear_qkv = nn.Linear(d, 3 * d)
+        self.self_attention.linear_proj = nn.Linear(d, d)
+        self.pre_mlp_layernorm = nn.LayerNorm(d)
+        self.mlp = nn.Module()
+        self.mlp.linear_fc1 = nn.Linear(d, h)
+        self.mlp.linear_fc2 = nn.Linear(h, d)
+
+
+class Megatron(nn.Module):
+    """Megatron-core GPTModel's module tree (embedding.word_embeddings,
+    decoder.layers.N.self_attention.linear_qkv .. mlp.linear_fc2,
+    decoder.final_layernorm, output_layer)."""
+
+    def __init__(self, d=128, h=512, layers=3, vocab=1000, positions=256):
+        super().__init__()
+        self.embedding = nn.Module()
+        self.embedding.word_embeddings = nn.Embedding(vocab, d)
+        self.embedding.position_embeddings = nn.Embedding(positions, d)
+        self.decoder = nn.Module()
+        self.decoder.layers = nn.ModuleList([MegatronLayer(d, h) for _ in range(layers)])
+        self.decoder.final_layernorm = nn.LayerNorm(d)
+        self.output_layer = nn.Linear(d, vocab, bias=False)
+
+
+# (model, scheme) pairs of the sharded scheme test
+SCHEME_CASES = [("titan", "torchtitan"), ("megatron", "megatron"), ("titan", "olmo(method=llama_depth)"),
+                ("megatron", "neox(init_method=small_init, output_layer_init_method=wang_init)")]
+
+
+def stack_model(name):
+    return {"titan": lambda: Titan(d=48, h=80, layers=2, vocab=101),
+            "megatron": lambda: Megatron(d=48, h=80, layers=2, vocab=101, positions=33)}[name]()

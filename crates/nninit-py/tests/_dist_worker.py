@@ -15,7 +15,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tenso
 
 sys.path.insert(0, os.path.dirname(__file__))
 import nninit  # noqa: E402
-from _dist_model import RULES, SEED, build, hf_models, own_model  # noqa: E402
+from _dist_model import RULES, SCHEME_CASES, SEED, build, hf_models, own_model, stack_model  # noqa: E402
 
 
 def place(m, mesh, placements_for):
@@ -83,6 +83,13 @@ def main():
         fully_shard(m, mesh=mesh)
         nninit.init_module(m, seed=SEED)
         results[f"hf {family}"] = gathered(m)
+
+    # the LLM stacks' schemes (decided by role) under FSDP2
+    for name, scheme in SCHEME_CASES:
+        m = stack_model(name)
+        fully_shard(m, mesh=mesh)
+        nninit.init_module(m, seed=SEED, scheme=scheme)
+        results[f"scheme {name} {scheme}"] = gathered(m)
 
     if rank == 0:
         torch.save(results, out)

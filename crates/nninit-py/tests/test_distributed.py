@@ -19,7 +19,7 @@ import nninit  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _dist_model import RULES, SEED, build, hf_models, own_model  # noqa: E402
+from _dist_model import RULES, SCHEME_CASES, SEED, build, hf_models, own_model, stack_model  # noqa: E402
 
 TIMEOUT_S = 240
 
@@ -70,6 +70,12 @@ def test_every_placement_gives_the_single_process_values(tmp_path, world):
         assert set(sd) == set(single_hf), family
         for k, v in single_hf.items():
             assert torch.equal(sd[k], v), f"hf {family} fully_shard: {k} differs"
+    for name, scheme in SCHEME_CASES:
+        single_s = nninit.init_module(stack_model(name), seed=SEED, scheme=scheme).state_dict()
+        sd = results.pop(f"scheme {name} {scheme}")
+        assert set(sd) == set(single_s), scheme
+        for k, v in single_s.items():
+            assert torch.equal(sd[k], v), f"scheme {scheme} on {name} under fully_shard: {k} differs"
     want = {"fully_shard", "Shard(0)", "Shard(1)", "Replicate", "tensor parallel"} | ({"2x2 mesh"} if world == 4 else set())
     assert set(results) == want
     assert bool((single["5.weight"][7] == 0).all()) and bool((single["5.weight"][6] != 0).all())
