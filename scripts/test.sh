@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the Rust workspace (cargo test), then the Python package built
 # into a git-ignored virtual environment (.venv, created on first use, with
-# maturin, numpy, pytest, torch, transformers, mypy and ruff from PyPI) and its pytest
+# maturin, numpy, pytest, torch, transformers, mup (microsoft/mup, the muP reference),
+# mypy and ruff from PyPI) and its pytest
 # suite, which includes the multi-process torch.distributed tests (gloo on
 # 127.0.0.1), then mypy's stubtest of the native module, mypy and ruff.
 # Needs only Rust and Python 3. NNINIT_VENV picks another environment.
@@ -15,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 PY="$(cd "$VENV" && pwd)/bin/python"
-"$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch transformers mypy ruff
+"$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch transformers mypy ruff mup
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/nninit-py
 # the tests compare with the CLI binary that cargo test just built
 export NNINIT_BIN="$PWD/target/release/nninit"

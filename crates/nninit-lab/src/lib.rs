@@ -25,6 +25,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod coord;
 pub mod data;
 pub mod experiment;
 pub mod linalg;

@@ -876,6 +876,67 @@ fn plan_params<'py>(
     Ok(Bound::new(py, PyPlan(plan))?.into_any())
 }
 
+/// muP (CompleteP with `depth_alpha`) over a plan: the rescaled plan, a
+/// dict per parameter (`name`, `kind`, `width_mult`, `lr`, `weight_decay`,
+/// `eps`) and the model's factors (`width_mult`, `depth_mult`,
+/// `residual_multiplier`). The base is `base_shapes` (name, shape) pairs of
+/// the base model, or `base_widths` (model size, base size) pairs.
+#[pyfunction]
+#[pyo3(signature = (plan, *, base_shapes=None, base_widths=None, optimizer="adam", lr, weight_decay=0.0, eps=1e-8, depth_alpha=None, readout_zero=false))]
+#[allow(clippy::too_many_arguments)]
+fn mup_plan<'py>(
+    py: Python<'py>,
+    plan: &PyPlan,
+    base_shapes: Option<Vec<(String, Vec<usize>)>>,
+    base_widths: Option<Vec<(usize, usize)>>,
+    optimizer: &str,
+    lr: f64,
+    weight_decay: f64,
+    eps: f64,
+    depth_alpha: Option<f64>,
+    readout_zero: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use nninit_io::model::mup::{mup, Base, Optimizer, Options};
+    let base = match (base_shapes, base_widths) {
+        (Some(s), None) => Base::Shapes(s),
+        (None, Some(w)) => Base::Widths(w),
+        _ => {
+            return Err(value_err(Error::BadOption {
+                option: "base",
+                value: "(both or neither)".into(),
+                expected: "a base model's shapes or a map of widths to base widths".into(),
+            }))
+        }
+    };
+    let opts = Options {
+        optimizer: Optimizer::parse(optimizer).map_err(value_err)?,
+        lr,
+        weight_decay,
+        eps,
+        depth_alpha,
+        readout_zero,
+    };
+    let m = mup(&plan.0, &base, &opts).map_err(value_err)?;
+    let rows = pyo3::types::PyList::empty(py);
+    for r in &m.rows {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("name", &r.name)?;
+        d.set_item("kind", r.kind)?;
+        d.set_item("width_mult", r.width_mult)?;
+        d.set_item("lr", r.lr)?;
+        d.set_item("weight_decay", r.weight_decay)?;
+        d.set_item("eps", r.eps)?;
+        rows.append(d)?;
+    }
+    let info = pyo3::types::PyDict::new(py);
+    info.set_item("width_mult", m.width_mult)?;
+    info.set_item("depth_mult", m.depth_mult)?;
+    info.set_item("residual_multiplier", m.residual_multiplier)?;
+    (PyPlan(m.plan), rows, info)
+        .into_pyobject(py)
+        .map(|b| b.into_any())
+}
+
 /// The part of a checkpoint this process writes: `part` as `"I/N"` or
 /// `(I, N)` (1-based), or, when None, from `RANK` and `WORLD_SIZE` as
 /// torchrun and most launchers set them (part RANK+1 of WORLD_SIZE), else
@@ -1158,6 +1219,43 @@ fn probe_judge(
     Ok(d.into_any().unbind())
 }
 
+/// The coordinate check's verdict (`nninit_lab::coord::judge`: growth of
+/// each layer's mean |coordinate| from the smallest to the largest width,
+/// at most `MAX_GROWTH`) and its log-log SVG. `layers` are (name, coords
+/// per width) pairs. Returns a dict: `verdict`, `worst_layer`,
+/// `worst_growth`, `growth`, `reason`, `max_growth`, `svg`.
+#[pyfunction]
+#[pyo3(signature = (widths, layers, title="coordinate check"))]
+fn coord_judge(
+    py: Python<'_>,
+    widths: Vec<usize>,
+    layers: Vec<(String, Vec<f64>)>,
+    title: &str,
+) -> PyResult<Py<PyAny>> {
+    use nninit_lab::coord::{judge, svg, Layer, MAX_GROWTH};
+    if layers.iter().any(|(_, c)| c.len() != widths.len()) {
+        return Err(value_err(Error::BadOption {
+            option: "layers",
+            value: "coords".into(),
+            expected: format!("one coordinate per width ({})", widths.len()),
+        }));
+    }
+    let layers: Vec<Layer> = layers
+        .into_iter()
+        .map(|(name, coords)| Layer { name, coords })
+        .collect();
+    let v = judge(&widths, &layers);
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("verdict", v.verdict)?;
+    d.set_item("worst_layer", v.worst_layer)?;
+    d.set_item("worst_growth", v.worst_growth)?;
+    d.set_item("growth", v.growth)?;
+    d.set_item("reason", v.reason)?;
+    d.set_item("max_growth", MAX_GROWTH)?;
+    d.set_item("svg", svg(title, &widths, &layers))?;
+    Ok(d.into_any().unbind())
+}
+
 /// The init expression the probe recommends for a module of PyTorch class
 /// `kind` followed by `activation` (None: keep what it has).
 #[pyfunction]
@@ -1193,6 +1291,7 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlan>()?;
     m.add_class::<PyPlanEntry>()?;
     m.add_function(wrap_pyfunction!(plan_params, m)?)?;
+    m.add_function(wrap_pyfunction!(mup_plan, m)?)?;
     m.add("NninitError", m.py().get_type::<NninitError>())?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
@@ -1203,6 +1302,7 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_model_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(hf_native_model_types, m)?)?;
     m.add_function(wrap_pyfunction!(probe_judge, m)?)?;
+    m.add_function(wrap_pyfunction!(coord_judge, m)?)?;
     m.add_function(wrap_pyfunction!(probe_recommend, m)?)?;
     m.add_function(wrap_pyfunction!(row_symmetry, m)?)?;
     m.add_function(wrap_pyfunction!(unit_fractions, m)?)?;

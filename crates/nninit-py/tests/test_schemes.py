@@ -8,8 +8,8 @@ expected formulas are written out here from the stacks' sources
 (../shared/SCHEMES.md), independently of the Rust code."""
 
 import math
-import sys
 import os
+import sys
 
 import pytest
 

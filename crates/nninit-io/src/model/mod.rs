@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod hf;
 pub mod mlp;
+pub mod mup;
 pub mod plan;
 pub mod role;
 pub mod spec;

@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 import numpy as np
 
 from . import _nninit
+from ._mup import CoordReport, coord_check, mup
 from ._nninit import Generator, Init, NninitError, Rules, __version__, calculate_gain, fans
 from ._probe import ProbeReport, probe
 
@@ -58,6 +59,9 @@ __all__ = [
     "plan",
     "probe",
     "ProbeReport",
+    "mup",
+    "coord_check",
+    "CoordReport",
     "__version__",
 ]
 
@@ -663,8 +667,14 @@ def init_module(
 def _init_module(module: Any, *, seed: int, rules: Optional[Rules], verbose: bool, rng: str,
                  scheme: Optional[str], roles: Optional[List[Tuple[str, str]]] = None) -> Any:
     """``init_module``'s work; returns the plan it carried out."""
-    torch = _require_torch()
+    _require_torch()
     the_plan, replay = _plan(module, rules, scheme, seed, roles)
+    return _carry_out(module, the_plan, replay, seed=seed, verbose=verbose, rng=rng)
+
+
+def _carry_out(module: Any, the_plan: Any, replay: Any, *, seed: int, verbose: bool = False, rng: str = "nninit") -> Any:
+    """Write ``the_plan`` (and its recorded part, by ``replay``) into ``module``."""
+    torch = _require_torch()
     entries = the_plan.entries
     params = dict(module.named_parameters())
     generator = _generator(rng, seed)

@@ -19,6 +19,8 @@ __all__ = [
     "calculate_gain",
     "fans",
     "plan_params",
+    "mup_plan",
+    "coord_judge",
     "write_checkpoint",
     "write_model_checkpoint",
     "hf_native_model_types",
@@ -201,6 +203,21 @@ def plan_params(
     params: Sequence[Dict[str, Any]], rules: Optional[Rules] = None, scheme: str = "torch", *, partial: Literal[True],
     roles: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> Tuple[Plan, List[str]]: ...
+def mup_plan(
+    plan: Plan,
+    *,
+    base_shapes: Optional[Sequence[Tuple[str, Sequence[int]]]] = None,
+    base_widths: Optional[Sequence[Tuple[int, int]]] = None,
+    optimizer: str = "adam",
+    lr: float,
+    weight_decay: float = 0.0,
+    eps: float = 1e-8,
+    depth_alpha: Optional[float] = None,
+    readout_zero: bool = False,
+) -> Tuple[Plan, List[Dict[str, Any]], Dict[str, Any]]: ...
+def coord_judge(
+    widths: Sequence[int], layers: Sequence[Tuple[str, Sequence[float]]], title: str = "coordinate check"
+) -> Dict[str, Any]: ...
 def write_checkpoint(
     config: Union[str, PathLike[str]],
     out_dir: Union[str, PathLike[str]],

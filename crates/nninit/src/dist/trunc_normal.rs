@@ -58,6 +58,11 @@ pub struct TruncNormal {
 }
 
 impl TruncNormal {
+    /// (mean, std, a, b).
+    pub(crate) fn params(&self) -> (f64, f64, f64, f64) {
+        (self.mean, self.std, self.a, self.b)
+    }
+
     /// Whether the sampler can work on these (finite, `std >= 0`, `a <= b`)
     /// parameters: the standardized bounds must be finite and within 1e100
     /// standard deviations of the mean (beyond that the proposals' arithmetic

@@ -176,6 +176,36 @@ impl Init {
         })
     }
 
+    /// The same distribution on a tensor of `shape` with every value
+    /// multiplied by `c > 0`, as an explicit `uniform`, `normal`,
+    /// `trunc_normal` or `constant` (a fan-dependent initializer is resolved
+    /// for `shape` first): muP's readout std divided by sqrt(m), its biases'
+    /// bound at the base fan_in. A scaled uniform or normal draws the same
+    /// stream, so its values are the unscaled ones times `c` (to rounding).
+    /// Structured and whole-tensor initializers (orthogonal, eye, dirac,
+    /// sparse) are refused.
+    pub fn scaled(&self, c: f64, shape: &[usize], layout: Layout) -> Result<Init> {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(Error::BadOption {
+                option: "scale",
+                value: c.to_string(),
+                expected: "a finite number > 0".into(),
+            });
+        }
+        match self.plan(shape, layout, DType::F64)? {
+            Plan::Elementwise(Dist::Uniform { lo, hi }) => Init::uniform(lo * c, hi * c),
+            Plan::Elementwise(Dist::Normal { mean, std }) => Init::normal(mean * c, std * c),
+            Plan::Elementwise(Dist::TruncNormal(t)) => {
+                let (mean, std, a, b) = t.params();
+                Init::trunc_normal(mean * c, std * c, a * c, b * c)
+            }
+            Plan::Elementwise(Dist::Constant(v)) => Init::constant(v * c),
+            _ => Err(Error::Unsupported(format!(
+                "`{self}` is a structured initializer: it cannot be rescaled elementwise"
+            ))),
+        }
+    }
+
     /// Check that this initializer can fill a tensor of `shape`, `layout` and `dtype`.
     pub fn check_shape(&self, shape: &[usize], layout: Layout, dtype: DType) -> Result<()> {
         self.plan(shape, layout, dtype).map(|_| ())
