@@ -52,6 +52,49 @@ pub struct ModelArgs {
     /// no tensor is an error. Combines with --layers, --spec and --hf-config.
     #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// An LLM stack's scheme deciding each tensor by its role (inferred from its name):
+    /// megatron[(sigma=, multiplier=)], torchtitan[(depth_init=false)],
+    /// olmo(method=normal|llama|llama_depth|fan_in), neox[(init_method=, output_layer_init_method=)],
+    /// nanogpt. --rules override it. With --hf-config or --spec.
+    #[arg(long, conflicts_with = "layers")]
+    pub scheme: Option<String>,
+    /// GLOB=ROLE: the role of the tensors the glob matches, for --scheme, where nninit cannot
+    /// infer it from the name (roles: embedding, q, k, v, qkv, attn_out, mlp_gate, mlp_up,
+    /// mlp_down, lm_head, norm, bias, ...). Repeatable; first match wins.
+    #[arg(long = "role", requires = "scheme")]
+    pub roles: Vec<String>,
+}
+
+impl ModelArgs {
+    /// `--scheme` and `--role`, parsed.
+    fn scheme_flags(
+        &self,
+    ) -> Result<
+        (
+            Option<nninit_io::model::plan::Scheme>,
+            nninit_io::model::role::RoleRules,
+        ),
+        Failure,
+    > {
+        let scheme = self
+            .scheme
+            .as_deref()
+            .map(nninit_io::model::plan::Scheme::parse)
+            .transpose()
+            .map_err(lib)?;
+        let pairs: Vec<(String, String)> = self
+            .roles
+            .iter()
+            .map(|r| match r.split_once('=') {
+                Some((g, role)) => Ok((g.trim().to_string(), role.trim().to_string())),
+                None => Err(crate::input(anyhow::anyhow!(
+                    "--role `{r}`: expected GLOB=ROLE, e.g. --role 'blocks.*.proj.weight=attn_out'"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        let roles = nninit_io::model::role::RoleRules::new(&pairs).map_err(lib)?;
+        Ok((scheme, roles))
+    }
 }
 
 #[derive(Args)]
@@ -204,7 +247,10 @@ fn plan_model(m: &ModelArgs, dtype_flag: Option<DType>) -> Result<Planned, Failu
         (
             hf::tensors(&cfg, dtype).map_err(lib)?,
             m.seed.unwrap_or(0),
-            vec![("hf_config", cfg_path.display().to_string())],
+            vec![
+                ("hf_config", cfg_path.display().to_string()),
+                ("model_type", family.clone()),
+            ],
             cfg_path.display().to_string(),
             Box::new(move |_: &TensorSpec| why.clone()),
         )
@@ -213,7 +259,29 @@ fn plan_model(m: &ModelArgs, dtype_flag: Option<DType>) -> Result<Planned, Failu
             "give one of --layers, --spec or --hf-config"
         )));
     };
-    let plan = Plan::for_tensors(&tensors, &*why, &origin, rules.as_ref()).map_err(lib)?;
+    let (scheme, roles) = m.scheme_flags()?;
+    let plan = match scheme {
+        Some(scheme) => {
+            let model_type = match &m.hf_config {
+                Some(_) => extra
+                    .iter()
+                    .find(|(k, _)| *k == "model_type")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let class_of = |t: &TensorSpec| -> String {
+                if t.layout == nninit::Layout::Keras && t.shape.len() == 2 {
+                    "Conv1D".to_string()
+                } else {
+                    hf::module_class(&model_type, t).to_string()
+                }
+            };
+            Plan::for_tensors_by_scheme(&tensors, &class_of, scheme, rules.as_ref(), &roles)
+                .map_err(lib)?
+        }
+        None => Plan::for_tensors(&tensors, &*why, &origin, rules.as_ref()).map_err(lib)?,
+    };
     plan.apply(&mut tensors);
     Ok(Planned {
         tensors,
@@ -370,6 +438,7 @@ fn run_hf(
             a.out.display()
         )));
     }
+    let (scheme, roles) = a.model.scheme_flags()?;
     let pb = bar(0);
     let w = write_checkpoint(
         &text,
@@ -382,6 +451,8 @@ fn run_hf(
             part,
             force: a.force,
             rules,
+            scheme,
+            roles,
         },
         &|b| {
             pb.set_position(b);

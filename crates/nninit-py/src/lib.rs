@@ -984,7 +984,7 @@ fn part_of(part: Option<&Bound<'_, PyAny>>) -> PyResult<nninit_io::model::checkp
 /// KeyboardInterrupt, no temporary file left), even while a config read
 /// blocks (a FIFO, a stalled network file system).
 #[pyfunction]
-#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=None, force=false, rules=None))]
+#[pyo3(signature = (config, out_dir, *, seed=0, dtype=None, max_shard_size="5GB", part=None, force=false, rules=None, scheme=None, roles=None))]
 #[allow(clippy::too_many_arguments)]
 fn write_checkpoint(
     py: Python<'_>,
@@ -996,8 +996,16 @@ fn write_checkpoint(
     part: Option<&Bound<'_, PyAny>>,
     force: bool,
     rules: Option<&PyRules>,
+    scheme: Option<&str>,
+    roles: Option<Vec<(String, String)>>,
 ) -> PyResult<Vec<String>> {
     let rules = rules.map(|r| r.0.clone());
+    let scheme = scheme
+        .map(nninit_io::model::plan::Scheme::parse)
+        .transpose()
+        .map_err(value_err)?;
+    let roles =
+        nninit_io::model::role::RoleRules::new(&roles.unwrap_or_default()).map_err(value_err)?;
     use nninit_io::model::{checkpoint, hf};
     let seed = seed_for(nninit::rng::RngKind::Nninit, seed)?;
     let dtype = dtype.map(dtype_of).transpose()?;
@@ -1016,6 +1024,8 @@ fn write_checkpoint(
             part,
             force,
             rules,
+            scheme,
+            roles,
         };
         let origin = config.display().to_string();
         checkpoint::write_checkpoint(&text, &origin, &out_dir, opts, keep_going).map(|w| w.files)

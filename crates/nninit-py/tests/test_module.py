@@ -215,7 +215,9 @@ def test_plan_shows_without_writing_and_serializes():
     p = nninit.plan(m, rules={"1.bias": "ones"})
     assert {k: torch.equal(v, m.state_dict()[k]) for k, v in before.items()} == {k: True for k in before}
     text = str(p)
-    assert text.splitlines()[0].split() == ["name", "shape", "dtype", "init", "why"]
+    # roles where nninit can infer them (the norm, the biases), shown as a column
+    assert text.splitlines()[0].split() == ["name", "shape", "dtype", "role", "layer", "init", "why"]
+    assert [e.role for e in p.entries] == [None, "bias", "norm", "bias"]
     assert "torch default for MyLinear" in text and "rule 0 `1.bias`" in text
     import json
     j = json.loads(p.to_json())

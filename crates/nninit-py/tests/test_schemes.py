@@ -231,3 +231,28 @@ def test_bad_scheme_is_named(bad, says):
 def re_escape(s):
     import re
     return re.escape(s)
+
+
+def test_init_checkpoint_with_a_scheme_equals_init_module(tmp_path):
+    """The native writer's checkpoint of a Llama config under a scheme holds,
+    tensor for tensor, what init_module writes into the transformers model
+    of that config with the same scheme and seed (roles from names alone)."""
+    import json
+
+    from safetensors.torch import load_file
+
+    m = llama()
+    cfg = m.config.to_dict()
+    cfg["torch_dtype"] = "float32"
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    for scheme in ("torchtitan", "olmo(method=llama_depth)", "megatron"):
+        out = tmp_path / scheme.replace("(", "_").replace(")", "").replace("=", "_")
+        nninit.init_checkpoint(tmp_path / "config.json", out, seed=SEED, scheme=scheme)
+        got = load_file(str(out / "model.safetensors"))
+        want = nninit.init_module(llama(), seed=SEED, scheme=scheme).state_dict()
+        assert set(got) == set(want), scheme
+        for k, v in want.items():
+            assert torch.equal(got[k], v), f"{scheme}: {k} differs"
+    with pytest.raises(nninit.NninitError, match="module class"):
+        nninit.init_checkpoint(tmp_path / "config.json", tmp_path / "t", scheme="torch")
+    assert not (tmp_path / "t").exists()

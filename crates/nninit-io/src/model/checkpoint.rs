@@ -143,6 +143,11 @@ pub struct Options {
     /// User rules over the config's initializers (first match wins; a rule
     /// that matches no tensor is an error).
     pub rules: Option<super::spec::Rules>,
+    /// A stack's scheme deciding every tensor by role instead of the
+    /// config's family rules (`rules` over it).
+    pub scheme: Option<super::plan::Scheme>,
+    /// Role overrides for `scheme`.
+    pub roles: super::role::RoleRules,
 }
 
 /// Write the checkpoint of the config `text` (read from `origin`) into the
@@ -170,6 +175,8 @@ pub fn write_checkpoint(
         part,
         force,
         rules,
+        scheme,
+        roles,
     } = opts;
     let cfg: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Data {
         origin: origin.to_string(),
@@ -181,7 +188,17 @@ pub fn write_checkpoint(
         None => hf::config_dtype(&cfg)?.unwrap_or(DType::F32),
     };
     let mut tensors = hf::tensors(&cfg, dtype)?;
-    if let Some(r) = &rules {
+    if let Some(scheme) = scheme {
+        let mt = cfg["model_type"].as_str().unwrap_or("").to_string();
+        let plan = super::plan::Plan::for_tensors_by_scheme(
+            &tensors,
+            &|t| hf::module_class(&mt, t).to_string(),
+            scheme,
+            rules.as_ref(),
+            &roles,
+        )?;
+        plan.apply(&mut tensors);
+    } else if let Some(r) = &rules {
         let family = cfg["model_type"].as_str().unwrap_or("?").to_string();
         let plan = super::plan::Plan::for_tensors(
             &tensors,

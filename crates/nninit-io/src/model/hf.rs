@@ -116,6 +116,21 @@ impl Builder {
     }
 }
 
+/// The module class of a tensor of a `model_type` model, as far as a
+/// scheme needs it: `Conv1D` for GPT-2's 2-d attention and MLP weights
+/// (stored `[in, out]`), `Embedding` for embeddings, else empty.
+pub fn module_class(model_type: &str, t: &TensorSpec) -> &'static str {
+    let module = t.name.rsplit('.').nth(1).unwrap_or("");
+    if model_type == "gpt2" && t.shape.len() == 2 && ["c_attn", "c_fc", "c_proj"].contains(&module)
+    {
+        "Conv1D"
+    } else if ["wte", "wpe", "embed_tokens"].contains(&module) {
+        "Embedding"
+    } else {
+        ""
+    }
+}
+
 /// The tensors of the model described by `cfg` (a parsed `config.json`).
 pub fn tensors(cfg: &Value, dtype: DType) -> Result<Vec<TensorSpec>> {
     let model_type = cfg

@@ -729,6 +729,51 @@ impl Plan {
         })
     }
 
+    /// The plan of tensors known only by name, shape and layout (a Hugging
+    /// Face config's, a spec file's) under a stack's `scheme`, which decides
+    /// by role: roles come from the names (`roles` first), the module class
+    /// from `class_of` (`"Conv1D"` for GPT-2's `[in, out]` weights, whose
+    /// fan_in is their first dim), with `rules` over the scheme. A
+    /// per-module scheme (`torch`, `hf`) needs module classes that tensors
+    /// do not carry and is refused.
+    pub fn for_tensors_by_scheme(
+        tensors: &[crate::TensorSpec],
+        class_of: &dyn Fn(&crate::TensorSpec) -> String,
+        scheme: Scheme,
+        rules: Option<&Rules>,
+        roles: &RoleRules,
+    ) -> Result<Plan> {
+        if !scheme.by_role() {
+            return Err(Error::Unsupported(format!(
+                "scheme `{}` decides by module class, which a tensor list (a config, a spec file) does not carry; give a stack's scheme ({}) or use the Python package's init_module on the model",
+                scheme.name(),
+                super::stack::STACKS.map(|(n, _)| n).join(", ")
+            )));
+        }
+        let params: Vec<Param> = tensors
+            .iter()
+            .map(|t| {
+                let class = class_of(t);
+                Param {
+                    name: t.name.clone(),
+                    local: t.name.rsplit('.').next().unwrap_or(&t.name).to_string(),
+                    shape: t.shape.clone(),
+                    dtype: t.dtype,
+                    module: Module {
+                        kind: ModuleKind::of_torch_class(&class),
+                        class,
+                        weight_shape: None,
+                        hidden_size: None,
+                        padding_idx: None,
+                        prelu_init: None,
+                    },
+                    recorded: None,
+                }
+            })
+            .collect();
+        Plan::build_with_roles(&params, scheme, rules, roles)
+    }
+
     /// Give `tensors` (the same, in the same order, as the plan was made
     /// of) the plan's initializers and zeroed rows.
     pub fn apply(&self, tensors: &mut [crate::TensorSpec]) {

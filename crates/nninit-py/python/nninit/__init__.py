@@ -735,6 +735,8 @@ def init_checkpoint(
     part: Union[None, str, Tuple[int, int]] = None,
     force: bool = False,
     rules: RulesLike = None,
+    scheme: Optional[str] = None,
+    roles: RolesLike = None,
 ) -> List[str]:
     """Write the Hugging Face checkpoint of ``config`` (a ``config.json``)
     into ``out_dir``, as ``nninit init --hf-config CONFIG --out OUT_DIR``.
@@ -757,15 +759,19 @@ def init_checkpoint(
     the names of the files this call wrote. ``rules`` (as ``init_module``'s)
     override the config's initializers by tensor name, first match wins; a
     rule that matches no tensor is an error (``nninit init --hf-config ...
-    --rules FILE``).
+    --rules FILE``). ``scheme`` (an LLM stack's: ``"megatron"``,
+    ``"torchtitan"``, ``"olmo(method=llama)"``, ...) decides every tensor by
+    its role instead of the family's own rules (``--scheme``), with
+    ``roles`` naming what nninit cannot infer (``--role GLOB=ROLE``).
     """
     model_type = _config_model_type(config)
     if model_type is not None and model_type not in _nninit.hf_native_model_types():
         return _checkpoint_via_transformers(config, out_dir, model_type, seed=seed, dtype=dtype,
-                                            max_shard_size=max_shard_size, part=part, force=force, rules=rules)
+                                            max_shard_size=max_shard_size, part=part, force=force, rules=rules,
+                                            scheme=scheme, roles=roles)
     return _nninit.write_checkpoint(
         os.fspath(config), os.fspath(out_dir), seed=seed, dtype=dtype, max_shard_size=max_shard_size,
-        part=part, force=force, rules=_rules(rules),
+        part=part, force=force, rules=_rules(rules), scheme=scheme, roles=_roles(roles),
     )
 
 
@@ -785,7 +791,8 @@ def _config_model_type(config: Any) -> Optional[str]:
 
 
 def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, seed: int, dtype: Any,
-                                 max_shard_size: str, part: Any, force: bool, rules: RulesLike) -> List[str]:
+                                 max_shard_size: str, part: Any, force: bool, rules: RulesLike,
+                                 scheme: Optional[str] = None, roles: RolesLike = None) -> List[str]:
     """A ``model_type`` the native writer does not know: transformers builds
     the model on the meta device (names, shapes, dtypes, ties), nninit
     materializes and initializes it (``init_module``: the family's own
@@ -823,7 +830,7 @@ def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, 
     # the family's _init_weights) writes nothing, and the writer generates
     # every tensor the plan describes whole from its stream, in parallel
     model = model.to_empty(device="cpu")
-    the_plan, replay = _plan(model, _rules(rules), None, seed)
+    the_plan, replay = _plan(model, _rules(rules), scheme, seed, _roles(roles))
     inexact = set(replay[0].inexact) if replay is not None else set()
     entries = {e.name: e for e in the_plan.entries}
     state = model.state_dict()
@@ -831,7 +838,8 @@ def _checkpoint_via_transformers(config: Any, out_dir: Any, model_type: str, *, 
     if data_needed:
         # a buffer, or values the plan does not describe whole: materialize
         # the model as init_module does and take those tensors' bytes
-        _init_module(model, seed=seed, rules=_rules(rules), verbose=False, rng="nninit", scheme=None)
+        _init_module(model, seed=seed, rules=_rules(rules), verbose=False, rng="nninit", scheme=scheme,
+                     roles=_roles(roles))
         state = model.state_dict()
     rows, seen = [], set()
     for key, t in state.items():

@@ -228,6 +228,8 @@ def write_checkpoint(
     part: Union[None, str, Tuple[int, int]] = None,
     force: bool = False,
     rules: Optional[Rules] = None,
+    scheme: Optional[str] = None,
+    roles: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> List[str]: ...
 def write_model_checkpoint(
     tensors: Sequence[Tuple[str, Sequence[int], str, str, Optional[int], Optional[np.ndarray]]],
