@@ -91,9 +91,9 @@ def rule(scheme, role, i, fan_in):
         return ("trunc", s, 2.0)
     if scheme.startswith("olmo"):
         method = scheme.split("method=")[1].rstrip(")")
-        if role in ("embedding", "position_embedding"):
-            std = s if method == "normal" else 1.0
-        elif method == "normal":
+        if role in ("embedding", "position_embedding") and method != "normal":
+            return ("normal", 1.0, None)  # a plain normal in llama, llama_depth and fan_in
+        if method == "normal":
             std = s
         elif method == "fan_in":
             std = fan_in ** -0.5

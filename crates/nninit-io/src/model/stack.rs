@@ -18,14 +18,17 @@
 //!   `trunc_normal_(std=s)`, bounds +-2; the output layer std d^-1/2
 //!   truncated at +-3 std; norms ones; MoE router s, experts w1 0.02, w2/w3 s.
 //! - **OLMo-core** (`src/olmo_core/nn/transformer/init.py`, `InitMethod`):
-//!   every tensor truncated at +-3 std, biases zero, norms ones; per role
+//!   every linear truncated at +-3 std, biases zero, norms ones; per role
 //!   (`normal` / `llama` / `llama_depth` / `fan_in`): embeddings
-//!   sigma_emb / 1 / 1 / 1; q, k, v sigma / sigma / sigma / fan_in^-1/2;
+//!   sigma_emb truncated / N(0, 1) / N(0, 1) / N(0, 1) (plain normals);
+//!   q, k, v sigma / sigma / sigma / fan_in^-1/2;
 //!   attention out sigma / sigma/sqrt(2L) / sigma/sqrt(2(i+1)) / fan_in^-1/2;
 //!   MLP gate sigma / sigma / sigma / d^-1/2; MLP up sigma / sigma/sqrt(2L) /
 //!   sigma/sqrt(2(i+1)) / d^-1/2; MLP down the same as up but h^-1/2 for
-//!   `fan_in` (its fan_in); LM head sigma / d^-1/2 / d^-1/2 / d^-1/2.
-//!   sigma_emb is `embedding_init_std` (default sigma).
+//!   `fan_in` (its fan_in); LM head sigma / d^-1/2 / d^-1/2 / d^-1/2; MoE
+//!   router and experts (`init_feed_forward_moe`) sigma / the scaled std /
+//!   the scaled std / fan_in^-1/2. sigma_emb is `embedding_init_std`
+//!   (default sigma; `normal` only).
 //! - **GPT-NeoX** (`megatron/model/init_functions.py`,
 //!   `megatron/neox_arguments/neox_args.py`): `init_method` (default
 //!   `normal`: N(0, sigma)) for embeddings, `query_key_value`,
@@ -95,7 +98,7 @@ impl NeoxMethod {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Stack {
-    /// `megatron(sigma=0.02, multiplier=2, embedding_std=sigma)`.
+    /// `megatron(sigma=0.02, multiplier=2, embedding_init_method_std=sigma)`.
     Megatron {
         /// Base std (`init_method_std`).
         sigma: f64,
@@ -136,7 +139,7 @@ pub enum Stack {
 
 /// The names of the stack schemes with their options.
 pub const STACKS: [(&str, &[&str]); 5] = [
-    ("megatron", &["sigma", "multiplier", "embedding_std"]),
+    ("megatron", &["sigma", "multiplier", "embedding_init_method_std"]),
     ("torchtitan", &["depth_init"]),
     ("olmo", &["method", "sigma", "embedding_init_std"]),
     (
@@ -210,7 +213,7 @@ impl Stack {
                     }
                     m
                 },
-                embedding_std: optional_std(&mut a, "embedding_std")?,
+                embedding_std: optional_std(&mut a, "embedding_init_method_std")?,
             },
             "torchtitan" => Stack::Torchtitan {
                 depth_init: a.bool("depth_init", true)?,
@@ -231,10 +234,19 @@ impl Stack {
                         })
                     }
                 };
+                let embedding_std = optional_std(&mut a, "embedding_init_std")?;
+                if embedding_std.is_some() && method != OlmoMethod::Normal {
+                    return Err(Error::BadParam {
+                        init: "olmo".into(),
+                        param: "embedding_init_std".into(),
+                        value: format!("{} with method={m}", embedding_std.unwrap_or(0.0)),
+                        expected: "method=normal (OLMo-core's llama, llama_depth and fan_in draw embeddings from N(0, 1) and ignore it)".into(),
+                    });
+                }
                 Stack::Olmo {
                     method,
                     sigma: sigma_of(&mut a, "sigma")?,
-                    embedding_std: optional_std(&mut a, "embedding_init_std")?,
+                    embedding_std,
                 }
             }
             "neox" => Stack::Neox {
@@ -390,9 +402,10 @@ impl Stack {
                         let s = embedding_std.unwrap_or(sigma);
                         (s, format!("embedding std {s}"))
                     }
+                    // llama, llama_depth and fan_in draw embeddings from a
+                    // plain (untruncated) N(0, 1)
                     (_, Embedding | PositionEmbedding) => {
-                        let s = embedding_std.unwrap_or(1.0);
-                        (s, format!("embedding std {s}"))
+                        return normal(1.0, format!("{role}: N(0, 1), not truncated"))
                     }
                     (OlmoMethod::Normal, _) => (sigma, format!("sigma={sigma}")),
                     (OlmoMethod::FanIn, _) => fan()?,
@@ -400,7 +413,12 @@ impl Stack {
                         let d = width_of_head(site, model)?;
                         (d.powf(-0.5), format!("d^-1/2, d={d}"))
                     }
-                    (_, AttnOut | MlpUp | MlpDown | ExpertUp | ExpertDown) => scaled()?,
+                    // the MoE router and every expert weight share the
+                    // scaled std in init_feed_forward_moe
+                    (
+                        _,
+                        AttnOut | MlpUp | MlpDown | Router | ExpertGate | ExpertUp | ExpertDown,
+                    ) => scaled()?,
                     (_, MlpGateUp) => return fused(),
                     _ => (sigma, format!("sigma={sigma}")),
                 };
@@ -508,7 +526,7 @@ impl fmt::Display for Stack {
                     opts.push(format!("multiplier={multiplier}"));
                 }
                 if let Some(e) = embedding_std {
-                    opts.push(format!("embedding_std={e}"));
+                    opts.push(format!("embedding_init_method_std={e}"));
                 }
                 "megatron"
             }
@@ -584,7 +602,7 @@ mod tests {
             "torchtitan",
             "torchtitan(depth_init=false)",
             "olmo(method=llama_depth)",
-            "olmo(method=fan_in, embedding_init_std=0.5)",
+            "olmo(method=normal, embedding_init_std=0.5)",
             "neox(init_method=small_init, output_layer_init_method=wang_init)",
             "nanogpt",
         ] {
@@ -605,6 +623,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("mitchell") && e.contains("llama_depth"), "{e}");
+        let e = Stack::parse("olmo(method=llama, embedding_init_std=0.5)")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("method=normal"), "{e}");
         let e = Stack::parse("neox(init_method=xavier)")
             .unwrap_err()
             .to_string();
