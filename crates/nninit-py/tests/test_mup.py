@@ -227,3 +227,20 @@ def test_base_as_widths_dict_equals_base_model():
     gb = groups_by_name(nninit.mup(b, base={256: 64, 1024: 256}, lr=1e-2))
     assert ga == gb
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_mup_over_a_fixed_std_scheme_scales_hidden_and_readout():
+    """Under megatron (fixed sigma 0.02) muP's variances relative to the base
+    come from scaling: hidden weights sigma/sqrt(m) (Megatron's own use_mup),
+    the readout sigma/m, the embedding sigma. Width 1024 over 64 (m = 16),
+    tensors of >= 16384 elements: std within 3%."""
+    m = Tiny(1024, vocab=256)
+    nninit.mup(m, base=Tiny(64, vocab=256), lr=1e-2, scheme="megatron")
+    std = {n: float(p.detach().double().std()) for n, p in m.named_parameters() if p.numel() >= 16384}
+    assert std["layers.0.q_proj.weight"] == pytest.approx(0.02 / 4, rel=0.03)
+    assert std["layers.1.down_proj.weight"] == pytest.approx(0.02 / math.sqrt(2 * 2) / 4, rel=0.03)
+    assert std["lm_head.weight"] == pytest.approx(0.02 / 16, rel=0.03)
+    assert std["wte.weight"] == pytest.approx(0.02, rel=0.03)
+    assert bool((m.layers[0].ln_1.weight == 1).all()) and bool((m.layers[0].q_proj.bias == 0).all())
+    plan_row = [e for e in nninit.plan(Tiny(64), scheme="megatron").entries if e.name == "lm_head.weight"][0]
+    assert plan_row.role == "lm_head"

@@ -17,10 +17,15 @@
 //!
 //! | parameter | infinite dims | init | Adam lr | SGD lr |
 //! |---|---|---|---|---|
-//! | hidden weight | fan_out, fan_in | the scheme's (1/fan_in variance) | lr / w, wd x w | lr / (m_in / m_out), wd x (m_in / m_out) |
-//! | readout (output) weight (not an embedding) | fan_in | the scheme's / sqrt(m_in) (or zero) | lr / m_in | lr / m_in |
-//! | input weight, bias, norm | one | the scheme's; a bias at its base fan_in | lr | lr x w, wd / w |
-//! | anything else | none | the scheme's | lr | lr |
+//! | hidden weight | fan_out, fan_in | variance base / m_in (torch's 1/fan_in init as it is) | lr / w, wd x w | lr / (m_in / m_out), wd x (m_in / m_out) |
+//! | readout (output) weight (not an embedding) | fan_in | variance base / m_in^2 (torch's / sqrt(m_in)), or zero | lr / m_in | lr / m_in |
+//! | input weight, bias, norm | one | the base's variance (a torch bias at its base fan_in) | lr | lr x w, wd / w |
+//! | anything else | none | the scheme's |
+//!
+//! "Variance base" is the variance the plan's initializer gives the same
+//! parameter at its base shape: a scheme with a fixed std (megatron's
+//! sigma) gets its hidden weights scaled by 1/sqrt(m_in), as Megatron's own
+//! `use_mup` does; torch's default, already 1/fan_in, is left as it is. lr | lr |
 //!
 //! Every row but the readout's equals microsoft/mup's `MuAdam`/`MuSGD` on
 //! the same model with a `MuReadout` head, after `set_base_shapes`
@@ -333,30 +338,47 @@ pub fn mup(plan: &Plan, base: &Base, opts: &Options) -> Result<Mup> {
             entry.why = format!("{} x {c:.6} ({why})", entry.why);
             Ok(())
         };
-        if kind == "readout" {
-            if opts.readout_zero {
-                entry.init = Init::zeros();
-                entry.why = "muP readout: zeros".into();
-            } else {
-                rescale(&mut entry, m_in.powf(-0.5), "muP readout: / sqrt(m)")?;
-            }
-        }
-        // a bias whose init is torch's default U(+-1/sqrt(fan_in)): at the
-        // base fan_in, as set_base_shapes' rescale_linear_bias
-        if e.shape.len() == 1 && e.name.ends_with("bias") {
+        // the init's variance here over its variance at the base shape (1
+        // for a fixed std, 1/m_in for a 1/fan_in init such as torch's)
+        let base_shape: Vec<usize> = e
+            .shape
+            .iter()
+            .zip(inf)
+            .map(|(&d, m)| m.map_or(d, |m| (d as f64 / m).round() as usize))
+            .collect();
+        let here = e.init.second_moment(&e.shape, Layout::Torch)?;
+        let there = e.init.second_moment(&base_shape, Layout::Torch)?;
+        let ratio = if here > 0.0 && there > 0.0 {
+            here / there
+        } else {
+            1.0
+        };
+        // muP's variance relative to the base model's: hidden 1/m_in,
+        // readout 1/m_in^2, everything else the base's own
+        let target = match kind {
+            "hidden" => 1.0 / m_in,
+            "readout" => 1.0 / (m_in * m_in),
+            _ => 1.0,
+        };
+        let mut c = (target / ratio).sqrt();
+        // torch's default bias U(+-1/sqrt(fan_in)) names its fan_in: drawn at
+        // the base fan_in, as set_base_shapes' rescale_linear_bias
+        if e.shape.len() == 1 && e.name.ends_with("bias") && e.why.starts_with("torch default") {
             let weight = format!("{}weight", e.name.strip_suffix("bias").unwrap_or(""));
             if let Some(wi) = plan.entries.iter().position(|x| x.name == weight) {
-                let fan_in_mult = infs[wi].get(1).copied().flatten().unwrap_or(1.0);
-                let is_torch_bias =
-                    matches!(e.source, Source::Scheme { .. }) && e.why.starts_with("torch default");
-                if fan_in_mult != 1.0 && is_torch_bias {
-                    rescale(
-                        &mut entry,
-                        fan_in_mult.sqrt(),
-                        "muP: bias at its base fan_in",
-                    )?;
-                }
+                c = infs[wi].get(1).copied().flatten().unwrap_or(1.0).sqrt();
             }
+        }
+        if kind == "readout" && opts.readout_zero {
+            entry.init = Init::zeros();
+            entry.why = "muP readout: zeros".into();
+        } else if here > 0.0 && (c - 1.0).abs() > 1e-12 {
+            let why = match kind {
+                "hidden" => "muP hidden: variance / m_in",
+                "readout" => "muP readout: variance / m_in^2",
+                _ => "muP: the base model's variance",
+            };
+            rescale(&mut entry, c, why)?;
         }
         let (mut lr, mut wd) = match (opts.optimizer, kind) {
             // MuReadout's W = m W_eff with out = W x / m, rewritten for W_eff:

@@ -139,7 +139,10 @@ pub enum Stack {
 
 /// The names of the stack schemes with their options.
 pub const STACKS: [(&str, &[&str]); 5] = [
-    ("megatron", &["sigma", "multiplier", "embedding_init_method_std"]),
+    (
+        "megatron",
+        &["sigma", "multiplier", "embedding_init_method_std"],
+    ),
     ("torchtitan", &["depth_init"]),
     ("olmo", &["method", "sigma", "embedding_init_std"]),
     (
