@@ -131,7 +131,7 @@ pub struct InitArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Print the plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype", "init", "why", "source"}]}`).
+    /// Print the plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype", "module", "role", "layer", "init", "why", "source"}]}`).
     #[arg(long)]
     pub json: bool,
 }

@@ -784,7 +784,7 @@ impl Plan {
         }
     }
 
-    /// The plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype",
+    /// The plan as JSON (`{"scheme", "entries": [{"name", "shape", "dtype", "role", "layer",
     /// "module", "init", "why", "source", ...}]}`).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan serializes")
