@@ -130,8 +130,17 @@ class Megatron(nn.Module):
 # (model, scheme) pairs of the sharded scheme test
 SCHEME_CASES = [("titan", "torchtitan"), ("megatron", "megatron"), ("titan", "olmo(method=llama_depth)"),
                 ("megatron", "neox(init_method=small_init, output_layer_init_method=wang_init)")]
+try:
+    import transformers  # noqa: F401
+
+    SCHEME_CASES += [("llama", "torchtitan(depth_init=false)"), ("gpt2", "nanogpt")]
+except ImportError:
+    pass
 
 
 def stack_model(name):
+    if name in ("llama", "gpt2"):
+        from transformers import AutoModelForCausalLM
+        return AutoModelForCausalLM.from_config(tiny(name))
     return {"titan": lambda: Titan(d=48, h=80, layers=2, vocab=101),
             "megatron": lambda: Megatron(d=48, h=80, layers=2, vocab=101, positions=33)}[name]()
