@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: the Rust workspace (cargo test), then the Python package built
+# Every test: the Rust workspace (cargo test; the candle adapter too), then the Python package built
 # into a git-ignored virtual environment (.venv, created on first use, with
 # maturin, numpy, pytest, torch, transformers, mup (microsoft/mup, the muP reference),
 # mypy and ruff from PyPI) and its pytest
@@ -11,6 +11,12 @@ cd "$(dirname "$0")/.."
 cargo test --release
 # the optional rand_core adapter (feature `rand_core`)
 cargo test --release -p nninit --features rand_core --test rand_core
+# the framework adapters (outside default-members, so that `cargo run -- experiment`
+# does not build candle): their tests, and the reference example pytest compares
+cargo test --release -p nninit-candle
+cargo build --release -p nninit-candle --example reference
+cargo run --release -q -p nninit-candle --example mlp_cnn
+export NNINIT_CANDLE_REFERENCE="$PWD/target/release/examples/reference"
 VENV="${NNINIT_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
