@@ -40,6 +40,10 @@ fn main() -> candle_core::Result<()> {
     let img = Tensor::randn(0f32, 1.0, (4, 1, 8, 8), &dev)?;
     let h = conv2.forward(&conv1.forward(&img)?.relu()?)?.relu()?;
     let logits = head.forward(&h.mean(D::Minus1)?.mean(D::Minus1)?)?;
-    println!("cnn logits {:?}, {} parameters", logits.dims(), varmap.all_vars().len());
+    println!(
+        "cnn logits {:?}, {} parameters",
+        logits.dims(),
+        varmap.all_vars().len()
+    );
     Ok(())
 }
