@@ -8,14 +8,13 @@
 # Needs only Rust and Python 3. NNINIT_VENV picks another environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release
-# the optional rand_core adapter (feature `rand_core`)
-cargo test --release -p nninit --features rand_core --test rand_core
-# the framework adapters (outside default-members, so that `cargo run -- experiment`
-# does not build candle): their tests, and the reference example pytest compares
-cargo test --release -p nninit-candle
-cargo build --release -p nninit-candle --example reference
-cargo run --release -q -p nninit-candle --example mlp_cnn
+# Every crate in one build (one feature set, so nothing is compiled twice): the
+# candle adapter (outside default-members, so that `cargo run -- experiment` does
+# not build candle) and the core's optional rand_core adapter included. cargo test
+# also builds the examples: the candle adapter's `mlp_cnn` runs here, its
+# `reference` is compared with the Python package by pytest.
+cargo test --release --workspace --features nninit/rand_core
+target/release/examples/mlp_cnn
 export NNINIT_CANDLE_REFERENCE="$PWD/target/release/examples/reference"
 VENV="${NNINIT_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
