@@ -256,3 +256,26 @@ def test_init_checkpoint_with_a_scheme_equals_init_module(tmp_path):
     with pytest.raises(nninit.NninitError, match="module class"):
         nninit.init_checkpoint(tmp_path / "config.json", tmp_path / "t", scheme="torch")
     assert not (tmp_path / "t").exists()
+
+
+def test_moe_roles_on_mixtral():
+    """Mixtral's router and experts (fused gate_up_proj/down_proj tensors in
+    recent transformers, w1/w2/w3 Linears in older ones) get MoE roles;
+    Megatron draws expert down projections at sigma/sqrt(2L) like the dense
+    ones; a fused gate_up is refused where gate and up differ (torchtitan)."""
+    cfg = transformers.MixtralConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                     num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+                                     num_experts_per_tok=2)
+    m = transformers.MixtralForCausalLM(cfg)
+    plan = nninit.plan(m, scheme="megatron")
+    roles = {e.name: e.role for e in plan.entries}
+    experts = [n for n in roles if ".experts." in n]
+    assert experts and all(roles[n] in ("expert_gate_up", "expert_gate", "expert_up", "expert_down") for n in experts)
+    assert "router" in roles.values()
+    down = [e for e in plan.entries if e.role == "expert_down"][0]
+    assert str(down.init) == f"normal(mean=0, std={0.02 / math.sqrt(4)!r})"
+    if "expert_gate_up" in roles.values():
+        with pytest.raises(nninit.NninitError, match="different stds"):
+            nninit.plan(m, scheme="torchtitan")
+    else:
+        nninit.plan(m, scheme="torchtitan")

@@ -19,7 +19,8 @@
 //! | `mlp_down` | `down_proj`, `fc2`, `fc_out` | `w2` | `linear_fc2` | `c_proj` under `mlp`, `dense_4h_to_h` |
 //! | `lm_head` | `lm_head`, `embed_out` | `output` | `output_layer` | `final_linear` |
 //! | `router` | `gate` under an MoE block, `router` | `router.gate` | `router` | |
-//! | `expert_gate`/`_up`/`_down` | `experts.N.gate_proj/up_proj/down_proj`, `experts.N.w1/w3/w2` | `experts.w1/w3/w2` | `experts...linear_fc1/fc2` | |
+//! | `expert_gate`/`_up`/`_down` | `experts.N.gate_proj/up_proj/down_proj`, `experts.N.w1/w3/w2`, fused `experts.down_proj` | `experts.w1/w3/w2` | `experts...linear_fc1/fc2` | |
+//! | `expert_gate_up` (fused) | `experts.gate_up_proj` | | | |
 //! | `norm` | any module whose class or name says norm (`*Norm`, `ln_*`, `*norm*`) | | | |
 //!
 //! Every bias is `bias` (the MoE router's is `router_bias`). The layer index
@@ -76,11 +77,14 @@ pub enum Role {
     ExpertUp,
     /// An MoE expert's down projection.
     ExpertDown,
+    /// MoE experts' fused gate and up projections (transformers' fused
+    /// `experts.gate_up_proj`, Megatron's GLU expert fc1).
+    ExpertGateUp,
 }
 
 impl Role {
     /// Every role with its name.
-    pub const ALL: [(Role, &'static str); 19] = [
+    pub const ALL: [(Role, &'static str); 20] = [
         (Role::Embedding, "embedding"),
         (Role::PositionEmbedding, "position_embedding"),
         (Role::Q, "q"),
@@ -100,6 +104,7 @@ impl Role {
         (Role::ExpertGate, "expert_gate"),
         (Role::ExpertUp, "expert_up"),
         (Role::ExpertDown, "expert_down"),
+        (Role::ExpertGateUp, "expert_gate_up"),
     ];
 
     /// Its name (`attn_out`).
@@ -254,6 +259,7 @@ pub fn infer(p: &Param) -> std::result::Result<Role, String> {
             "w1" | "gate_proj" => return Ok(Role::ExpertGate),
             "w3" | "up_proj" => return Ok(Role::ExpertUp),
             "w2" | "down_proj" => return Ok(Role::ExpertDown),
+            "gate_up_proj" => return Ok(Role::ExpertGateUp),
             _ => {}
         }
     }

@@ -366,7 +366,7 @@ impl Stack {
                         let (std, why) = s()?;
                         trunc2(std, format!("{role}: trunc_normal std {why}"))
                     }
-                    MlpGateUp => fused(),
+                    MlpGateUp | ExpertGateUp => fused(),
                     LmHead => {
                         let d = width_of_head(site, model)?;
                         trunc3(d.powf(-0.5), format!("output: std d^-1/2, d={d}"))
@@ -420,7 +420,8 @@ impl Stack {
                     // scaled std in init_feed_forward_moe
                     (
                         _,
-                        AttnOut | MlpUp | MlpDown | Router | ExpertGate | ExpertUp | ExpertDown,
+                        AttnOut | MlpUp | MlpDown | Router | ExpertGate | ExpertUp | ExpertDown
+                        | ExpertGateUp,
                     ) => scaled()?,
                     (_, MlpGateUp) => return fused(),
                     _ => (sigma, format!("sigma={sigma}")),
