@@ -55,7 +55,8 @@ pub struct ModelArgs {
     /// An LLM stack's scheme deciding each tensor by its role (inferred from its name):
     /// megatron[(sigma=, multiplier=)], torchtitan[(depth_init=false)],
     /// olmo(method=normal|llama|llama_depth|fan_in), neox[(init_method=, output_layer_init_method=)],
-    /// nanogpt. --rules override it. With --hf-config or --spec.
+    /// nanogpt. It replaces the initializers the config or spec file gives; --rules override it.
+    /// With --hf-config or --spec.
     #[arg(long, conflicts_with = "layers")]
     pub scheme: Option<String>,
     /// GLOB=ROLE: the role of the tensors the glob matches, for --scheme, where nninit cannot

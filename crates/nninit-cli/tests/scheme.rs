@@ -163,3 +163,42 @@ fn bad_schemes_and_roles_are_named() {
         assert!(!d.path().join("ck").exists(), "{args:?} wrote output");
     }
 }
+
+#[test]
+fn a_spec_file_under_a_scheme() {
+    let d = tempfile::tempdir().unwrap();
+    let mut spec = String::from("seed = 1\n");
+    for (name, shape) in [
+        ("tok_embeddings.weight", "[100, 16]"),
+        ("layers.0.attention.wq.weight", "[16, 16]"),
+        ("layers.1.attention.wo.weight", "[16, 16]"),
+        ("output.weight", "[100, 16]"),
+    ] {
+        spec += &format!("[[tensors]]\nname = \"{name}\"\nshape = {shape}\ninit = \"zeros\"\n");
+    }
+    std::fs::write(d.path().join("s.toml"), spec).unwrap();
+    let a = nninit()
+        .current_dir(d.path())
+        .args([
+            "plan",
+            "--spec",
+            "s.toml",
+            "--scheme",
+            "torchtitan",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let rows = v["entries"].as_array().unwrap();
+    let roles: Vec<&str> = rows.iter().map(|r| r["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["embedding", "q", "attn_out", "lm_head"]);
+    // block 1: 0.02 / sqrt(2 * 2)
+    assert_eq!(rows[2]["init"], "trunc_normal(mean=0, std=0.01, a=-2, b=2)");
+    assert_eq!(rows[2]["layer"], 1);
+    // the scheme needs the whole model: --layers has no roles
+    nninit()
+        .args(["plan", "--layers", "4,3", "--scheme", "megatron"])
+        .assert()
+        .failure();
+}
