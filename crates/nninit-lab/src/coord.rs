@@ -109,7 +109,8 @@ pub fn judge(widths: &[usize], layers: &[Layer]) -> Verdict {
 }
 
 /// A self-contained SVG: one line per layer, log2(width) on x, log10 of
-/// the coordinate on y (log-log), with a legend.
+/// the coordinate on y (log-log), with a legend; `title` heads it (the
+/// caller adds the verdict).
 pub fn svg(title: &str, widths: &[usize], layers: &[Layer]) -> String {
     let (w, h, left, right, top, bottom) = (720.0, 440.0, 70.0, 210.0, 40.0, 50.0);
     let xs: Vec<f64> = widths.iter().map(|&x| (x.max(1) as f64).log2()).collect();

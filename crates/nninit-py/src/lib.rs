@@ -1233,7 +1233,8 @@ fn probe_judge(
 /// each layer's mean |coordinate| from the smallest to the largest width,
 /// at most `MAX_GROWTH`) and its log-log SVG. `layers` are (name, coords
 /// per width) pairs. Returns a dict: `verdict`, `worst_layer`,
-/// `worst_growth`, `growth`, `reason`, `max_growth`, `svg`.
+/// `worst_growth`, `growth`, `reason`, `max_growth`, `svg` (titled
+/// `title: verdict`).
 #[pyfunction]
 #[pyo3(signature = (widths, layers, title="coordinate check"))]
 fn coord_judge(
@@ -1262,7 +1263,10 @@ fn coord_judge(
     d.set_item("growth", v.growth)?;
     d.set_item("reason", v.reason)?;
     d.set_item("max_growth", MAX_GROWTH)?;
-    d.set_item("svg", svg(title, &widths, &layers))?;
+    d.set_item(
+        "svg",
+        svg(&format!("{title}: {}", v.verdict), &widths, &layers),
+    )?;
     Ok(d.into_any().unbind())
 }
 

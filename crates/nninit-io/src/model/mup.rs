@@ -46,6 +46,7 @@ use super::role::layer_of;
 use nninit::error::{Error, Result};
 use nninit::{Init, Layout};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The optimizer the learning rates are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,17 +172,21 @@ fn without_layer(name: &str) -> String {
 }
 
 /// Infinite dims of a parameter: per dim, Some(multiplier) or None.
-fn inf_dims(name: &str, shape: &[usize], base: &Base) -> Result<Vec<Option<f64>>> {
+fn inf_dims(
+    name: &str,
+    shape: &[usize],
+    base: &Base,
+    shapes: &HashMap<String, Vec<usize>>,
+) -> Result<Vec<Option<f64>>> {
     let base_shape: Vec<Option<usize>> = match base {
-        Base::Shapes(shapes) => {
-            let found = shapes.iter().find(|(n, _)| n == name).or_else(|| {
-                // a deeper model than its base (depth transfer): a block's
-                // parameter has the base shape of the same parameter of any
-                // base block
-                let key = without_layer(name);
-                shapes.iter().find(|(n, _)| without_layer(n) == key)
-            });
-            let Some((_, b)) = found else {
+        Base::Shapes(_) => {
+            // a deeper model than its base (depth transfer): a block's
+            // parameter has the base shape of the same parameter of any base
+            // block
+            let found = shapes
+                .get(name)
+                .or_else(|| shapes.get(&without_layer(name)));
+            let Some(b) = found else {
                 return Err(bad(
                     "base",
                     name.to_string(),
@@ -253,18 +258,37 @@ pub fn mup(plan: &Plan, base: &Base, opts: &Options) -> Result<Mup> {
             ));
         }
     }
+    // the base's shapes by name and by name without its block index
+    let mut base_shapes: HashMap<String, Vec<usize>> = HashMap::new();
+    if let Base::Shapes(shapes) = base {
+        for (n, s) in shapes {
+            base_shapes.insert(n.clone(), s.clone());
+            base_shapes
+                .entry(without_layer(n))
+                .or_insert_with(|| s.clone());
+        }
+    }
     let infs: Vec<Vec<Option<f64>>> = plan
         .entries
         .iter()
-        .map(|e| inf_dims(&e.name, &e.shape, base))
+        .map(|e| inf_dims(&e.name, &e.shape, base, &base_shapes))
         .collect::<Result<_>>()?;
+    let index: HashMap<&str, usize> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
     if let Base::Shapes(shapes) = base {
-        if let Some((n, _)) = shapes.iter().find(|(n, _)| {
-            !plan
-                .entries
-                .iter()
-                .any(|e| &e.name == n || without_layer(&e.name) == without_layer(n))
-        }) {
+        let model_keys: std::collections::HashSet<String> = plan
+            .entries
+            .iter()
+            .flat_map(|e| [e.name.clone(), without_layer(&e.name)])
+            .collect();
+        if let Some((n, _)) = shapes
+            .iter()
+            .find(|(n, _)| !model_keys.contains(n) && !model_keys.contains(&without_layer(n)))
+        {
             return Err(bad(
                 "base",
                 n.clone(),
@@ -365,7 +389,7 @@ pub fn mup(plan: &Plan, base: &Base, opts: &Options) -> Result<Mup> {
         // the base fan_in, as set_base_shapes' rescale_linear_bias
         if e.shape.len() == 1 && e.name.ends_with("bias") && e.why.starts_with("torch default") {
             let weight = format!("{}weight", e.name.strip_suffix("bias").unwrap_or(""));
-            if let Some(wi) = plan.entries.iter().position(|x| x.name == weight) {
+            if let Some(&wi) = index.get(weight.as_str()) {
                 c = infs[wi].get(1).copied().flatten().unwrap_or(1.0).sqrt();
             }
         }

@@ -174,11 +174,11 @@ pub struct Site<'a> {
     pub fan_in: Option<usize>,
 }
 
-fn sigma_of(args: &mut expr::Args, what: &str) -> Result<f64> {
+fn sigma_of(args: &mut expr::Args, scheme: &str, what: &str) -> Result<f64> {
     let s = args.nonneg(what, 0.02)?;
     if s == 0.0 {
         return Err(Error::BadParam {
-            init: "scheme".into(),
+            init: scheme.into(),
             param: what.into(),
             value: "0".into(),
             expected: "a std > 0".into(),
@@ -203,7 +203,7 @@ impl Stack {
         let (name, mut a) = expr::call(src, "scheme", &STACKS)?;
         let s = match name {
             "megatron" => Stack::Megatron {
-                sigma: sigma_of(&mut a, "sigma")?,
+                sigma: sigma_of(&mut a, name, "sigma")?,
                 multiplier: {
                     let m = a.nonneg("multiplier", 2.0)?;
                     if m == 0.0 {
@@ -216,7 +216,7 @@ impl Stack {
                     }
                     m
                 },
-                embedding_std: optional_std(&mut a, "embedding_init_method_std")?,
+                embedding_std: optional_std(&mut a, name, "embedding_init_method_std")?,
             },
             "torchtitan" => Stack::Torchtitan {
                 depth_init: a.bool("depth_init", true)?,
@@ -237,7 +237,7 @@ impl Stack {
                         })
                     }
                 };
-                let embedding_std = optional_std(&mut a, "embedding_init_std")?;
+                let embedding_std = optional_std(&mut a, name, "embedding_init_std")?;
                 if embedding_std.is_some() && method != OlmoMethod::Normal {
                     return Err(Error::BadParam {
                         init: "olmo".into(),
@@ -248,17 +248,17 @@ impl Stack {
                 }
                 Stack::Olmo {
                     method,
-                    sigma: sigma_of(&mut a, "sigma")?,
+                    sigma: sigma_of(&mut a, name, "sigma")?,
                     embedding_std,
                 }
             }
             "neox" => Stack::Neox {
-                sigma: sigma_of(&mut a, "sigma")?,
+                sigma: sigma_of(&mut a, name, "sigma")?,
                 init_method: neox_method(&mut a, "init_method", "normal")?,
                 output_method: neox_method(&mut a, "output_layer_init_method", "scaled_normal")?,
             },
             "nanogpt" => Stack::Nanogpt {
-                sigma: sigma_of(&mut a, "sigma")?,
+                sigma: sigma_of(&mut a, name, "sigma")?,
             },
             _ => unreachable!("every stack name is handled"),
         };
@@ -492,14 +492,14 @@ fn width_of_head(site: &Site, model: &Shape) -> Result<f64> {
         })
 }
 
-fn optional_std(a: &mut expr::Args, key: &str) -> Result<Option<f64>> {
+fn optional_std(a: &mut expr::Args, scheme: &str, key: &str) -> Result<Option<f64>> {
     if !a.has(key) {
         return Ok(None);
     }
     let v = a.nonneg(key, 0.0)?;
     if v == 0.0 {
         return Err(Error::BadParam {
-            init: "scheme".into(),
+            init: scheme.into(),
             param: key.into(),
             value: "0".into(),
             expected: "a std > 0".into(),

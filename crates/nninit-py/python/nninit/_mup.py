@@ -161,9 +161,8 @@ class CoordReport:
         self.coords = coords  # layer -> [width][step]
         self.mup = mup
         last = [(name, [c[-1] for c in per_width]) for name, per_width in coords.items()]
-        title = f"coordinate check ({'muP' if mup else 'torch default'}), after {steps} steps: {{verdict}}"
+        title = f"coordinate check ({'muP' if mup else 'torch default'}), after {steps} steps"
         j = _nninit.coord_judge(widths, last, title)
-        j["svg"] = j["svg"].replace("{verdict}", j["verdict"])
         self.verdict: str = j["verdict"]
         self.reason: str = j["reason"]
         self.worst_layer: Optional[str] = j["worst_layer"]
