@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: the Rust workspace (cargo test; the candle adapter too), then the Python package built
+# Every test: the Rust workspace (cargo test; the candle and burn adapters too), then the Python package built
 # into a git-ignored virtual environment (.venv, created on first use, with
 # maturin, numpy, pytest, torch, transformers, mup (microsoft/mup, the muP reference),
 # mypy and ruff from PyPI) and its pytest
@@ -9,13 +9,33 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every crate in one build (one feature set, so nothing is compiled twice): the
-# candle adapter (outside default-members, so that `cargo run -- experiment` does
-# not build candle) and the core's optional rand_core adapter included. cargo test
-# also builds the examples: the candle adapter's `mlp_cnn` runs here, its
-# `reference` is compared with the Python package by pytest.
+# candle and burn adapters (outside default-members, so that `cargo run --
+# experiment` does not build them) and the core's optional rand_core adapter
+# included. cargo test also builds the examples: the adapters' `mlp_cnn`
+# examples run here, their `reference` examples are compared with the Python
+# package by pytest.
 cargo test --release --workspace --features nninit/rand_core
 target/release/examples/mlp_cnn
-export NNINIT_CANDLE_REFERENCE="$PWD/target/release/examples/reference"
+target/release/examples/burn_mlp_cnn
+# Both adapters' `reference` examples keep that name (the external checks run
+# `cargo run -p <crate> --example reference`), so cargo's copy at
+# target/release/examples/reference is either one (an "output filename
+# collision" warning): take each crate's own build, found by its dep-info file.
+example_of() {
+  local f
+  for f in $(ls -t target/release/examples/"$2"-* 2>/dev/null); do
+    case "$f" in *.d) continue ;; esac
+    if grep -q "crates/$1/examples/$2.rs" "$f.d" 2>/dev/null; then
+      echo "$PWD/$f"
+      return 0
+    fi
+  done
+  echo "scripts/test.sh: no build of $1's example $2 under target/release/examples" >&2
+  return 1
+}
+NNINIT_CANDLE_REFERENCE="$(example_of nninit-candle reference)"
+NNINIT_BURN_REFERENCE="$(example_of nninit-burn reference)"
+export NNINIT_CANDLE_REFERENCE NNINIT_BURN_REFERENCE
 VENV="${NNINIT_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
