@@ -1,4 +1,4 @@
-"""The frameworks' own streams (nninit's rng="numpy"/"torch") against NumPy
+"""The frameworks' own streams (nninit's rng="numpy"/"numpy-default"/"torch") against NumPy
 and PyTorch themselves, one thread, same process: 2^24 values, best of 3.
 The nninit side includes its Python call and the generator's seeding.
 Usage: .venv/bin/python scripts/bench_rng.py"""
@@ -13,13 +13,19 @@ from benchutil import best
 def main():
     torch.set_num_threads(1)
     n = 2**24
-    t32, t64, a64 = torch.empty(n), torch.empty(n, dtype=torch.float64), np.empty(n)
+    t32, t64, a64, a32 = torch.empty(n), torch.empty(n, dtype=torch.float64), np.empty(n), np.empty(n, np.float32)
     rows = [
         ("torch normal_ f32", lambda: (torch.manual_seed(0), t32.normal_()), lambda: nninit.fill_(t32, "normal", rng="torch")),
         ("torch uniform_ f32", lambda: (torch.manual_seed(0), t32.uniform_()), lambda: nninit.fill_(t32, "uniform", rng="torch")),
         ("torch normal_ f64", lambda: (torch.manual_seed(0), t64.normal_()), lambda: nninit.fill_(t64, "normal", rng="torch")),
         ("np.random.randn", lambda: (np.random.seed(0), np.random.randn(n)), lambda: nninit.fill_(a64, "normal", rng="numpy")),
         ("np.random.uniform", lambda: (np.random.seed(0), np.random.uniform(size=n)), lambda: nninit.fill_(a64, "uniform", rng="numpy")),
+        ("default_rng normal", lambda: np.random.default_rng(0).standard_normal(out=a64),
+         lambda: nninit.fill_(a64, "normal", rng="numpy-default")),
+        ("default_rng normal32", lambda: np.random.default_rng(0).standard_normal(dtype=np.float32, out=a32),
+         lambda: nninit.fill_(a32, "normal", rng="numpy-default")),
+        ("default_rng random", lambda: np.random.default_rng(0).random(out=a64),
+         lambda: nninit.fill_(a64, "uniform(a=0, b=1)", rng="numpy-default")),
     ]
     print(f"2^24 values, one thread (torch.set_num_threads(1)); {torch.backends.cpu.get_cpu_capability()} kernels")
     print(f"{'op':<20} {'framework ms':>13} {'nninit ms':>10} {'speed-up':>9}")

@@ -116,8 +116,9 @@ pub struct InitArgs {
     /// nninit did not write; its other files are left alone.
     #[arg(long)]
     pub force: bool,
-    /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order) or
-    /// torch (torch.manual_seed, drawn in tensor order, torch's kernels).
+    /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order),
+    /// numpy-default (np.random.default_rng, drawn in tensor order) or torch (torch.manual_seed,
+    /// drawn in tensor order, torch's kernels).
     #[arg(long, default_value = "nninit")]
     pub rng: String,
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).

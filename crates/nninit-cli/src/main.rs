@@ -62,8 +62,10 @@ enum Command {
         /// Output file: .npy or .safetensors.
         #[arg(long)]
         out: PathBuf,
-        /// Random generator: nninit (keyed streams), numpy (= np.random.seed(SEED) then one call) or
-        /// torch (= torch.manual_seed(SEED) then the torch.nn.init function).
+        /// Random generator: nninit (keyed streams), numpy (= np.random.seed(SEED) then one call),
+        /// numpy-default (= np.random.default_rng(SEED) then one call: standard_normal/random for
+        /// N(0,1)/U(0,1) in f32 and f64, else normal/uniform in f64) or torch (= torch.manual_seed(SEED)
+        /// then the torch.nn.init function).
         #[arg(long, default_value = "nninit")]
         rng: String,
     },

@@ -384,10 +384,34 @@ impl PyGenerator {
     /// reproduce; default: the one torch picks here (`ATEN_CPU_CAPABILITY`
     /// read as torch reads it).
     #[new]
-    #[pyo3(signature = (rng, seed=0, kernels=None))]
-    fn new(rng: &str, seed: i128, kernels: Option<&str>) -> PyResult<Self> {
-        use nninit::rng::{FrameworkRng, RngKind, TorchCpu, TorchKernels};
+    #[pyo3(signature = (rng, seed=None, kernels=None))]
+    fn new(rng: &str, seed: Option<&Bound<'_, PyAny>>, kernels: Option<&str>) -> PyResult<Self> {
+        use nninit::rng::{FrameworkRng, NumpyDefault, RngKind, TorchCpu, TorchKernels};
         let kind = RngKind::parse(rng).map_err(value_err)?;
+        if kind == RngKind::NumpyDefault {
+            if kernels.is_some() {
+                return Err(nninit_err("kernels= applies to rng `torch` only"));
+            }
+            let seeds = match seed {
+                Some(s) => numpy_default_seeds(s)?,
+                None => vec![0],
+            };
+            return Ok(PyGenerator {
+                rng: std::sync::Mutex::new(FrameworkRng::NumpyDefault(NumpyDefault::from_seeds(
+                    &seeds,
+                ))),
+                kind: kind.name(),
+            });
+        }
+        let seed: i128 = match seed {
+            Some(s) => s.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "seed must be an integer for rng `{}` (a sequence of integers is a seed of rng `numpy-default` only)",
+                    kind.name()
+                ))
+            })?,
+            None => 0,
+        };
         let seed = seed_for(kind, seed)?;
         let made = match (kind, kernels) {
             (_, None) => kind
@@ -420,11 +444,54 @@ impl PyGenerator {
         }
     }
 
-    /// `numpy` or `torch`.
+    /// `numpy`, `numpy-default` or `torch`.
     #[getter]
     fn rng(&self) -> &'static str {
         self.kind
     }
+}
+
+/// `np.random.default_rng`'s seed: an integer >= 0 or a sequence of them
+/// (each below 2^128 here), as `SeedSequence` entropy elements.
+fn numpy_default_seeds(seed: &Bound<'_, PyAny>) -> PyResult<Vec<u128>> {
+    fn one(v: &Bound<'_, PyAny>) -> PyResult<u128> {
+        if v.is_instance_of::<pyo3::types::PyFloat>() || v.is_instance_of::<pyo3::types::PyString>()
+        {
+            return Err(PyTypeError::new_err(format!(
+                "seed {v}: np.random.default_rng takes integers >= 0 (or a sequence of them)"
+            )));
+        }
+        if let Ok(i) = v.extract::<i128>() {
+            return u128::try_from(i).map_err(|_| {
+                nninit_err(format!(
+                    "seed {i}: np.random.default_rng takes integers >= 0 (or a sequence of them)"
+                ))
+            });
+        }
+        v.extract::<u128>().map_err(|_| {
+            nninit_err(format!(
+                "seed {v}: rng `numpy-default` takes integers in [0, 2^128) (or a sequence of them)"
+            ))
+        })
+    }
+    if let Ok(seq) = seed.cast::<pyo3::types::PySequence>() {
+        if !seed.is_instance_of::<pyo3::types::PyString>() {
+            let mut out = Vec::new();
+            for item in seq.try_iter()? {
+                let item = item?;
+                if item.cast::<pyo3::types::PySequence>().is_ok()
+                    && !item.is_instance_of::<pyo3::types::PyString>()
+                {
+                    return Err(PyTypeError::new_err(
+                        "seed: np.random.default_rng does not accept nested sequences",
+                    ));
+                }
+                out.push(one(&item)?);
+            }
+            return Ok(out);
+        }
+    }
+    Ok(vec![one(seed)?])
 }
 
 /// Fill the array, stored as `S`, with values of `T` (the same size: `S` is

@@ -177,3 +177,69 @@ mod torch {
         assert_eq!(x[39].to_bits() as i32, -1131804807);
     }
 }
+
+// ---- np.random.default_rng (PCG64 + SeedSequence); values printed by NumPy 2.4.6.
+// The 10^6-draw comparisons are in the Python package's tests (against NumPy itself).
+
+#[test]
+fn numpy_default_raw_bits_and_seeds() {
+    use nninit::rng::NumpyDefault;
+    // np.random.default_rng(2**64 + 1).bit_generator.random_raw(2)
+    let mut g = NumpyDefault::new((1u128 << 64) + 1);
+    assert_eq!(
+        [g.next_u64(), g.next_u64()],
+        [12770225960447442859, 4119967340712116816]
+    );
+    // np.random.default_rng([1, 2, 3]).bit_generator.random_raw(2)
+    let mut g = NumpyDefault::from_seeds(&[1, 2, 3]);
+    assert_eq!(
+        [g.next_u64(), g.next_u64()],
+        [12368030237656201616, 2047858591075935483]
+    );
+    // a one-element list is the integer
+    assert_eq!(NumpyDefault::from_seeds(&[42]), NumpyDefault::new(42));
+}
+
+#[test]
+fn numpy_default_random_normal_and_the_buffered_half() {
+    use nninit::rng::NumpyDefault;
+    // np.random.default_rng(42).random(3)
+    let mut g = NumpyDefault::new(42);
+    let r: Vec<f64> = (0..3).map(|_| g.random()).collect();
+    assert_eq!(
+        r,
+        [0.7739560485559633, 0.4388784397520523, 0.8585979199113825]
+    );
+    // np.random.default_rng(0).standard_normal(3), and with dtype=np.float32
+    let mut g = NumpyDefault::new(0);
+    let n: Vec<f64> = (0..3).map(|_| g.standard_normal()).collect();
+    assert_eq!(
+        n,
+        [0.1257302210933933, -0.1321048632913019, 0.6404226504432821]
+    );
+    let mut g = NumpyDefault::new(0);
+    let n: Vec<f32> = (0..3).map(|_| g.standard_normal_f32()).collect();
+    assert_eq!(n, [1.117622, -1.3871249, -0.4265716]);
+    // g = default_rng(7): random(3, float32), random(1), random(1, float32): the
+    // third f32 call takes the high half left by the second
+    let mut g = NumpyDefault::new(7);
+    let a: Vec<f32> = (0..3).map(|_| g.random_f32()).collect();
+    assert_eq!(a, [0.9449049, 0.6250954, 0.6841799]);
+    assert_eq!(g.random(), 0.7756856902451935);
+    assert_eq!(g.random_f32(), 0.89721376);
+    // default_rng(5): normal(1.5, 0.25), then uniform(-2, 3)
+    let mut g = NumpyDefault::new(5);
+    let mut x = [0f64; 1];
+    g.sample(&Dist::normal(1.5, 0.25).unwrap(), &mut x).unwrap();
+    assert_eq!(x[0], 1.2995171436866382);
+    g.sample(&Dist::uniform(-2.0, 3.0).unwrap(), &mut x)
+        .unwrap();
+    assert_eq!(x[0], 2.039703948682469);
+    // no truncated normal in NumPy's Generator: refused, state untouched
+    let before = g.clone();
+    let e = g
+        .sample(&Dist::trunc_normal(0.0, 1.0, -2.0, 2.0).unwrap(), &mut x)
+        .unwrap_err();
+    assert!(e.to_string().contains("numpy-default"), "{e}");
+    assert_eq!(g, before);
+}

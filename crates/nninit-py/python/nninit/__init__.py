@@ -360,7 +360,7 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator=None, *, se
     return _fill_any(tensor, Init.sparse(sparsity, std), seed, name)
 
 
-def _generator(rng: Union[str, "Generator"], seed: int) -> Optional[Generator]:
+def _generator(rng: Union[str, "Generator"], seed: Union[int, Sequence[int]]) -> Optional[Generator]:
     """None for nninit's keyed streams, else the framework generator (torch's
     kernel build chosen in Rust, from ATEN_CPU_CAPABILITY as torch reads it)."""
     if isinstance(rng, Generator):
@@ -392,7 +392,7 @@ def sample(
     expr: Union[str, Init],
     shape: Union[int, Sequence[int]],
     *,
-    seed: int = 0,
+    seed: Union[int, Sequence[int]] = 0,
     name: str = "tensor",
     dtype: Any = "float32",
     layout: str = "torch",
@@ -401,14 +401,25 @@ def sample(
     """A new array of ``shape`` filled with ``expr``: the values of
     ``nninit sample EXPR --shape ... --seed SEED --name NAME --dtype DTYPE --rng RNG``
     (``rng="numpy"``: ``np.random.seed(seed)`` then one NumPy call;
+    ``rng="numpy-default"``: ``np.random.default_rng(seed)`` then one call, ``seed`` an
+    int or a sequence of ints: N(0, 1) is ``standard_normal(n, dtype=...)``, U(0, 1)
+    ``random(n, dtype=...)``, other normals and uniforms ``normal(loc, scale, n)`` and
+    ``uniform(low, high, n)`` in float64, rounded to ``dtype``;
     ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function).
     ``dtype``: ``"float32"``, ``"float64"``, ``"float16"`` (or ``np.float32``,
     ``torch.float32``, ...)."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
-    return _nninit.sample(init, [int(d) for d in shape], seed=seed, name=name, dtype=dtype, layout=layout,
-                          generator=_generator(rng, seed))
+    generator = _generator(rng, seed)
+    stream_seed = 0
+    if generator is None:
+        if not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed {seed!r}: rng `nninit` takes an integer seed (a sequence is a seed of rng "
+                            "`numpy-default`)")
+        stream_seed = int(seed)
+    return _nninit.sample(init, [int(d) for d in shape], seed=stream_seed, name=name, dtype=dtype, layout=layout,
+                          generator=generator)
 
 
 # ---------------------------------------------------------------- modules

@@ -92,9 +92,13 @@ class Init:
 @final
 class Generator:
     """A framework's global generator replayed: ``Generator("numpy", s)`` is
-    ``np.random.seed(s)``, ``Generator("torch", s)`` is ``torch.manual_seed(s)``."""
+    ``np.random.seed(s)``, ``Generator("numpy-default", s)`` is
+    ``np.random.default_rng(s)`` (``s`` an int or a sequence of ints),
+    ``Generator("torch", s)`` is ``torch.manual_seed(s)``."""
 
-    def __new__(cls, rng: str, seed: int = 0, kernels: Optional[str] = None) -> Generator: ...
+    def __new__(
+        cls, rng: str, seed: Union[int, Sequence[int], None] = None, kernels: Optional[str] = None
+    ) -> Generator: ...
     @property
     def rng(self) -> str: ...
 

@@ -9,10 +9,12 @@
 //!
 //! Beside them, the sequential family ([`Sequential`]): generators with one
 //! advancing state, as the frameworks' global generators have, for
-//! reproducing their numbers ([`NumpyLegacy`]).
+//! reproducing their numbers ([`NumpyLegacy`], [`NumpyDefault`], [`TorchCpu`]).
 
 mod mt19937;
 mod numpy;
+mod numpy_default;
+mod pcg64;
 mod philox;
 #[cfg(feature = "rand_core")]
 mod philox_rng;
@@ -20,7 +22,9 @@ mod sequential;
 mod stream;
 mod torch;
 mod torch_avx2;
+mod ziggurat;
 
+pub use numpy_default::NumpyDefault;
 pub use philox::philox4x32_10;
 pub(crate) use philox::philox_lanes;
 pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};

@@ -29,6 +29,7 @@ pub trait Sequential {
 }
 
 pub use super::numpy::NumpyLegacy;
+pub use super::numpy_default::NumpyDefault;
 
 pub use super::torch::TorchCpu;
 use crate::error::Error;
@@ -44,19 +45,22 @@ pub enum RngKind {
     Nninit,
     /// NumPy's legacy `np.random.seed` generator ([`NumpyLegacy`]).
     Numpy,
+    /// NumPy's `np.random.default_rng(seed)` (PCG64, [`NumpyDefault`]).
+    NumpyDefault,
     /// PyTorch's CPU generator after `torch.manual_seed` ([`TorchCpu`]).
     Torch,
 }
 
 impl RngKind {
     /// The names `--rng` accepts.
-    pub const NAMES: [&'static str; 3] = ["nninit", "numpy", "torch"];
+    pub const NAMES: [&'static str; 4] = ["nninit", "numpy", "numpy-default", "torch"];
 
-    /// Parse `nninit`, `numpy` or `torch`.
+    /// Parse `nninit`, `numpy`, `numpy-default` or `torch`.
     pub fn parse(s: &str) -> Result<RngKind> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "nninit" => RngKind::Nninit,
             "numpy" => RngKind::Numpy,
+            "numpy-default" | "numpy_default" => RngKind::NumpyDefault,
             "torch" => RngKind::Torch,
             _ => return Err(Error::unknown_name("rng", s, &Self::NAMES)),
         })
@@ -67,6 +71,7 @@ impl RngKind {
         match self {
             RngKind::Nninit => "nninit",
             RngKind::Numpy => "numpy",
+            RngKind::NumpyDefault => "numpy-default",
             RngKind::Torch => "torch",
         }
     }
@@ -85,6 +90,11 @@ impl RngKind {
                 0,
                 u32::MAX as i128,
                 "a whole number in [0, 2^32) (np.random.seed's range)",
+            ),
+            RngKind::NumpyDefault => (
+                0,
+                u64::MAX as i128,
+                "a whole number in [0, 2^64) here (np.random.default_rng takes any integer >= 0: larger seeds and lists through nninit::rng::NumpyDefault or the Python package)",
             ),
             RngKind::Torch => (
                 i64::MIN as i128,
@@ -131,6 +141,9 @@ impl RngKind {
         Ok(match self {
             RngKind::Nninit => None,
             RngKind::Numpy => Some(FrameworkRng::Numpy(NumpyLegacy::new(seed)?)),
+            RngKind::NumpyDefault => Some(FrameworkRng::NumpyDefault(NumpyDefault::new(
+                u128::from(seed),
+            ))),
             RngKind::Torch => Some(FrameworkRng::Torch(TorchCpu::new(seed))),
         })
     }
@@ -142,6 +155,8 @@ impl RngKind {
 pub enum FrameworkRng {
     /// `np.random.seed`.
     Numpy(NumpyLegacy),
+    /// `np.random.default_rng`.
+    NumpyDefault(NumpyDefault),
     /// `torch.manual_seed`.
     Torch(TorchCpu),
 }
@@ -150,6 +165,7 @@ impl Sequential for FrameworkRng {
     fn name(&self) -> &'static str {
         match self {
             FrameworkRng::Numpy(g) => g.name(),
+            FrameworkRng::NumpyDefault(g) => g.name(),
             FrameworkRng::Torch(g) => g.name(),
         }
     }
@@ -157,6 +173,7 @@ impl Sequential for FrameworkRng {
     fn sample<T: Element>(&mut self, dist: &Dist, out: &mut [T]) -> Result<()> {
         match self {
             FrameworkRng::Numpy(g) => g.sample(dist, out),
+            FrameworkRng::NumpyDefault(g) => g.sample(dist, out),
             FrameworkRng::Torch(g) => g.sample(dist, out),
         }
     }
