@@ -14,7 +14,21 @@ cd "$(dirname "$0")/.."
 # included. cargo test also builds the examples: the adapters' `mlp_cnn`
 # examples run here, their `reference` examples are compared with the Python
 # package by pytest.
-cargo test --release --workspace --features nninit/rand_core
+#
+# The adapters' framework crates (used by nothing else in the workspace) are
+# built at opt-level 1 here: the tests check values, which no optimization
+# level changes, and this keeps CI within its time budget on 2 cores. The
+# adapters' benchmarks (`cargo run --release -p nninit-burn --example
+# burn_bench`, ...) build them at the release level; nninit's own crates are
+# always built at it (and shared with the Python package's build below).
+FRAMEWORK_CRATES="burn burn-autodiff burn-backend burn-backend-extension burn-core burn-dispatch
+  burn-einsum burn-flex burn-ir burn-linalg burn-nn burn-optim burn-pack burn-std burn-store
+  burn-tensor cubecl-common cubecl-zspace candle-core candle-nn tokenizers fancy-regex gemm-f16"
+LIGHT=()
+for c in $FRAMEWORK_CRATES; do
+  LIGHT+=(--config "profile.release.package.$c.opt-level=1")
+done
+cargo test --release --workspace --features nninit/rand_core "${LIGHT[@]}"
 target/release/examples/mlp_cnn
 target/release/examples/burn_mlp_cnn
 # Both adapters' `reference` examples keep that name (the external checks run
@@ -36,6 +50,7 @@ example_of() {
 NNINIT_CANDLE_REFERENCE="$(example_of nninit-candle reference)"
 NNINIT_BURN_REFERENCE="$(example_of nninit-burn reference)"
 export NNINIT_CANDLE_REFERENCE NNINIT_BURN_REFERENCE
+echo "== the Python package ($(date +%T))"
 VENV="${NNINIT_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
@@ -46,8 +61,10 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 # the tests compare with the CLI binary that cargo test just built
 export NNINIT_BIN="$PWD/target/release/nninit"
 cd crates/nninit-py
+echo "== pytest ($(date +%T))"
 "$PY" -m pytest -q tests
 # the native module against its stubs, the package's types, lints
 "$PY" -m mypy.stubtest nninit._nninit
 "$PY" -m mypy
 "$PY" -m ruff check python tests
+echo "== done ($(date +%T))"
