@@ -2,7 +2,7 @@
 # Every test: the Rust workspace (cargo test; the candle and burn adapters too), then the Python package built
 # into a git-ignored virtual environment (.venv, created on first use, with
 # maturin, numpy, pytest, torch, transformers, mup (microsoft/mup, the muP reference),
-# mypy and ruff from PyPI) and its pytest
+# jax (CPU), mypy and ruff from PyPI) and its pytest
 # suite, which includes the multi-process torch.distributed tests (gloo on
 # 127.0.0.1), then mypy's stubtest of the native module, mypy and ruff.
 # Needs only Rust and Python 3. NNINIT_VENV picks another environment.
@@ -56,7 +56,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 PY="$(cd "$VENV" && pwd)/bin/python"
-"$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch transformers mypy ruff mup
+"$PY" -m pip install -q --disable-pip-version-check maturin numpy pytest torch transformers mypy ruff mup jax
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/nninit-py
 # the tests compare with the CLI binary that cargo test just built
 export NNINIT_BIN="$PWD/target/release/nninit"

@@ -165,3 +165,45 @@ fn a_plan_is_checked_and_serializes() {
         .to_string()
         .contains("did you mean `torch`"));
 }
+
+#[test]
+fn flax_scheme_by_leaf_name_and_rank() {
+    use nninit::{DType, Init, Layout};
+    use nninit_io::model::plan::{Plan, Scheme};
+    use nninit_io::TensorSpec;
+    let t = |n: &str, s: &[usize]| {
+        TensorSpec::new(n, s.to_vec(), DType::F32, Layout::Keras, Init::zeros())
+    };
+    let tensors = [
+        t("params.Dense_0.kernel", &[64, 32]),
+        t("params.Dense_0.bias", &[32]),
+        t("params.Conv_0.kernel", &[3, 3, 4, 8]),
+        t("params.Embed_0.embedding", &[100, 16]),
+        t("params.LayerNorm_0.scale", &[32]),
+    ];
+    let scheme = Scheme::parse("flax").unwrap();
+    assert_eq!(scheme.name(), "flax");
+    let plan = Plan::for_tensors_by_scheme(
+        &tensors,
+        &|_| String::new(),
+        scheme,
+        None,
+        &Default::default(),
+    )
+    .unwrap();
+    let inits: Vec<String> = plan.entries.iter().map(|e| e.init.to_string()).collect();
+    let lecun = Init::parse("lecun_normal").unwrap().to_string();
+    assert_eq!(inits[0], lecun);
+    assert_eq!(inits[1], Init::zeros().to_string());
+    assert_eq!(inits[2], lecun);
+    // Embed: N(0, 1/features)
+    assert_eq!(inits[3], Init::normal(0.0, 0.25).unwrap().to_string());
+    assert_eq!(inits[4], Init::ones().to_string());
+    // a leaf Flax has no default for is named
+    let odd = [t("params.Custom_0.w", &[4, 4])];
+    let e =
+        Plan::for_tensors_by_scheme(&odd, &|_| String::new(), scheme, None, &Default::default())
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("params.Custom_0.w"), "{e}");
+}

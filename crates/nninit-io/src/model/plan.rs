@@ -185,13 +185,17 @@ pub enum Scheme {
     Hf,
     /// An LLM training stack's scheme, by parameter role ([`super::stack`]).
     Stack(Stack),
+    /// Flax `linen`'s defaults by leaf name and rank, in the keras layout
+    /// (`[*kernel, in, out]`): see [`flax_default`].
+    Flax,
 }
 
 impl Scheme {
     /// The scheme names.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "torch",
         "hf",
+        "flax",
         "megatron",
         "torchtitan",
         "olmo",
@@ -209,6 +213,7 @@ impl Scheme {
         match s.trim().to_ascii_lowercase().as_str() {
             "torch" | "pytorch" => Ok(Scheme::Torch),
             "hf" | "transformers" | "huggingface" => Ok(Scheme::Hf),
+            "flax" | "linen" => Ok(Scheme::Flax),
             other => {
                 let head = other.split('(').next().unwrap_or(other);
                 if matches!(
@@ -232,6 +237,7 @@ impl Scheme {
         match self {
             Scheme::Torch => "torch".into(),
             Scheme::Hf => "hf".into(),
+            Scheme::Flax => "flax".into(),
             Scheme::Stack(s) => s.to_string(),
         }
     }
@@ -258,6 +264,7 @@ impl Scheme {
         match self {
             Scheme::Torch => Ok(torch_default(p)?.or_else(recorded)),
             Scheme::Hf => Ok(recorded()),
+            Scheme::Flax => flax_default(p),
             Scheme::Stack(_) => Ok(None),
         }
     }
@@ -267,6 +274,45 @@ impl Serialize for Scheme {
     /// As its expression.
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(&self.name())
+    }
+}
+
+/// Flax `linen`'s default initializers by a leaf's name and rank (flax
+/// `linen/linear.py`, `normalization.py`; `jax.nn.initializers`), for
+/// parameters in the keras layout (`[*kernel, in, out]`), as `init_params`
+/// of a parameter tree gives them:
+/// - `kernel` of rank >= 2 (Dense, Conv, ConvTranspose): `lecun_normal` =
+///   `variance_scaling(1, fan_in, truncated_normal)`, fan_in = in x the
+///   kernel's spatial size (`DenseGeneral` with several feature axes
+///   flattens them first: give such a kernel a rule);
+/// - `bias`: zeros; `scale` (LayerNorm, RMSNorm, BatchNorm, GroupNorm): ones;
+/// - `embedding` of rank 2 (Embed, `[num_embeddings, features]`):
+///   `variance_scaling(1, fan_in, normal, out_axis=0)`, whose fan_in is
+///   `features`: N(0, 1/features).
+///
+/// Any other leaf has no default (a rule names it).
+pub fn flax_default(p: &Param) -> Result<Option<Decision>> {
+    let decided = |init: Init, what: &str| {
+        Ok(Some(Decision {
+            init,
+            why: format!("flax default for `{}` ({what})", p.local),
+            zero_row: None,
+            no_replay: None,
+            recorded: false,
+        }))
+    };
+    match (p.local.as_str(), p.shape.len()) {
+        ("kernel", r) if r >= 2 => decided(
+            Init::parse("lecun_normal")?,
+            "Dense/Conv kernel: lecun_normal over [*kernel, in, out]",
+        ),
+        ("bias", _) => decided(Init::zeros(), "zeros"),
+        ("scale", _) => decided(Init::ones(), "a norm's scale: ones"),
+        ("embedding", 2) => decided(
+            Init::normal(0.0, (1.0 / p.shape[1].max(1) as f64).sqrt())?,
+            "Embed: variance_scaling(1, fan_in, normal, out_axis=0), fan_in = features",
+        ),
+        _ => Ok(None),
     }
 }
 
@@ -743,7 +789,7 @@ impl Plan {
         rules: Option<&Rules>,
         roles: &RoleRules,
     ) -> Result<Plan> {
-        if !scheme.by_role() {
+        if !scheme.by_role() && scheme != Scheme::Flax {
             return Err(Error::Unsupported(format!(
                 "scheme `{}` decides by module class, which a tensor list (a config, a spec file) does not carry; give a stack's scheme ({}) or use the Python package's init_module on the model",
                 scheme.name(),
