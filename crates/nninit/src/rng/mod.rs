@@ -20,6 +20,7 @@ mod philox;
 mod philox_rng;
 mod sequential;
 mod stream;
+pub mod threefry;
 mod torch;
 mod torch_avx2;
 mod ziggurat;
