@@ -516,39 +516,19 @@ fn transpose<T: Copy + Default + Send + Sync>(m: &[T], rows: usize, cols: usize)
 
 /// Save `model` as a safetensors file under PyTorch's names and layout
 /// (burn-store's `BurnToPyTorchAdapter`: Linear weights `[out, in]`, norms'
-/// `weight`/`bias`), atomically: a temporary file beside `path`, then a
-/// rename (no partial file on error).
+/// `weight`/`bias`), atomically ([`nninit_io::write_atomic`]: a temporary
+/// file beside `path`, renamed into place; no partial file on error).
 pub fn save_pytorch<M: Module>(model: &M, path: &std::path::Path) -> Result<()> {
     use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.nninit-tmp-{}",
-        path.file_name().and_then(|f| f.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    let io = |reason: std::io::Error| Error::Io {
-        action: "cannot write",
+    let failed = |e: &dyn std::fmt::Display| Error::Io {
+        action: "cannot serialize the model for",
         path: path.display().to_string(),
-        reason,
+        reason: std::io::Error::other(e.to_string()),
     };
-    if !dir.is_dir() {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "its directory does not exist",
-        )));
-    }
-    let mut store = SafetensorsStore::from_file(&tmp).with_to_adapter(BurnToPyTorchAdapter);
-    let result = model
-        .save_into(&mut store)
-        .map_err(|e| io(std::io::Error::other(e.to_string())))
-        .and_then(|_| std::fs::rename(&tmp, path).map_err(io));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut store = SafetensorsStore::from_bytes(None).with_to_adapter(BurnToPyTorchAdapter);
+    model.save_into(&mut store).map_err(|e| failed(&e))?;
+    let bytes = store.get_bytes().map_err(|e| failed(&e))?;
+    nninit_io::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

@@ -331,19 +331,10 @@ impl SimpleBackend for NninitBackend {
     }
 }
 
-/// Save every `Var` of `varmap` as a safetensors file, atomically (a
-/// temporary file beside `path`, then a rename: no partial file on error),
-/// names sorted, each in its own dtype.
+/// Save every `Var` of `varmap` as a safetensors file, atomically
+/// ([`nninit_io::write_atomic`]: a temporary file beside `path`, renamed
+/// into place; no partial file on error), names sorted, each in its own dtype.
 pub fn save(varmap: &VarMap, path: &std::path::Path) -> candle_core::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.nninit-tmp-{}",
-        path.file_name().and_then(|f| f.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
     let tensors: Vec<(String, Tensor)> = {
         let data = varmap
             .data()
@@ -356,18 +347,7 @@ pub fn save(varmap: &VarMap, path: &std::path::Path) -> candle_core::Result<()> 
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
-    let result = candle_core::safetensors::save(
-        &tensors
-            .into_iter()
-            .collect::<std::collections::HashMap<_, _>>(),
-        &tmp,
-    )
-    .and_then(|_| {
-        std::fs::rename(&tmp, path)
-            .map_err(|e| err(format!("nninit: cannot write `{}`: {e}", path.display())))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let bytes = safetensors::serialize(tensors.iter().map(|(k, t)| (k.as_str(), t)), None)
+        .map_err(|e| err(format!("nninit: cannot serialize the VarMap: {e}")))?;
+    nninit_io::write_atomic(path, &bytes).map_err(err)
 }
