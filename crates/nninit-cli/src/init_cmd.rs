@@ -117,8 +117,9 @@ pub struct InitArgs {
     #[arg(long)]
     pub force: bool,
     /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order),
-    /// numpy-default (np.random.default_rng, drawn in tensor order) or torch (torch.manual_seed,
-    /// drawn in tensor order, torch's kernels).
+    /// numpy-default (np.random.default_rng, drawn in tensor order), torch (torch.manual_seed,
+    /// drawn in tensor order, torch's kernels) or jax (tensor i, 0-based in file order, drawn from
+    /// jax.random.fold_in(jax.random.key(SEED), i); float32 only).
     #[arg(long, default_value = "nninit")]
     pub rng: String,
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).

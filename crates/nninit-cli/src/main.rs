@@ -64,8 +64,10 @@ enum Command {
         out: PathBuf,
         /// Random generator: nninit (keyed streams), numpy (= np.random.seed(SEED) then one call),
         /// numpy-default (= np.random.default_rng(SEED) then one call: standard_normal/random for
-        /// N(0,1)/U(0,1) in f32 and f64, else normal/uniform in f64) or torch (= torch.manual_seed(SEED)
-        /// then the torch.nn.init function).
+        /// N(0,1)/U(0,1) in f32 and f64, else normal/uniform in f64), torch (= torch.manual_seed(SEED)
+        /// then the torch.nn.init function) or jax (= jax.random.normal/uniform/truncated_normal with
+        /// jax.random.key(SEED), float32, times std plus mean; JAX_ENABLE_X64 and
+        /// JAX_THREEFRY_PARTITIONABLE read as JAX reads them).
         #[arg(long, default_value = "nninit")]
         rng: String,
     },
@@ -128,11 +130,47 @@ pub(crate) struct Failure {
 /// The framework generator for `--rng` (None for nninit's streams). Like
 /// torch itself, `ATEN_CPU_CAPABILITY=default` selects torch's portable
 /// kernels, whose f32 `normal_` differs from the AVX2 build's.
+/// `--rng jax` reads `JAX_ENABLE_X64` and `JAX_THREEFRY_PARTITIONABLE` as JAX
+/// does, and keys tensor `i` by `fold_in(key(SEED), i)`.
 pub(crate) fn framework_rng(
     kind: nninit::rng::RngKind,
     seed: u64,
 ) -> nninit::Result<Option<nninit::rng::FrameworkRng>> {
+    use nninit::rng::{FrameworkRng, JaxRandom, RngKind};
+    if kind == RngKind::Jax {
+        kind.seed(i128::from(seed))?;
+        return Ok(Some(FrameworkRng::Jax(JaxRandom::new(
+            seed as i64,
+            jax_flags()?,
+        ))));
+    }
     kind.sequential_for(seed, std::env::var("ATEN_CPU_CAPABILITY").ok().as_deref())
+}
+
+/// JAX's flags from the environment, as JAX reads them.
+fn jax_flags() -> nninit::Result<nninit::rng::JaxFlags> {
+    nninit::rng::JaxFlags::from_env_values(
+        std::env::var("JAX_ENABLE_X64").ok().as_deref(),
+        std::env::var("JAX_THREEFRY_PARTITIONABLE").ok().as_deref(),
+    )
+}
+
+/// [`framework_rng`] for `sample`'s one tensor: under `--rng jax` it is
+/// drawn from `jax.random.key(SEED)` itself.
+fn sample_rng(
+    kind: nninit::rng::RngKind,
+    seed: u64,
+) -> nninit::Result<Option<nninit::rng::FrameworkRng>> {
+    use nninit::rng::{threefry, FrameworkRng, JaxRandom, RngKind};
+    if kind == RngKind::Jax {
+        kind.seed(i128::from(seed))?;
+        let flags = jax_flags()?;
+        return Ok(Some(FrameworkRng::Jax(JaxRandom::single(
+            threefry::key(seed as i64, flags.x64),
+            flags.partitionable,
+        ))));
+    }
+    framework_rng(kind, seed)
 }
 
 /// A whole number >= 0 for a flag, with a message that says so (clap's own
@@ -209,7 +247,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             nninit_io::check_output(&out).map_err(lib)?;
             let mut spec = TensorSpec::new(name.clone(), shape, dtype, layout, init.clone());
             let mut meta = BTreeMap::new();
-            if let Some(mut g) = framework_rng(rng, seed).map_err(lib)? {
+            if let Some(mut g) = sample_rng(rng, seed).map_err(lib)? {
                 nninit_io::draw_sequential(std::slice::from_mut(&mut spec), &mut g).map_err(lib)?;
                 meta.insert("rng".into(), rng.name().into());
             }

@@ -383,11 +383,61 @@ impl PyGenerator {
     /// (torch only): `"avx2"` or `"scalar"`, which of torch's CPU builds to
     /// reproduce; default: the one torch picks here (`ATEN_CPU_CAPABILITY`
     /// read as torch reads it).
+    ///
+    /// `rng="jax"`: `jax.random.key(seed)` (`x64`, `partitionable`: JAX's
+    /// `jax_enable_x64` and `jax_threefry_partitionable`; unset, as JAX
+    /// reads them from its environment variables: False and True); the `i`-th tensor drawn is drawn from `fold_in(key, i)`, or,
+    /// with `per_tensor=False`, every one from the key itself.
     #[new]
-    #[pyo3(signature = (rng, seed=None, kernels=None))]
-    fn new(rng: &str, seed: Option<&Bound<'_, PyAny>>, kernels: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (rng, seed=None, kernels=None, *, x64=None, partitionable=None, per_tensor=true))]
+    fn new(
+        rng: &str,
+        seed: Option<&Bound<'_, PyAny>>,
+        kernels: Option<&str>,
+        x64: Option<bool>,
+        partitionable: Option<bool>,
+        per_tensor: bool,
+    ) -> PyResult<Self> {
         use nninit::rng::{FrameworkRng, NumpyDefault, RngKind, TorchCpu, TorchKernels};
         let kind = RngKind::parse(rng).map_err(value_err)?;
+        if kind != RngKind::Jax && (x64.is_some() || partitionable.is_some() || !per_tensor) {
+            return Err(nninit_err(
+                "x64=, partitionable= and per_tensor= apply to rng `jax` only",
+            ));
+        }
+        if kind == RngKind::Jax {
+            use nninit::rng::{threefry, JaxFlags, JaxRandom};
+            if kernels.is_some() {
+                return Err(nninit_err("kernels= applies to rng `torch` only"));
+            }
+            let seed: i128 = match seed {
+                Some(s) => s
+                    .extract()
+                    .map_err(|_| PyTypeError::new_err("seed must be an integer for rng `jax`"))?,
+                None => 0,
+            };
+            let seed = seed_for(kind, seed)? as i64;
+            // unset flags as JAX reads them at import: from its environment variables
+            let d = JaxFlags::from_env_values(
+                std::env::var("JAX_ENABLE_X64").ok().as_deref(),
+                std::env::var("JAX_THREEFRY_PARTITIONABLE").ok().as_deref(),
+            )
+            .map_err(value_err)?;
+            let flags = JaxFlags {
+                x64: x64.unwrap_or(d.x64),
+                partitionable: partitionable.unwrap_or(d.partitionable),
+            };
+            let key = threefry::key(seed, flags.x64);
+            let g = if per_tensor {
+                JaxRandom::per_tensor(key, flags.partitionable)
+            } else {
+                JaxRandom::single(key, flags.partitionable)
+            };
+            return Ok(PyGenerator {
+                rng: std::sync::Mutex::new(FrameworkRng::Jax(g)),
+                kind: kind.name(),
+            });
+        }
         if kind == RngKind::NumpyDefault {
             if kernels.is_some() {
                 return Err(nninit_err("kernels= applies to rng `torch` only"));
@@ -444,7 +494,7 @@ impl PyGenerator {
         }
     }
 
-    /// `numpy`, `numpy-default` or `torch`.
+    /// `numpy`, `numpy-default`, `torch` or `jax`.
     #[getter]
     fn rng(&self) -> &'static str {
         self.kind
@@ -648,6 +698,111 @@ fn sample<'py>(
         py, &arr, init, shape, seed, name, layout, None, false, generator,
     )?;
     Ok(arr)
+}
+
+/// The axes of a `variance_scaling` argument (an int or a sequence of ints).
+fn axes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<isize>> {
+    if let Ok(a) = obj.extract::<isize>() {
+        return Ok(vec![a]);
+    }
+    obj.extract::<Vec<isize>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be an int or a sequence of ints, not {}",
+            obj.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })
+}
+
+/// `jax.nn.initializers`' `init(key, shape, float32)`, replayed in Rust
+/// (`nninit::jax_initializers`): `kind` names the initializer, `params`
+/// its arguments; `key` the key's two uint32 words. The GIL is released
+/// while generating.
+#[pyfunction]
+#[pyo3(signature = (kind, params, key, shape, partitionable))]
+fn jax_initializer<'py>(
+    py: Python<'py>,
+    kind: &str,
+    params: &Bound<'py, pyo3::types::PyDict>,
+    key: (u32, u32),
+    shape: Vec<usize>,
+    partitionable: bool,
+) -> PyResult<Bound<'py, numpy::PyArrayDyn<f32>>> {
+    use nninit::jax_initializers::{JaxDistribution, JaxFanMode, JaxInitializer};
+    let num = |name: &str, default: f64| -> PyResult<f64> {
+        match params.get_item(name)? {
+            Some(v) => v
+                .extract::<f64>()
+                .map_err(|_| PyTypeError::new_err(format!("{kind}: {name} must be a real number"))),
+            None => Ok(default),
+        }
+    };
+    let text = |name: &str, default: &str| -> PyResult<String> {
+        match params.get_item(name)? {
+            Some(v) => v
+                .extract::<String>()
+                .map_err(|_| PyTypeError::new_err(format!("{kind}: {name} must be a string"))),
+            None => Ok(default.to_string()),
+        }
+    };
+    let axes_of = |name: &str, default: Vec<isize>| -> PyResult<Vec<isize>> {
+        match params.get_item(name)? {
+            Some(v) => axes(&v, name),
+            None => Ok(default),
+        }
+    };
+    let init = match kind {
+        "variance_scaling" => JaxInitializer::VarianceScaling {
+            scale: num("scale", 1.0)?,
+            mode: JaxFanMode::parse(&text("mode", "fan_in")?).map_err(value_err)?,
+            distribution: JaxDistribution::parse(&text("distribution", "truncated_normal")?)
+                .map_err(value_err)?,
+            in_axis: axes_of("in_axis", vec![-2])?,
+            out_axis: axes_of("out_axis", vec![-1])?,
+            batch_axis: axes_of("batch_axis", vec![])?,
+        },
+        "normal" => JaxInitializer::Normal {
+            stddev: num("stddev", 1e-2)?,
+        },
+        "uniform" => JaxInitializer::Uniform {
+            scale: num("scale", 1e-2)?,
+        },
+        "truncated_normal" => JaxInitializer::TruncatedNormal {
+            stddev: num("stddev", 1e-2)?,
+            lower: num("lower", -2.0)?,
+            upper: num("upper", 2.0)?,
+        },
+        "constant" => JaxInitializer::Constant {
+            value: num("value", 0.0)?,
+        },
+        "orthogonal" => JaxInitializer::Orthogonal {
+            scale: num("scale", 1.0)?,
+        },
+        "delta_orthogonal" => JaxInitializer::DeltaOrthogonal {
+            scale: num("scale", 1.0)?,
+        },
+        other => {
+            return Err(value_err(Error::unknown_name(
+                "jax initializer",
+                other,
+                &[
+                    "variance_scaling",
+                    "normal",
+                    "uniform",
+                    "truncated_normal",
+                    "constant",
+                    "orthogonal",
+                    "delta_orthogonal",
+                ],
+            )))
+        }
+    };
+    let numel = nninit::init::checked_numel(&shape).map_err(value_err)?;
+    nninit_io::check_memory("the initializer's array", numel.saturating_mul(4))
+        .map_err(value_err)?;
+    let mut v = vec![0f32; numel as usize];
+    py.detach(|| init.fill([key.0, key.1], partitionable, &shape, &mut v))
+        .map_err(value_err)?;
+    numpy::PyArray1::from_vec(py, v).reshape(shape)
 }
 
 /// PyTorch's `calculate_gain(nonlinearity, param)`.
@@ -1376,6 +1531,7 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NninitError", m.py().get_type::<NninitError>())?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
+    m.add_function(wrap_pyfunction!(jax_initializer, m)?)?;
     m.add_function(wrap_pyfunction!(dtype_name, m)?)?;
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;

@@ -37,6 +37,7 @@ pub mod dist;
 pub mod dtype;
 pub mod error;
 pub mod init;
+pub mod jax_initializers;
 mod linalg;
 pub mod rng;
 pub mod simd;

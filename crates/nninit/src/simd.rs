@@ -370,3 +370,15 @@ mod tests {
         assert_eq!(FORCED.load(Ordering::Relaxed), AUTO);
     }
 }
+fma_dispatch!(
+    /// JAX's f32 draws in the partitionable mode (`rng::threefry`).
+    jax_f32_fill(key: crate::rng::threefry::JaxKey, draw: crate::rng::threefry::F32Draw, start: u64, out: &mut [f32]) => {
+        crate::rng::threefry::fill_body(key, draw, start, out)
+    }
+);
+fma_dispatch!(
+    /// JAX's f32 draws from given bits (`rng::threefry`).
+    jax_f32_map(draw: crate::rng::threefry::F32Draw, bits: &[u32], out: &mut [f32]) => {
+        crate::rng::threefry::map_body(draw, bits, out)
+    }
+);

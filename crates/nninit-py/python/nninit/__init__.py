@@ -367,6 +367,12 @@ def _generator(rng: Union[str, "Generator"], seed: Union[int, Sequence[int]]) ->
         return rng
     if str(rng).lower() == "nninit":
         return None
+    if str(rng).lower() == "jax":
+        # one tensor from jax.random.key(seed) itself, under JAX's flags if it is loaded
+        jax = sys.modules.get("jax")
+        x64 = bool(jax.config.jax_enable_x64) if jax is not None else None
+        part = bool(jax.config.jax_threefry_partitionable) if jax is not None else None
+        return Generator("jax", seed, x64=x64, partitionable=part, per_tensor=False)
     return Generator(str(rng), seed)
 
 

@@ -94,10 +94,19 @@ class Generator:
     """A framework's global generator replayed: ``Generator("numpy", s)`` is
     ``np.random.seed(s)``, ``Generator("numpy-default", s)`` is
     ``np.random.default_rng(s)`` (``s`` an int or a sequence of ints),
-    ``Generator("torch", s)`` is ``torch.manual_seed(s)``."""
+    ``Generator("torch", s)`` is ``torch.manual_seed(s)``, ``Generator("jax", s)``
+    is ``jax.random.key(s)``, the i-th tensor drawn from ``fold_in(key, i)``
+    (``per_tensor=False``: every tensor from the key itself)."""
 
     def __new__(
-        cls, rng: str, seed: Union[int, Sequence[int], None] = None, kernels: Optional[str] = None
+        cls,
+        rng: str,
+        seed: Union[int, Sequence[int], None] = None,
+        kernels: Optional[str] = None,
+        *,
+        x64: Optional[bool] = None,
+        partitionable: Optional[bool] = None,
+        per_tensor: bool = True,
     ) -> Generator: ...
     @property
     def rng(self) -> str: ...
@@ -179,6 +188,9 @@ def fill(
     bf16_bits: bool = False,
     generator: Optional[Generator] = None,
 ) -> None: ...
+def jax_initializer(
+    kind: str, params: Dict[str, Any], key: Tuple[int, int], shape: List[int], partitionable: bool
+) -> np.ndarray: ...
 def sample(
     init: Init,
     shape: Sequence[int],

@@ -380,6 +380,7 @@ impl Init {
     ) -> Result<()> {
         let plan = self.plan(shape, layout, T::DTYPE)?;
         let n = buffer_len(shape, out.len())?;
+        rng.begin_tensor();
         match plan {
             Plan::Elementwise(d) => rng.sample(&d, out),
             // structured plans read no random numbers: any stream will do

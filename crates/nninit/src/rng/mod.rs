@@ -11,6 +11,7 @@
 //! advancing state, as the frameworks' global generators have, for
 //! reproducing their numbers ([`NumpyLegacy`], [`NumpyDefault`], [`TorchCpu`]).
 
+mod jax_random;
 mod mt19937;
 mod numpy;
 mod numpy_default;
@@ -23,6 +24,7 @@ mod stream;
 pub mod threefry;
 mod torch;
 mod torch_avx2;
+mod xla_math;
 mod ziggurat;
 
 pub use numpy_default::NumpyDefault;
@@ -31,7 +33,9 @@ pub(crate) use philox::philox_lanes;
 pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 #[cfg(feature = "rand_core")]
 pub use philox_rng::PhiloxRng;
-pub use sequential::{FrameworkRng, NumpyLegacy, RngKind, Sequential, TorchCpu};
+pub use sequential::{
+    FrameworkRng, JaxFlags, JaxRandom, NumpyLegacy, RngKind, Sequential, TorchCpu,
+};
 pub(crate) use stream::counter;
 pub use stream::{Stream, Tag};
 pub use torch::TorchKernels;

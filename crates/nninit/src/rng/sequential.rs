@@ -22,12 +22,18 @@ pub trait Sequential {
     /// The family's name (as `--rng` spells it).
     fn name(&self) -> &'static str;
 
+    /// Called once before each tensor is filled (whatever its init: a
+    /// constant or `eye` too), so a family that keys each tensor by its
+    /// position ([`JaxRandom::per_tensor`]) can advance. Nothing by default.
+    fn begin_tensor(&mut self) {}
+
     /// Draw `out.len()` values of `dist` in order, advancing the state. A
     /// distribution the family cannot reproduce is an [`crate::Error::Rng`],
     /// with `out` and the state untouched. Constants draw nothing.
     fn sample<T: Element>(&mut self, dist: &Dist, out: &mut [T]) -> Result<()>;
 }
 
+pub use super::jax_random::{JaxFlags, JaxRandom};
 pub use super::numpy::NumpyLegacy;
 pub use super::numpy_default::NumpyDefault;
 
@@ -49,19 +55,23 @@ pub enum RngKind {
     NumpyDefault,
     /// PyTorch's CPU generator after `torch.manual_seed` ([`TorchCpu`]).
     Torch,
+    /// JAX's `jax.random` (threefry2x32; [`JaxRandom`]: tensor `i` drawn
+    /// from `fold_in(key(seed), i)`).
+    Jax,
 }
 
 impl RngKind {
     /// The names `--rng` accepts.
-    pub const NAMES: [&'static str; 4] = ["nninit", "numpy", "numpy-default", "torch"];
+    pub const NAMES: [&'static str; 5] = ["nninit", "numpy", "numpy-default", "torch", "jax"];
 
-    /// Parse `nninit`, `numpy`, `numpy-default` or `torch`.
+    /// Parse `nninit`, `numpy`, `numpy-default`, `torch` or `jax`.
     pub fn parse(s: &str) -> Result<RngKind> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "nninit" => RngKind::Nninit,
             "numpy" => RngKind::Numpy,
             "numpy-default" | "numpy_default" => RngKind::NumpyDefault,
             "torch" => RngKind::Torch,
+            "jax" => RngKind::Jax,
             _ => return Err(Error::unknown_name("rng", s, &Self::NAMES)),
         })
     }
@@ -73,6 +83,7 @@ impl RngKind {
             RngKind::Numpy => "numpy",
             RngKind::NumpyDefault => "numpy-default",
             RngKind::Torch => "torch",
+            RngKind::Jax => "jax",
         }
     }
 
@@ -100,6 +111,11 @@ impl RngKind {
                 i64::MIN as i128,
                 u64::MAX as i128,
                 "a whole number in [-2^63, 2^64) (torch.manual_seed's range)",
+            ),
+            RngKind::Jax => (
+                i64::MIN as i128,
+                i64::MAX as i128,
+                "a whole number in [-2^63, 2^63) (jax.random.key's range)",
             ),
         };
         if seed < lo || seed > hi {
@@ -145,6 +161,11 @@ impl RngKind {
                 u128::from(seed),
             ))),
             RngKind::Torch => Some(FrameworkRng::Torch(TorchCpu::new(seed))),
+            // `seed` as [`RngKind::seed`] gives it: a negative seed's two's complement
+            RngKind::Jax => Some(FrameworkRng::Jax(JaxRandom::new(
+                seed as i64,
+                JaxFlags::default(),
+            ))),
         })
     }
 }
@@ -159,6 +180,8 @@ pub enum FrameworkRng {
     NumpyDefault(NumpyDefault),
     /// `torch.manual_seed`.
     Torch(TorchCpu),
+    /// `jax.random.key`.
+    Jax(JaxRandom),
 }
 
 impl Sequential for FrameworkRng {
@@ -167,6 +190,13 @@ impl Sequential for FrameworkRng {
             FrameworkRng::Numpy(g) => g.name(),
             FrameworkRng::NumpyDefault(g) => g.name(),
             FrameworkRng::Torch(g) => g.name(),
+            FrameworkRng::Jax(g) => g.name(),
+        }
+    }
+
+    fn begin_tensor(&mut self) {
+        if let FrameworkRng::Jax(g) = self {
+            g.begin_tensor()
         }
     }
 
@@ -175,6 +205,7 @@ impl Sequential for FrameworkRng {
             FrameworkRng::Numpy(g) => g.sample(dist, out),
             FrameworkRng::NumpyDefault(g) => g.sample(dist, out),
             FrameworkRng::Torch(g) => g.sample(dist, out),
+            FrameworkRng::Jax(g) => g.sample(dist, out),
         }
     }
 }

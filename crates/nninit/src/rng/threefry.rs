@@ -151,14 +151,7 @@ pub fn uniform_f32(
     hi: f32,
     out: &mut [f32],
 ) -> crate::Result<()> {
-    let mut bits = vec![0u32; out.len()];
-    random_bits_u32(key, partitionable, &mut bits)?;
-    let range = hi - lo;
-    for (o, b) in out.iter_mut().zip(bits) {
-        let u = f32::from_bits((b >> 9) | 0x3F80_0000) - 1.0;
-        *o = u.mul_add(range, lo).max(lo);
-    }
-    Ok(())
+    draw_f32(key, partitionable, uniform_draw(lo, hi), out)
 }
 
 /// `jax.random.uniform(key, shape, float64, lo, hi)` flattened (x64).
@@ -177,6 +170,181 @@ pub fn uniform_f64(
         *o = u.mul_add(range, lo).max(lo);
     }
     Ok(())
+}
+
+/// What a block of JAX's f32 random bits becomes (see [`normal_f32`],
+/// [`truncated_normal_f32`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum F32Draw {
+    /// `jax.random.uniform(lo, hi)`: `max(lo, fma(u, range, lo))`.
+    Uniform { lo: f32, range: f32 },
+    /// `jax.random.normal`.
+    Normal,
+    /// `jax.random.truncated_normal`: a uniform over the erf bounds, then
+    /// `sqrt(2) erf_inv`, clipped.
+    Truncated {
+        lo: f32,
+        range: f32,
+        clip_lo: f32,
+        clip_hi: f32,
+    },
+}
+
+/// The low 23 bits' uniform in [0, 1) (`bitcast((b >> 9) | 1.0) - 1`).
+#[inline(always)]
+fn unit(b: u32) -> f32 {
+    f32::from_bits((b >> 9) | 0x3F80_0000) - 1.0
+}
+
+/// The partitionable mode's 32 bits of element `i`.
+#[inline(always)]
+fn bits_at(key: JaxKey, i: u64) -> u32 {
+    let [a, b] = threefry2x32(key, [(i >> 32) as u32, i as u32]);
+    a ^ b
+}
+
+/// `nextafter(-1, 0)`: the normal's uniform lower bound.
+const NORMAL_LO: f32 = f32::from_bits(0xBF7F_FFFF);
+
+#[inline(always)]
+fn normal_of(b: u32) -> f32 {
+    // range = 1 - NORMAL_LO rounds to 2 in f32
+    super::xla_math::sqrt2_erf_inv(unit(b).mul_add(2.0, NORMAL_LO).max(NORMAL_LO))
+}
+
+#[inline(always)]
+fn truncated_of(b: u32, lo: f32, range: f32, clip_lo: f32, clip_hi: f32) -> f32 {
+    let u = unit(b).mul_add(range, lo).max(lo);
+    super::xla_math::sqrt2_erf_inv(u).max(clip_lo).min(clip_hi)
+}
+
+/// Elements `start .. start + out.len()` of a draw in the partitionable
+/// mode (random access: any block gives the whole draw's values). Written
+/// for `simd::jax_f32_fill`, which compiles it with hardware FMA.
+#[inline(always)]
+pub(crate) fn fill_body(key: JaxKey, draw: F32Draw, start: u64, out: &mut [f32]) {
+    let mut i = start;
+    match draw {
+        F32Draw::Uniform { lo, range } => {
+            for o in out.iter_mut() {
+                *o = unit(bits_at(key, i)).mul_add(range, lo).max(lo);
+                i += 1;
+            }
+        }
+        F32Draw::Normal => {
+            for o in out.iter_mut() {
+                *o = normal_of(bits_at(key, i));
+                i += 1;
+            }
+        }
+        F32Draw::Truncated {
+            lo,
+            range,
+            clip_lo,
+            clip_hi,
+        } => {
+            for o in out.iter_mut() {
+                *o = truncated_of(bits_at(key, i), lo, range, clip_lo, clip_hi);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A draw from given bits (the original mode's). For `simd::jax_f32_map`.
+#[inline(always)]
+pub(crate) fn map_body(draw: F32Draw, bits: &[u32], out: &mut [f32]) {
+    for (o, &b) in out.iter_mut().zip(bits) {
+        *o = match draw {
+            F32Draw::Uniform { lo, range } => unit(b).mul_add(range, lo).max(lo),
+            F32Draw::Normal => normal_of(b),
+            F32Draw::Truncated {
+                lo,
+                range,
+                clip_lo,
+                clip_hi,
+            } => truncated_of(b, lo, range, clip_lo, clip_hi),
+        };
+    }
+}
+
+/// Fill `out` with `draw` under `key` (parallel in the partitionable mode;
+/// the values never depend on the thread count).
+fn draw_f32(key: JaxKey, partitionable: bool, draw: F32Draw, out: &mut [f32]) -> crate::Result<()> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 14;
+    if partitionable {
+        out.par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(c, block)| crate::simd::jax_f32_fill(key, draw, (c * BLOCK) as u64, block));
+    } else {
+        let mut bits = vec![0u32; out.len()];
+        random_bits_u32(key, false, &mut bits)?;
+        out.par_chunks_mut(BLOCK)
+            .zip(bits.par_chunks(BLOCK))
+            .for_each(|(o, b)| crate::simd::jax_f32_map(draw, b, o));
+    }
+    Ok(())
+}
+
+/// `jax.random.normal(key, shape, float32)` flattened, bit for bit with JAX
+/// on an x86-64 CPU with FMA: `u = uniform(key, nextafter(-1, 0), 1)`, then
+/// `sqrt(2) * erf_inv(u)` with XLA's f32 `erf_inv` and `log1p`
+/// (`xla_math`).
+pub fn normal_f32(key: JaxKey, partitionable: bool, out: &mut [f32]) -> crate::Result<()> {
+    draw_f32(key, partitionable, F32Draw::Normal, out)
+}
+
+/// `jax.random.truncated_normal(key, lower, upper, shape, float32)`
+/// flattened, as JAX evaluates it when called (bounds passed as Python
+/// scalars, e.g. by `jax.nn.initializers`): `a = erf(lower * (1/sqrt 2))`
+/// and `b` likewise with XLA's f32 `erf`, `u = uniform(key, a, b)`,
+/// `sqrt(2) * erf_inv(u)`, clipped to `[nextafter(lower, +inf),
+/// nextafter(upper, -inf)]`. (Inside a `jax.jit` whose bounds are
+/// compile-time constants XLA folds `erf` in double precision instead: the
+/// same values for (-2, 2), possibly an ulp apart in `a`/`b`, and so in the
+/// draws, for other bounds.) Needs `lower < upper` (not NaN).
+pub fn truncated_normal_f32(
+    key: JaxKey,
+    partitionable: bool,
+    lower: f64,
+    upper: f64,
+    out: &mut [f32],
+) -> crate::Result<()> {
+    draw_f32(key, partitionable, truncated_draw(lower, upper), out)
+}
+
+/// The constants of a truncated draw (as JAX computes them in f32).
+pub(crate) fn truncated_draw(lower: f64, upper: f64) -> F32Draw {
+    let (l, u) = (lower as f32, upper as f32);
+    let r2 = core::f32::consts::FRAC_1_SQRT_2;
+    let a = super::xla_math::erf(l * r2);
+    let b = super::xla_math::erf(u * r2);
+    F32Draw::Truncated {
+        lo: a,
+        range: b - a,
+        clip_lo: next_toward(l, f32::INFINITY),
+        clip_hi: next_toward(u, f32::NEG_INFINITY),
+    }
+}
+
+/// C's `nextafterf(x, toward)` for finite or infinite `x` (not NaN).
+fn next_toward(x: f32, toward: f32) -> f32 {
+    if x == toward {
+        return x;
+    }
+    if x == 0.0 {
+        let tiny = f32::from_bits(1);
+        return if toward > 0.0 { tiny } else { -tiny };
+    }
+    let b = x.to_bits();
+    let away_from_zero = (toward > x) == (x > 0.0);
+    f32::from_bits(if away_from_zero { b + 1 } else { b - 1 })
+}
+
+/// `jax.random.uniform` in f32 as a draw, for [`draw_f32`]'s fast path.
+pub(crate) fn uniform_draw(lo: f32, hi: f32) -> F32Draw {
+    F32Draw::Uniform { lo, range: hi - lo }
 }
 
 #[cfg(test)]

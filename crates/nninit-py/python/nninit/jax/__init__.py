@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _nninit
-from ._nninit import Init, NninitError
+from .. import _nninit
+from .._nninit import Init, NninitError
 
 __all__ = ["init_params", "leaf_name"]
 

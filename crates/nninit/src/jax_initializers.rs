@@ -1,0 +1,298 @@
+//! `jax.nn.initializers` replayed from a JAX key: the initializer
+//! `init(key, shape, float32)` of each, with JAX's own arithmetic, so the
+//! values equal JAX's bit for bit (on an x86-64 CPU with FMA; both
+//! `jax_threefry_partitionable` modes). The Python drop-ins
+//! (`nninit.jax.initializers`) call these.
+//!
+//! Semantics (jax `_src/nn/initializers.py`, read and restated):
+//! - `variance_scaling(scale, mode, distribution, in_axis, out_axis,
+//!   batch_axis)`: fans as `_compute_fans` (in Python floats: `receptive =
+//!   numel / in / out / batch`, `fan_in = in * receptive`), the denominator
+//!   by `mode` (`fan_in`, `fan_out`, `(fan_in + fan_out) / 2`,
+//!   `sqrt(fan_in * fan_out)`), `variance = f32(scale / denominator)`; then
+//!   `truncated_normal(key, -2, 2) * (sqrt(variance) / f32(0.87962566103423978))`,
+//!   `normal(key) * sqrt(variance)` or `uniform(key, -1, 1) * sqrt(3 *
+//!   variance)`, every operation in f32.
+//! - `normal(stddev)`: `normal(key) * f32(stddev)`; `uniform(scale)`:
+//!   `uniform(key) * f32(scale)`; `truncated_normal(stddev, lower, upper)`:
+//!   `truncated_normal(key, lower, upper) * f32(stddev)`; `constant(v)`.
+//! - `orthogonal(scale)` (column axis -1) and `delta_orthogonal(scale)`:
+//!   JAX factors a Gaussian matrix with LAPACK's QR; nninit draws the same
+//!   Haar distribution from its own stream keyed by the JAX key: same
+//!   distribution, not the same bits.
+
+use crate::error::{unknown_name, Error, Result};
+use crate::init::Init;
+use crate::rng::threefry::{self, JaxKey};
+use crate::{Layout, Stream};
+
+/// `variance_scaling`'s `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JaxFanMode {
+    /// The input size (times the receptive field).
+    FanIn,
+    /// The output size (times the receptive field).
+    FanOut,
+    /// Their arithmetic mean.
+    FanAvg,
+    /// Their geometric mean.
+    FanGeoAvg,
+}
+
+/// `variance_scaling`'s `distribution`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JaxDistribution {
+    /// N(0, 1) cut at ±2, rescaled by 1 / 0.87962566103423978.
+    TruncatedNormal,
+    /// N(0, 1).
+    Normal,
+    /// U(-1, 1) times sqrt(3).
+    Uniform,
+}
+
+impl JaxFanMode {
+    /// Parse JAX's spelling (`fan_in`, `fan_out`, `fan_avg`, `fan_geo_avg`).
+    pub fn parse(s: &str) -> Result<JaxFanMode> {
+        Ok(match s {
+            "fan_in" => JaxFanMode::FanIn,
+            "fan_out" => JaxFanMode::FanOut,
+            "fan_avg" => JaxFanMode::FanAvg,
+            "fan_geo_avg" => JaxFanMode::FanGeoAvg,
+            _ => {
+                return Err(unknown_name(
+                    "variance_scaling mode",
+                    s,
+                    &["fan_in", "fan_out", "fan_avg", "fan_geo_avg"],
+                ))
+            }
+        })
+    }
+}
+
+impl JaxDistribution {
+    /// Parse JAX's spelling (`truncated_normal`, `normal`, `uniform`).
+    pub fn parse(s: &str) -> Result<JaxDistribution> {
+        Ok(match s {
+            "truncated_normal" => JaxDistribution::TruncatedNormal,
+            "normal" => JaxDistribution::Normal,
+            "uniform" => JaxDistribution::Uniform,
+            _ => {
+                return Err(unknown_name(
+                    "variance_scaling distribution",
+                    s,
+                    &["truncated_normal", "normal", "uniform"],
+                ))
+            }
+        })
+    }
+}
+
+/// One of `jax.nn.initializers`, with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum JaxInitializer {
+    /// `variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis)`
+    /// (axes may be negative, as Python indexes).
+    VarianceScaling {
+        /// Scaling factor.
+        scale: f64,
+        /// Which fan.
+        mode: JaxFanMode,
+        /// Which distribution.
+        distribution: JaxDistribution,
+        /// Input axes.
+        in_axis: Vec<isize>,
+        /// Output axes.
+        out_axis: Vec<isize>,
+        /// Batch axes (ignored in the fans).
+        batch_axis: Vec<isize>,
+    },
+    /// `normal(stddev)`.
+    Normal {
+        /// Standard deviation.
+        stddev: f64,
+    },
+    /// `uniform(scale)`: U(0, scale).
+    Uniform {
+        /// Upper bound.
+        scale: f64,
+    },
+    /// `truncated_normal(stddev, lower, upper)` (bounds in standard units).
+    TruncatedNormal {
+        /// Standard deviation before truncation.
+        stddev: f64,
+        /// Lower bound.
+        lower: f64,
+        /// Upper bound.
+        upper: f64,
+    },
+    /// `constant(value)` (also `zeros`, `ones`).
+    Constant {
+        /// The value.
+        value: f64,
+    },
+    /// `orthogonal(scale)`, column axis -1 (same distribution, not JAX's bits).
+    Orthogonal {
+        /// Multiplier.
+        scale: f64,
+    },
+    /// `delta_orthogonal(scale)` (same distribution, not JAX's bits).
+    DeltaOrthogonal {
+        /// Multiplier.
+        scale: f64,
+    },
+}
+
+/// Python's `shape[axis]` (negative from the end).
+fn axis_len(shape: &[usize], axis: isize, what: &str) -> Result<f64> {
+    let n = shape.len() as isize;
+    let i = if axis < 0 { axis + n } else { axis };
+    if i < 0 || i >= n {
+        return Err(Error::BadShape {
+            shape: format!("{shape:?}"),
+            reason: format!("{what} {axis} is out of range for a {n}-d shape"),
+        });
+    }
+    Ok(shape[i as usize] as f64)
+}
+
+fn axes_len(shape: &[usize], axes: &[isize], what: &str) -> Result<f64> {
+    axes.iter()
+        .try_fold(1.0, |p, &a| Ok(p * axis_len(shape, a, what)?))
+}
+
+/// `_compute_fans(shape, in_axis, out_axis, batch_axis)`: (fan_in, fan_out).
+pub fn compute_fans(
+    shape: &[usize],
+    in_axis: &[isize],
+    out_axis: &[isize],
+    batch_axis: &[isize],
+) -> Result<(f64, f64)> {
+    let in_size = axes_len(shape, in_axis, "in_axis")?;
+    let out_size = axes_len(shape, out_axis, "out_axis")?;
+    let batch_size = axes_len(shape, batch_axis, "batch_axis")?;
+    if in_size == 0.0 || out_size == 0.0 || batch_size == 0.0 {
+        return Err(Error::BadShape {
+            shape: format!("{shape:?}"),
+            reason: "variance_scaling's fans divide by the in, out and batch sizes, and one is 0"
+                .into(),
+        });
+    }
+    let numel: f64 = shape.iter().map(|&d| d as f64).product();
+    let receptive = numel / in_size / out_size / batch_size;
+    Ok((in_size * receptive, out_size * receptive))
+}
+
+impl JaxInitializer {
+    /// `init(key, shape, float32)` into `out` (`out.len()` = the shape's
+    /// element count).
+    pub fn fill(
+        &self,
+        key: JaxKey,
+        partitionable: bool,
+        shape: &[usize],
+        out: &mut [f32],
+    ) -> Result<()> {
+        let numel = crate::init::checked_numel(shape)?;
+        if numel != out.len() as u64 {
+            return Err(Error::BadShape {
+                shape: format!("{shape:?}"),
+                reason: format!("{numel} elements, but the buffer holds {}", out.len()),
+            });
+        }
+        let p = partitionable;
+        let times = |out: &mut [f32], s: f32| out.iter_mut().for_each(|x| *x *= s);
+        match *self {
+            JaxInitializer::Constant { value } => out.fill(value as f32),
+            JaxInitializer::Normal { stddev } => {
+                threefry::normal_f32(key, p, out)?;
+                times(out, stddev as f32);
+            }
+            JaxInitializer::Uniform { scale } => {
+                threefry::uniform_f32(key, p, 0.0, 1.0, out)?;
+                times(out, scale as f32);
+            }
+            JaxInitializer::TruncatedNormal {
+                stddev,
+                lower,
+                upper,
+            } => {
+                check_bounds(lower, upper)?;
+                threefry::truncated_normal_f32(key, p, lower, upper, out)?;
+                times(out, stddev as f32);
+            }
+            JaxInitializer::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                ref in_axis,
+                ref out_axis,
+                ref batch_axis,
+            } => {
+                if in_axis.as_slice() == [-2] && shape.len() <= 1 {
+                    return Err(Error::BadShape {
+                        shape: format!("{shape:?}"),
+                        reason: format!(
+                            "variance_scaling cannot compute the fans of a {}-d tensor with the default in_axis=-2: give in_axis (and out_axis) explicitly",
+                            shape.len()
+                        ),
+                    });
+                }
+                let (fan_in, fan_out) = compute_fans(shape, in_axis, out_axis, batch_axis)?;
+                let denominator = match mode {
+                    JaxFanMode::FanIn => fan_in,
+                    JaxFanMode::FanOut => fan_out,
+                    JaxFanMode::FanAvg => (fan_in + fan_out) / 2.0,
+                    JaxFanMode::FanGeoAvg => (fan_in * fan_out).sqrt(),
+                };
+                let variance = (scale / denominator) as f32;
+                match distribution {
+                    JaxDistribution::TruncatedNormal => {
+                        #[allow(clippy::excessive_precision)] // the digits JAX uses
+                        let correction = 0.879_625_661_034_239_78_f64 as f32;
+                        threefry::truncated_normal_f32(key, p, -2.0, 2.0, out)?;
+                        times(out, variance.sqrt() / correction);
+                    }
+                    JaxDistribution::Normal => {
+                        threefry::normal_f32(key, p, out)?;
+                        times(out, variance.sqrt());
+                    }
+                    JaxDistribution::Uniform => {
+                        threefry::uniform_f32(key, p, -1.0, 1.0, out)?;
+                        times(out, (3.0 * variance).sqrt());
+                    }
+                }
+            }
+            JaxInitializer::Orthogonal { scale } => {
+                if shape.len() < 2 {
+                    return Err(Error::BadShape {
+                        shape: format!("{shape:?}"),
+                        reason: "orthogonal needs at least a 2-d shape".into(),
+                    });
+                }
+                Init::orthogonal(scale)?.fill(shape, Layout::Keras, &Stream::from_key(key), out)?
+            }
+            JaxInitializer::DeltaOrthogonal { scale } => Init::delta_orthogonal(scale)?.fill(
+                shape,
+                Layout::Keras,
+                &Stream::from_key(key),
+                out,
+            )?,
+        }
+        Ok(())
+    }
+}
+
+fn check_bounds(lower: f64, upper: f64) -> Result<()> {
+    if lower.is_nan() || upper.is_nan() || lower >= upper {
+        return Err(Error::BadParam {
+            init: "truncated_normal".into(),
+            param: "lower/upper".into(),
+            value: format!("({lower}, {upper})"),
+            expected: "lower < upper".into(),
+        });
+    }
+    Ok(())
+}
