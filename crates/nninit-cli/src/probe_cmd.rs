@@ -17,8 +17,9 @@ use std::path::PathBuf;
 )]
 pub struct ProbeArgs {
     /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
-    /// w1, b1, w2, ...), numpy-default (np.random.default_rng(SEED), same order) or torch
-    /// (torch.manual_seed(SEED), same order, torch's kernels).
+    /// w1, b1, w2, ...), numpy-default (np.random.default_rng(SEED), same order), torch
+    /// (torch.manual_seed(SEED), same order, torch's kernels) or jax (tensor i from
+    /// jax.random.fold_in(jax.random.key(SEED), i), same order).
     #[arg(long, default_value = "nninit")]
     pub rng: String,
     /// Layer sizes, e.g. 64,256x20,10 (input, hidden..., output).

@@ -17,8 +17,9 @@ use std::path::PathBuf;
 )]
 pub struct TrainArgs {
     /// Random generator of the weights: nninit (keyed streams), numpy (np.random.seed(SEED), drawn
-    /// w1, b1, w2, ...), numpy-default (np.random.default_rng(SEED), same order) or torch
-    /// (torch.manual_seed(SEED), same order, torch's kernels).
+    /// w1, b1, w2, ...), numpy-default (np.random.default_rng(SEED), same order), torch
+    /// (torch.manual_seed(SEED), same order, torch's kernels) or jax (tensor i from
+    /// jax.random.fold_in(jax.random.key(SEED), i), same order).
     #[arg(long, default_value = "nninit")]
     pub rng: String,
     /// digits (bundled), fashion-mnist (Debian's dataset-fashion-mnist), a .csv (last column = label) or an .npz (x, y).

@@ -385,12 +385,14 @@ impl PyGenerator {
     /// read as torch reads it).
     ///
     /// `rng="jax"`: `jax.random.key(seed)` (`x64`, `partitionable`: JAX's
-    /// `jax_enable_x64` and `jax_threefry_partitionable`; unset, as JAX
-    /// reads them from its environment variables: False and True); the `i`-th tensor drawn is drawn from `fold_in(key, i)`, or,
+    /// `jax_enable_x64` and `jax_threefry_partitionable`; unset: JAX's
+    /// config if jax is loaded, else its environment variables, else False
+    /// and True); the `i`-th tensor drawn is drawn from `fold_in(key, i)`, or,
     /// with `per_tensor=False`, every one from the key itself.
     #[new]
     #[pyo3(signature = (rng, seed=None, kernels=None, *, x64=None, partitionable=None, per_tensor=true))]
     fn new(
+        py: Python<'_>,
         rng: &str,
         seed: Option<&Bound<'_, PyAny>>,
         kernels: Option<&str>,
@@ -417,12 +419,22 @@ impl PyGenerator {
                 None => 0,
             };
             let seed = seed_for(kind, seed)? as i64;
-            // unset flags as JAX reads them at import: from its environment variables
-            let d = JaxFlags::from_env_values(
+            // unset flags: jax's config when jax is loaded, else as JAX reads
+            // them at import (its environment variables)
+            let mut d = JaxFlags::from_env_values(
                 std::env::var("JAX_ENABLE_X64").ok().as_deref(),
                 std::env::var("JAX_THREEFRY_PARTITIONABLE").ok().as_deref(),
             )
             .map_err(value_err)?;
+            if let Ok(jax) = py
+                .import("sys")
+                .and_then(|sys| sys.getattr("modules"))
+                .and_then(|m| m.get_item("jax"))
+            {
+                let config = jax.getattr("config")?;
+                d.x64 = config.getattr("jax_enable_x64")?.is_truthy()?;
+                d.partitionable = config.getattr("jax_threefry_partitionable")?.is_truthy()?;
+            }
             let flags = JaxFlags {
                 x64: x64.unwrap_or(d.x64),
                 partitionable: partitionable.unwrap_or(d.partitionable),

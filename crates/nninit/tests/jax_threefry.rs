@@ -3,7 +3,7 @@
 //! default), with `jax_enable_x64` off and on.
 
 use nninit::rng::threefry::{
-    fold_in, key, random_bits_u32, random_bits_u64, split, uniform_f32, uniform_f64,
+    self, fold_in, key, random_bits_u32, random_bits_u64, split, uniform_f32, uniform_f64,
 };
 
 #[test]
@@ -113,4 +113,77 @@ fn x64_bits_and_uniform() {
         u,
         [0.5965784077005026, 0.8010386402050791, 1.165579461373829]
     );
+}
+
+/// `jax.random.normal(key(42), (2^20,))`, `truncated_normal(key(7), 1, 1.5,
+/// (1001,))` and `variance_scaling(1.3, "fan_geo_avg", "truncated_normal", 0,
+/// (1, 2))(key(1), (5, 4, 6))`: bit patterns printed by jax 0.10.2 on x86-64,
+/// in each mode (the first entry of each pair: partitionable).
+/// (partitionable, normal bits, truncated bits, variance_scaling bits)
+type Pins = (bool, [u32; 5], [u32; 3], [u32; 2]);
+
+#[test]
+fn normal_truncated_and_variance_scaling_pins() {
+    use nninit::jax_initializers::{JaxDistribution, JaxFanMode, JaxInitializer};
+    let cases: [Pins; 2] = [
+        (
+            true,
+            [0xbce7df15, 0x3eef2be8, 0x3e976661, 0xbeeda7c8, 0xbd6da783],
+            [0x3fa671b4, 0x3fbdb9f4, 0x3fa7616a],
+            [0xbd6c6178, 0x3b04a564],
+        ),
+        (
+            false,
+            [0x3e1485ee, 0xbd9eb9b9, 0xbf20a61e, 0xbfeb8db9, 0x3e812e2c],
+            [0x3f9db324, 0x3fb6e8c0, 0x3f92f974],
+            [0xbea54751, 0xbf429cc6],
+        ),
+    ];
+    for (part, normal, trunc, vs) in cases {
+        let mut n = vec![0f32; 1 << 20];
+        threefry::normal_f32(threefry::key(42, false), part, &mut n).unwrap();
+        let got: Vec<u32> = [0, 1, 2, 777_777, (1 << 20) - 1]
+            .iter()
+            .map(|&i| n[i].to_bits())
+            .collect();
+        assert_eq!(got, normal, "normal, partitionable={part}");
+        let mut t = vec![0f32; 1001];
+        threefry::truncated_normal_f32(threefry::key(7, false), part, 1.0, 1.5, &mut t).unwrap();
+        let got: Vec<u32> = [0, 1, 1000].iter().map(|&i| t[i].to_bits()).collect();
+        assert_eq!(got, trunc, "truncated, partitionable={part}");
+        let init = JaxInitializer::VarianceScaling {
+            scale: 1.3,
+            mode: JaxFanMode::FanGeoAvg,
+            distribution: JaxDistribution::TruncatedNormal,
+            in_axis: vec![0],
+            out_axis: vec![1, 2],
+            batch_axis: vec![],
+        };
+        let mut v = vec![0f32; 120];
+        init.fill(threefry::key(1, false), part, &[5, 4, 6], &mut v)
+            .unwrap();
+        assert_eq!(
+            [v[0].to_bits(), v[119].to_bits()],
+            vs,
+            "variance_scaling, partitionable={part}"
+        );
+    }
+}
+
+/// The same values whatever the thread count (blocks are keyed by index).
+#[test]
+fn normal_is_thread_count_independent() {
+    let mut one = vec![0f32; 100_003];
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| threefry::normal_f32(threefry::key(3, false), true, &mut one).unwrap());
+    let mut four = vec![0f32; 100_003];
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(|| threefry::normal_f32(threefry::key(3, false), true, &mut four).unwrap());
+    assert_eq!(one, four);
 }

@@ -368,11 +368,7 @@ def _generator(rng: Union[str, "Generator"], seed: Union[int, Sequence[int]]) ->
     if str(rng).lower() == "nninit":
         return None
     if str(rng).lower() == "jax":
-        # one tensor from jax.random.key(seed) itself, under JAX's flags if it is loaded
-        jax = sys.modules.get("jax")
-        x64 = bool(jax.config.jax_enable_x64) if jax is not None else None
-        part = bool(jax.config.jax_threefry_partitionable) if jax is not None else None
-        return Generator("jax", seed, x64=x64, partitionable=part, per_tensor=False)
+        return Generator("jax", seed, per_tensor=False)  # one tensor from jax.random.key(seed) itself
     return Generator(str(rng), seed)
 
 
@@ -411,7 +407,9 @@ def sample(
     int or a sequence of ints: N(0, 1) is ``standard_normal(n, dtype=...)``, U(0, 1)
     ``random(n, dtype=...)``, other normals and uniforms ``normal(loc, scale, n)`` and
     ``uniform(low, high, n)`` in float64, rounded to ``dtype``;
-    ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function).
+    ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function;
+    ``rng="jax"``: ``jax.random.normal/uniform/truncated_normal`` with ``jax.random.key(seed)``,
+    times std plus mean, float32 only, under JAX's flags).
     ``dtype``: ``"float32"``, ``"float64"``, ``"float16"`` (or ``np.float32``,
     ``torch.float32``, ...)."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)

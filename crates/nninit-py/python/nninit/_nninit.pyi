@@ -15,6 +15,7 @@ __all__ = [
     "NninitError",
     "fill",
     "sample",
+    "jax_initializer",
     "dtype_name",
     "calculate_gain",
     "fans",

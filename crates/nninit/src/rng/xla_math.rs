@@ -106,7 +106,7 @@ const ERF_CLAMP: f32 = f(0x406F_9C68);
 /// `[-3.8325, 3.8325]` with explicit FMAs, `±1` beyond), as JAX evaluates
 /// `lax.erf` on a value it cannot fold at compile time.
 pub(crate) fn erf(x: f32) -> f32 {
-    let c = x.max(-ERF_CLAMP).min(ERF_CLAMP);
+    let c = x.clamp(-ERF_CLAMP, ERF_CLAMP);
     let x2 = c * c;
     let mut num = x2.mul_add(ERF_NUM[0], ERF_NUM[1]);
     for &k in &ERF_NUM[2..] {

@@ -4,6 +4,9 @@ sharding or the number of hosts; with shardings, every addressable shard is
 generated where it lives (``jax.make_array_from_callback`` over nninit's
 region fill) and no host builds a tensor it does not own.
 
+``nninit.jax.initializers``: drop-ins for ``jax.nn.initializers`` whose values
+are JAX's own, bit for bit (JAX's stream replayed from the key they receive).
+
 ``import nninit.jax`` needs ``jax``; the rest of nninit does not.
 """
 
@@ -15,8 +18,9 @@ import numpy as np
 
 from .. import _nninit
 from .._nninit import Init, NninitError
+from . import initializers
 
-__all__ = ["init_params", "leaf_name"]
+__all__ = ["init_params", "initializers", "leaf_name"]
 
 
 def _jax() -> Any:
@@ -123,7 +127,7 @@ def init_params(tree: Any, *, seed: int = 0, rules: Any = None, scheme: str = "f
     that is not an array, an integer dtype, a leaf nothing covers, a rule
     matching nothing raise ``NninitError`` naming it."""
     jax = _jax()
-    from . import _rules
+    from .. import _rules
 
     flat, treedef = jax.tree_util.tree_flatten_with_path(tree)
     rows: List[Dict[str, Any]] = []
