@@ -214,7 +214,7 @@ def test_pinned_framework_values():
     (["sample", "orthogonal", "--shape=4,4", "--rng", "torch"], "LAPACK"),
     (["sample", "sparse(sparsity=0.5)", "--shape=4,4", "--rng", "numpy"], "LAPACK"),
     (["sample", "trunc_normal", "--shape=4,4", "--rng", "numpy"], "truncated normal"),
-    (["sample", "normal", "--shape=4", "--rng", "jax"], "allowed: nninit, numpy, numpy-default, torch"),
+    (["sample", "normal", "--shape=4", "--rng", "tensorflow"], "allowed: nninit, numpy, numpy-default, torch, jax"),
     (["sample", "normal", "--shape=4", "--rng", "numpy", "--seed", "4294967296"], "2**32 - 1"),
 ])
 def test_refusals_write_nothing(cli, tmp_path, args, needle):

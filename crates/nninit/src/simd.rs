@@ -382,3 +382,74 @@ fma_dispatch!(
         crate::rng::threefry::map_body(draw, bits, out)
     }
 );
+
+/// Attempt 0 of an f32 truncated normal over a block
+/// ([`crate::dist::trunc_normal::accept_f32_body`]), compiled with AVX-512 or
+/// AVX2 where the CPU has them: no FMA, so the same IEEE operations and the
+/// same bits.
+pub(crate) fn trunc_accept_f32(
+    p: crate::dist::trunc_normal::Accept,
+    z: &[f32],
+    out: &mut [f32],
+    ok: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn fast(
+            p: crate::dist::trunc_normal::Accept,
+            z: &[f32],
+            out: &mut [f32],
+            ok: &mut [u8],
+        ) {
+            crate::dist::trunc_normal::accept_f32_body(p, z, out, ok)
+        }
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
+        unsafe fn wide(
+            p: crate::dist::trunc_normal::Accept,
+            z: &[f32],
+            out: &mut [f32],
+            ok: &mut [u8],
+        ) {
+            crate::dist::trunc_normal::accept_f32_body(p, z, out, ok)
+        }
+        let level = usable(active());
+        if level == SimdLevel::Avx512 {
+            // SAFETY: `usable` returns Avx512 only when `detected()` reported
+            // AVX-512 F, VL, DQ and BW; memory only through safe arguments.
+            return unsafe { wide(p, z, out, ok) };
+        }
+        if level != SimdLevel::Portable {
+            // SAFETY: `fast` only needs AVX2, which `detected()` reported
+            // (Avx2 or Avx512); it touches memory only through its safe
+            // arguments.
+            return unsafe { fast(p, z, out, ok) };
+        }
+    }
+    crate::dist::trunc_normal::accept_f32_body(p, z, out, ok)
+}
+
+/// Attempt 1 of rejected truncated-normal elements, side by side
+/// ([`crate::dist::trunc_normal::retry_lanes_body`]), compiled with AVX2
+/// where the CPU has it: no FMA, so the same IEEE operations and bits.
+pub(crate) fn trunc_retry_lanes(
+    idx: &[u64; crate::dist::trunc_normal::RETRY_LANES],
+    key: [u32; 2],
+    z: &mut [f64; crate::dist::trunc_normal::RETRY_LANES],
+) {
+    use crate::dist::trunc_normal::{retry_lanes_body, RETRY_LANES};
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn fast(idx: &[u64; RETRY_LANES], key: [u32; 2], z: &mut [f64; RETRY_LANES]) {
+            retry_lanes_body(idx, key, z)
+        }
+        if usable(active()) != SimdLevel::Portable {
+            // SAFETY: `fast` only needs AVX2, which `detected()` reported
+            // (Avx2 or Avx512); it touches memory only through its safe
+            // arguments.
+            return unsafe { fast(idx, key, z) };
+        }
+    }
+    retry_lanes_body(idx, key, z)
+}

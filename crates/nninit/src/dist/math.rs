@@ -134,6 +134,62 @@ pub(crate) fn unit_open0_f64(lo: u32, hi: u32) -> f64 {
     unit_f64(lo, hi) + 1.0 / 9_007_199_254_740_992.0
 }
 
+/// `libm::cos(x)` for `0 <= x < 2 pi`, bit for bit, without branches (so
+/// that it vectorizes): the `libm` crate's (musl's, FreeBSD's) fast
+/// reductions by 1 to 4 multiples of `pi/2` and its `k_cos`/`k_sin`
+/// kernels, computed both and selected. `None` where `libm` takes its
+/// medium reduction (`x` within about 2^-33 of a multiple of `pi/2`): ask
+/// `libm::cos` for those.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the constants as published in FreeBSD
+pub(crate) fn cos_0_2pi(x: f64) -> (f64, bool) {
+    const PIO2_1: f64 = 1.57079632673412561417e+00;
+    const PIO2_1T: f64 = 6.07710050650619224932e-11;
+    const C1: f64 = 4.16666666666666019037e-02;
+    const C2: f64 = -1.38888888888741095749e-03;
+    const C3: f64 = 2.48015872894767294178e-05;
+    const C4: f64 = -2.75573143513906633035e-07;
+    const C5: f64 = 2.08757232129817482790e-09;
+    const C6: f64 = -1.13596475577881948265e-11;
+    const S1: f64 = -1.66666666666666324348e-01;
+    const S2: f64 = 8.33333333332248946124e-03;
+    const S3: f64 = -1.98412698298579493134e-04;
+    const S4: f64 = 2.75573137070700676789e-06;
+    const S5: f64 = -2.50507602534068634195e-08;
+    const S6: f64 = 1.58969099521155010221e-10;
+    let ix = (x.to_bits() >> 32) as u32 & 0x7fff_ffff;
+    // n: the multiple of pi/2 libm's fast paths subtract (0 below pi/4, where
+    // the reduction below leaves x, 0 exactly as libm passes them)
+    let n = u32::from(ix > 0x3fe9_21fb)
+        + u32::from(ix > 0x4002_d97c)
+        + u32::from(ix > 0x400f_6a7a)
+        + u32::from(ix > 0x4015_fdbc);
+    let medium = ((1..=2).contains(&n) && (ix & 0xfffff) == 0x921fb)
+        | (ix == 0x4012_d97c)
+        | (ix == 0x4019_21fb)
+        | (ix > 0x401c_463b);
+    let k = f64::from(n);
+    let z = x - k * PIO2_1;
+    let y0 = z - k * PIO2_1T;
+    let y1 = (z - y0) - k * PIO2_1T;
+    let z = y0 * y0;
+    let w = z * z;
+    let r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+    let hz = 0.5 * z;
+    let wc = 1.0 - hz;
+    let kc = wc + (((1.0 - wc) - hz) + (z * r - y0 * y1));
+    let rs = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
+    let v = z * y0;
+    let ks = y0 - ((z * (0.5 * y1 - v * rs) - y1) - v * S1);
+    // n & 3: 0 cos, 1 -sin, 2 -cos, 3 sin
+    let q = n & 3;
+    let c = if q & 1 == 1 { ks } else { kc };
+    let c = if q == 1 || q == 2 { -c } else { c };
+    // |x| < 2^-27 sqrt(2): libm returns 1
+    let c = if ix < 0x3e46_a09e { 1.0 } else { c };
+    (c, !medium)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +208,45 @@ mod tests {
             k += 97;
         }
         assert!(worst <= 1.0, "worst error {worst} ulp");
+    }
+
+    #[test]
+    fn cos_0_2pi_is_libm_cos_bit_for_bit() {
+        // 4 million uniform angles TAU * t (t a 53-bit uniform, as Box-Muller
+        // draws it), every t = m / 2^20 (the quarter-turn boundaries among
+        // them) and its neighbours, and tiny angles
+        let check = |x: f64| -> bool {
+            let (c, ok) = cos_0_2pi(x);
+            // the sampler's cosine is sincos's: the same as cos
+            assert_eq!(
+                libm::sincos(x).1.to_bits(),
+                libm::cos(x).to_bits(),
+                "x = {x:e}"
+            );
+            if ok {
+                assert_eq!(c.to_bits(), libm::cos(x).to_bits(), "x = {x:e}");
+            }
+            ok
+        };
+        let mut fast = 0;
+        for c in 0..4_000_000u64 {
+            let w = crate::rng::philox4x32_10([c as u32, (c >> 32) as u32, 1, 9], [3, 4]);
+            fast += usize::from(check(std::f64::consts::TAU * unit_f64(w[2], w[3])));
+        }
+        // the medium reduction is for angles within ~2^-33 of k pi/2
+        assert!(fast > 3_999_000, "{fast} of 4M on the fast path");
+        for m in 0..(1u64 << 20) {
+            let x = std::f64::consts::TAU * (m as f64 / (1u64 << 20) as f64);
+            check(x);
+            check(f64::from_bits(x.to_bits() + 1));
+            if x > 0.0 {
+                check(f64::from_bits(x.to_bits() - 1));
+            }
+        }
+        for e in 0..1074 {
+            assert!(check(2f64.powi(-e)));
+        }
+        assert_eq!(cos_0_2pi(0.0), (1.0, true));
     }
 
     #[test]

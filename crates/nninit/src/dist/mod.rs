@@ -9,7 +9,7 @@
 
 pub(crate) mod kernels;
 pub(crate) mod math;
-mod trunc_normal;
+pub(crate) mod trunc_normal;
 
 pub use trunc_normal::TruncNormal;
 

@@ -29,7 +29,7 @@ mod ziggurat;
 
 pub use numpy_default::NumpyDefault;
 pub use philox::philox4x32_10;
-pub(crate) use philox::philox_lanes;
+pub(crate) use philox::{philox_lanes, philox_lanes_at};
 pub(crate) use philox::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 #[cfg(feature = "rand_core")]
 pub use philox_rng::PhiloxRng;

@@ -52,10 +52,24 @@ pub(crate) fn philox_lanes<const N: usize>(
     tag: u32,
     key: [u32; 2],
 ) -> [[u32; N]; 4] {
+    let mut idx = [0u64; N];
+    for (l, i) in idx.iter_mut().enumerate() {
+        *i = base.wrapping_add(l as u64);
+    }
+    philox_lanes_at(&idx, sub, tag, key)
+}
+
+/// [`philox_lanes`] for any `N` element indices: counters `[idx[lane], sub, tag]`.
+#[inline(always)]
+pub(crate) fn philox_lanes_at<const N: usize>(
+    idx: &[u64; N],
+    sub: u32,
+    tag: u32,
+    key: [u32; 2],
+) -> [[u32; N]; 4] {
     let (mut c0, mut c1, mut c2, mut c3) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
     for l in 0..N {
-        [c0[l], c1[l], c2[l], c3[l]] =
-            super::stream::counter(base.wrapping_add(l as u64), sub, tag);
+        [c0[l], c1[l], c2[l], c3[l]] = super::stream::counter(idx[l], sub, tag);
     }
     let [mut k0, mut k1] = key;
     for round in 0..10 {
