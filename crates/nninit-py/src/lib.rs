@@ -725,12 +725,16 @@ fn axes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<isize>> {
     })
 }
 
-/// `jax.nn.initializers`' `init(key, shape, float32)`, replayed in Rust
+/// `jax.nn.initializers`' `init(key, shape, dtype)`, replayed in Rust
 /// (`nninit::jax_initializers`): `kind` names the initializer, `params`
-/// its arguments; `key` the key's two uint32 words. The GIL is released
-/// while generating.
+/// its arguments; `key` the key's two uint32 words; `rng` `jax` (JAX's
+/// bits, float32) or `nninit` (nninit's stream keyed by the key: float32 or
+/// float64). `check_only`: raise what a call would raise, generate nothing
+/// (return None). `out`: a C-contiguous array of the dtype to fill (and
+/// return) instead of a new one. The GIL is released while generating.
 #[pyfunction]
-#[pyo3(signature = (kind, params, key, shape, partitionable))]
+#[pyo3(signature = (kind, params, key, shape, partitionable, rng="jax", dtype="float32", check_only=false, out=None))]
+#[allow(clippy::too_many_arguments)]
 fn jax_initializer<'py>(
     py: Python<'py>,
     kind: &str,
@@ -738,7 +742,11 @@ fn jax_initializer<'py>(
     key: (u32, u32),
     shape: Vec<usize>,
     partitionable: bool,
-) -> PyResult<Bound<'py, numpy::PyArrayDyn<f32>>> {
+    rng: &str,
+    dtype: &str,
+    check_only: bool,
+    out: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
     use nninit::jax_initializers::{JaxDistribution, JaxFanMode, JaxInitializer};
     let num = |name: &str, default: f64| -> PyResult<f64> {
         match params.get_item(name)? {
@@ -809,12 +817,79 @@ fn jax_initializer<'py>(
         }
     };
     let numel = nninit::init::checked_numel(&shape).map_err(value_err)?;
-    nninit_io::check_memory("the initializer's array", numel.saturating_mul(4))
-        .map_err(value_err)?;
-    let mut v = vec![0f32; numel as usize];
-    py.detach(|| init.fill([key.0, key.1], partitionable, &shape, &mut v))
-        .map_err(value_err)?;
-    numpy::PyArray1::from_vec(py, v).reshape(shape)
+    let key = [key.0, key.1];
+    if check_only {
+        init.check(&shape).map_err(value_err)?;
+        if matches!(
+            (rng, dtype),
+            ("jax", "float32") | ("nninit", "float32" | "float64")
+        ) {
+            return Ok(py.None().into_bound(py));
+        }
+    }
+    /// Fill `out` (given, or a new array) with the initializer.
+    fn run<'py, T: Element + numpy::Element>(
+        py: Python<'py>,
+        init: &nninit::jax_initializers::JaxInitializer,
+        jax: Option<bool>,
+        key: [u32; 2],
+        shape: &[usize],
+        numel: u64,
+        out: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let arr = match out {
+            Some(o) => o
+                .cast_into::<PyArrayDyn<T>>()
+                .map_err(|e| PyTypeError::new_err(format!("out: {e}")))?,
+            None => {
+                nninit_io::check_memory(
+                    "the initializer's array",
+                    numel.saturating_mul(std::mem::size_of::<T>() as u64),
+                )
+                .map_err(value_err)?;
+                PyArrayDyn::<T>::zeros(py, shape, false)
+            }
+        };
+        {
+            let mut rw = arr
+                .try_readwrite()
+                .map_err(|e| nninit_err(format!("out cannot be written: {e}")))?;
+            let buf = rw
+                .as_slice_mut()
+                .map_err(|_| nninit_err("out is not C-contiguous"))?;
+            if buf.len() as u64 != numel {
+                return Err(nninit_err(format!(
+                    "out holds {} elements, the shape {shape:?} {numel}",
+                    buf.len()
+                )));
+            }
+            py.detach(|| match jax {
+                Some(partitionable) => {
+                    let b: &mut [f32] = bytemuck::cast_slice_mut(buf);
+                    init.fill(key, partitionable, shape, b)
+                }
+                None => init.fill_nninit(key, shape, buf),
+            })
+            .map_err(value_err)?;
+        }
+        Ok(arr.into_any())
+    }
+    match (rng, dtype) {
+        ("jax", "float32") => run::<f32>(py, &init, Some(partitionable), key, &shape, numel, out),
+        ("jax", other) => Err(nninit_err(format!(
+            "{kind}: dtype {other}: rng `jax` replays JAX's float32 draws only (its float64 and 16-bit paths use other polynomials and roundings); use dtype float32, or rng=\"nninit\""
+        ))),
+        ("nninit", "float32") => run::<f32>(py, &init, None, key, &shape, numel, out),
+        ("nninit", "float64") => run::<f64>(py, &init, None, key, &shape, numel, out),
+        ("nninit", other) => Err(nninit_err(format!(
+            "{kind}: dtype {other}: the drop-ins fill float32 or float64 (for bfloat16/float16, cast a float32 result)"
+        ))),
+        (other, _) => Err(value_err(Error::unknown_name(
+            "initializer rng",
+            other,
+            &["jax", "nninit"],
+        ))),
+    }
 }
 
 /// PyTorch's `calculate_gain(nonlinearity, param)`.

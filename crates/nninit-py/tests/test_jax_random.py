@@ -201,3 +201,45 @@ def test_bad_input(cli, tmp_path):
                         "--out", str(tmp_path / "x.npy")], capture_output=True, text=True)
     assert r.returncode == 2 and "jax.random.key's range" in r.stderr
     assert not (tmp_path / "x.npy").exists()
+
+
+# ---------------------------------------------------------------- rng="nninit"
+
+
+def test_nninit_stream_drop_ins_have_jax_scales():
+    # nninit's stream keyed by the JAX key: JAX's distribution and f32 scale,
+    # not its bits. 2^18 draws each; the std within 1% (its sampling error is
+    # about 0.14% at this size), truncation at exactly 2 std (pre-correction).
+    k = jax.random.key(21)
+    shape = (512, 512)
+    n = 512 * 512
+    for name, want in [("he_normal", (2 / 512) ** 0.5), ("lecun_normal", (1 / 512) ** 0.5),
+                       ("glorot_uniform", (1 / 512) ** 0.5), ("he_uniform", (2 / 512) ** 0.5)]:
+        w = np.asarray(getattr(ji, name)(rng="nninit")(k, shape), dtype=np.float64)
+        assert w.size == n and abs(w.std() / want - 1) < 0.01, (name, w.std(), want)
+        assert abs(w.mean()) < 5 * want / n ** 0.5
+    t = np.asarray(ji.lecun_normal(rng="nninit")(k, shape))
+    bound = 2 * np.float32(np.sqrt(np.float32(1 / 512))) / np.float32(0.87962566103423978)
+    assert np.abs(t).max() <= bound
+    u = np.asarray(ji.glorot_uniform(rng="nninit")(k, shape))
+    assert np.abs(u).max() <= np.sqrt(np.float32(3) * np.float32(1 / 512))
+    # deterministic per key, different across keys, never JAX's bits
+    again = np.asarray(ji.lecun_normal(rng="nninit")(k, shape))
+    assert again.tobytes() == t.tobytes()
+    other = np.asarray(ji.lecun_normal(rng="nninit")(jax.random.key(22), shape))
+    assert np.mean(other == t) < 0.01
+    assert np.mean(np.asarray(ji.lecun_normal()(k, shape)) == t) < 0.01
+
+
+def test_nninit_stream_float64_and_jit(x64):
+    k = jax.random.key(3)
+    w = ji.normal(0.5, rng="nninit")(k, (1000,), jnp.float64)
+    assert w.dtype == jnp.float64
+    assert np.asarray(jax.jit(lambda kk: ji.normal(0.5, rng="nninit")(kk, (1000,), jnp.float64))(k)).tobytes() \
+        == np.asarray(w).tobytes()
+    with pytest.raises(nninit.NninitError, match="float32"):
+        ji.normal(0.5)(k, (10,), jnp.float64)  # rng="jax": JAX's float32 draws only
+    with pytest.raises(nninit.NninitError, match="mersenne"):
+        ji.normal(rng="mersenne")(k, (10,))
+    with pytest.raises(nninit.NninitError, match="in_axis"):
+        jax.jit(lambda kk: ji.lecun_normal()(kk, (64,), jnp.float32))(k)  # refused while tracing

@@ -16,6 +16,9 @@
 //! - `normal(stddev)`: `normal(key) * f32(stddev)`; `uniform(scale)`:
 //!   `uniform(key) * f32(scale)`; `truncated_normal(stddev, lower, upper)`:
 //!   `truncated_normal(key, lower, upper) * f32(stddev)`; `constant(v)`.
+//! - [`JaxInitializer::fill_nninit`]: the same initializers on nninit's own
+//!   stream keyed by the JAX key (`rng="nninit"` in Python): the same
+//!   distributions and scales, not JAX's bits, nninit's speed.
 //! - `orthogonal(scale)` (column axis -1) and `delta_orthogonal(scale)`:
 //!   JAX factors a Gaussian matrix with LAPACK's QR; nninit draws the same
 //!   Haar distribution from its own stream keyed by the JAX key: same
@@ -185,43 +188,54 @@ pub fn compute_fans(
     Ok((in_size * receptive, out_size * receptive))
 }
 
+/// What an initializer draws, with the f32 scale JAX computes for it.
+enum Draw {
+    /// `normal(key) * scale`.
+    Normal { scale: f32 },
+    /// `uniform(key, lo, hi) * scale`.
+    Uniform { lo: f32, hi: f32, scale: f32 },
+    /// `truncated_normal(key, lower, upper) * scale`.
+    Truncated { lower: f64, upper: f64, scale: f32 },
+    /// Every element the value.
+    Constant(f32),
+    /// A whole-tensor initializer of nninit's (same distribution as JAX's).
+    Structured(Init),
+}
+
 impl JaxInitializer {
-    /// `init(key, shape, float32)` into `out` (`out.len()` = the shape's
-    /// element count).
-    pub fn fill(
-        &self,
-        key: JaxKey,
-        partitionable: bool,
-        shape: &[usize],
-        out: &mut [f32],
-    ) -> Result<()> {
-        let numel = crate::init::checked_numel(shape)?;
-        if numel != out.len() as u64 {
-            return Err(Error::BadShape {
-                shape: format!("{shape:?}"),
-                reason: format!("{numel} elements, but the buffer holds {}", out.len()),
-            });
+    /// Whether `init(key, shape)` can run: the same errors as the fills,
+    /// without generating anything.
+    pub fn check(&self, shape: &[usize]) -> Result<()> {
+        crate::init::checked_numel(shape)?;
+        if let Draw::Structured(init) = self.draw(shape)? {
+            init.check_shape(shape, Layout::Keras, crate::DType::F32)?;
         }
-        let p = partitionable;
-        let times = |out: &mut [f32], s: f32| out.iter_mut().for_each(|x| *x *= s);
-        match *self {
-            JaxInitializer::Constant { value } => out.fill(value as f32),
-            JaxInitializer::Normal { stddev } => {
-                threefry::normal_f32(key, p, out)?;
-                times(out, stddev as f32);
-            }
-            JaxInitializer::Uniform { scale } => {
-                threefry::uniform_f32(key, p, 0.0, 1.0, out)?;
-                times(out, scale as f32);
-            }
+        Ok(())
+    }
+
+    /// The draw and its f32 scale for `shape`, as JAX computes them.
+    fn draw(&self, shape: &[usize]) -> Result<Draw> {
+        Ok(match *self {
+            JaxInitializer::Constant { value } => Draw::Constant(value as f32),
+            JaxInitializer::Normal { stddev } => Draw::Normal {
+                scale: stddev as f32,
+            },
+            JaxInitializer::Uniform { scale } => Draw::Uniform {
+                lo: 0.0,
+                hi: 1.0,
+                scale: scale as f32,
+            },
             JaxInitializer::TruncatedNormal {
                 stddev,
                 lower,
                 upper,
             } => {
                 check_bounds(lower, upper)?;
-                threefry::truncated_normal_f32(key, p, lower, upper, out)?;
-                times(out, stddev as f32);
+                Draw::Truncated {
+                    lower,
+                    upper,
+                    scale: stddev as f32,
+                }
             }
             JaxInitializer::VarianceScaling {
                 scale,
@@ -252,17 +266,20 @@ impl JaxInitializer {
                     JaxDistribution::TruncatedNormal => {
                         #[allow(clippy::excessive_precision)] // the digits JAX uses
                         let correction = 0.879_625_661_034_239_78_f64 as f32;
-                        threefry::truncated_normal_f32(key, p, -2.0, 2.0, out)?;
-                        times(out, variance.sqrt() / correction);
+                        Draw::Truncated {
+                            lower: -2.0,
+                            upper: 2.0,
+                            scale: variance.sqrt() / correction,
+                        }
                     }
-                    JaxDistribution::Normal => {
-                        threefry::normal_f32(key, p, out)?;
-                        times(out, variance.sqrt());
-                    }
-                    JaxDistribution::Uniform => {
-                        threefry::uniform_f32(key, p, -1.0, 1.0, out)?;
-                        times(out, (3.0 * variance).sqrt());
-                    }
+                    JaxDistribution::Normal => Draw::Normal {
+                        scale: variance.sqrt(),
+                    },
+                    JaxDistribution::Uniform => Draw::Uniform {
+                        lo: -1.0,
+                        hi: 1.0,
+                        scale: (3.0 * variance).sqrt(),
+                    },
                 }
             }
             JaxInitializer::Orthogonal { scale } => {
@@ -272,17 +289,92 @@ impl JaxInitializer {
                         reason: "orthogonal needs at least a 2-d shape".into(),
                     });
                 }
-                Init::orthogonal(scale)?.fill(shape, Layout::Keras, &Stream::from_key(key), out)?
+                Draw::Structured(Init::orthogonal(scale)?)
             }
-            JaxInitializer::DeltaOrthogonal { scale } => Init::delta_orthogonal(scale)?.fill(
-                shape,
-                Layout::Keras,
-                &Stream::from_key(key),
-                out,
-            )?,
+            JaxInitializer::DeltaOrthogonal { scale } => {
+                Draw::Structured(Init::delta_orthogonal(scale)?)
+            }
+        })
+    }
+
+    /// `init(key, shape, float32)` into `out` (`out.len()` = the shape's
+    /// element count): JAX's values bit for bit (JAX's stream).
+    pub fn fill(
+        &self,
+        key: JaxKey,
+        partitionable: bool,
+        shape: &[usize],
+        out: &mut [f32],
+    ) -> Result<()> {
+        check_len(shape, out.len())?;
+        let p = partitionable;
+        let times = |out: &mut [f32], s: f32| out.iter_mut().for_each(|x| *x *= s);
+        match self.draw(shape)? {
+            Draw::Constant(v) => out.fill(v),
+            Draw::Normal { scale } => {
+                threefry::normal_f32(key, p, out)?;
+                times(out, scale);
+            }
+            Draw::Uniform { lo, hi, scale } => {
+                threefry::uniform_f32(key, p, lo, hi, out)?;
+                times(out, scale);
+            }
+            Draw::Truncated {
+                lower,
+                upper,
+                scale,
+            } => {
+                threefry::truncated_normal_f32(key, p, lower, upper, out)?;
+                times(out, scale);
+            }
+            Draw::Structured(init) => {
+                init.fill(shape, Layout::Keras, &Stream::from_key(key), out)?
+            }
         }
         Ok(())
     }
+
+    /// The same initializer (the same distribution and the same f32 scale)
+    /// on nninit's own stream keyed by the JAX key's two words
+    /// ([`Stream::from_key`]): not JAX's bits, but nninit's speed (SIMD,
+    /// every core) and any float dtype.
+    pub fn fill_nninit<T: crate::Element>(
+        &self,
+        key: JaxKey,
+        shape: &[usize],
+        out: &mut [T],
+    ) -> Result<()> {
+        check_len(shape, out.len())?;
+        let init = match self.draw(shape)? {
+            Draw::Constant(v) => Init::constant(f64::from(v))?,
+            Draw::Normal { scale } => Init::normal(0.0, f64::from(scale))?,
+            Draw::Uniform { lo, hi, scale } => {
+                let s = f64::from(scale);
+                Init::uniform(f64::from(lo) * s, f64::from(hi) * s)?
+            }
+            Draw::Truncated {
+                lower,
+                upper,
+                scale,
+            } => {
+                let s = f64::from(scale);
+                Init::trunc_normal(0.0, s, lower * s, upper * s)?
+            }
+            Draw::Structured(init) => init,
+        };
+        init.fill(shape, Layout::Keras, &Stream::from_key(key), out)
+    }
+}
+
+fn check_len(shape: &[usize], len: usize) -> Result<()> {
+    let numel = crate::init::checked_numel(shape)?;
+    if numel != len as u64 {
+        return Err(Error::BadShape {
+            shape: format!("{shape:?}"),
+            reason: format!("{numel} elements, but the buffer holds {len}"),
+        });
+    }
+    Ok(())
 }
 
 fn check_bounds(lower: f64, upper: f64) -> Result<()> {

@@ -190,8 +190,16 @@ def fill(
     generator: Optional[Generator] = None,
 ) -> None: ...
 def jax_initializer(
-    kind: str, params: Dict[str, Any], key: Tuple[int, int], shape: List[int], partitionable: bool
-) -> np.ndarray: ...
+    kind: str,
+    params: Dict[str, Any],
+    key: Tuple[int, int],
+    shape: List[int],
+    partitionable: bool,
+    rng: str = "jax",
+    dtype: str = "float32",
+    check_only: bool = False,
+    out: Optional[np.ndarray] = None,
+) -> Optional[np.ndarray]: ...
 def sample(
     init: Init,
     shape: Sequence[int],

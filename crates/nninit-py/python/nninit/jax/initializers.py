@@ -1,7 +1,10 @@
 """Drop-ins for ``jax.nn.initializers``: the same names and parameters,
 returning ``init(key, shape, dtype=None, out_sharding=None)`` functions
-usable wherever Flax takes an initializer, whose values equal JAX's own bit
-for bit (``rng="jax"``, the only stream here: they receive a JAX key).
+usable wherever Flax takes an initializer. With ``rng="jax"`` (the default:
+they receive a JAX key) the values equal JAX's own bit for bit; with
+``rng="nninit"`` they come from nninit's own stream keyed by the key's two
+words: the same distribution and f32 scale, not JAX's bits, at nninit's
+speed (SIMD, every core) and in float32 or float64.
 
 How: the key's two words go to nninit's Rust replay of ``jax.random``
 (threefry2x32 in both ``jax_threefry_partitionable`` modes, read from JAX's
@@ -14,9 +17,10 @@ on x86-64 CPUs with FMA, which is what JAX computes there.
 
 Limits, said plainly:
 
-- random draws are float32 only (JAX's float64 and 16-bit paths use other
-  polynomials and roundings): another dtype is an error, except for
-  ``zeros``, ``ones`` and ``constant``;
+- under ``rng="jax"`` random draws are float32 only (JAX's float64 and
+  16-bit paths use other polynomials and roundings): another dtype is an
+  error, except for ``zeros``, ``ones`` and ``constant`` (``rng="nninit"``
+  fills float32 and float64);
 - ``orthogonal`` and ``delta_orthogonal``: JAX factors a Gaussian matrix with
   LAPACK's QR; here the same Haar distribution comes from nninit's stream
   keyed by the JAX key: same distribution, not the same bits;
@@ -89,49 +93,55 @@ def _key_data(jax: Any, key: Any) -> Any:
 
 
 def _random(kind: str, params: Dict[str, Any], key: Any, shape: Sequence[int], dtype: Any,
-            out_sharding: Any) -> Any:
+            out_sharding: Any, rng: str) -> Any:
     jax = _jax()
     dt = _dtype(jax, dtype)
     shape = tuple(int(d) for d in shape)
-    if dt != np.dtype(np.float32):
-        raise NninitError(f"{kind}: dtype {dt.name}: nninit replays JAX's float32 draws only (its float64 and "
-                          "16-bit paths use other polynomials and roundings); use dtype float32")
     data = _key_data(jax, key)
     partitionable = bool(jax.config.jax_threefry_partitionable)
 
+    from . import _aligned_empty, _to_device
+
     def host(words: Any) -> np.ndarray:
         w = np.asarray(words)
-        return _nninit.jax_initializer(kind, params, (int(w[0]), int(w[1])), list(shape), partitionable)
+        buf = _aligned_empty(shape, dt)  # 64-byte aligned: JAX takes it without a copy
+        _nninit.jax_initializer(kind, params, (int(w[0]), int(w[1])), list(shape), partitionable, rng, dt.name,
+                                out=buf)
+        return buf
 
     if isinstance(data, jax.core.Tracer):
-        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, np.float32), data)
+        # bad input is refused now, while tracing, not inside the callback
+        _nninit.jax_initializer(kind, params, (0, 0), list(shape), partitionable, rng, dt.name, check_only=True)
+        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), data)
     else:
-        out = jax.numpy.asarray(host(data))
+        out = _to_device(jax, host(data))
     if out_sharding is not None:
         out = jax.device_put(out, out_sharding)
     return out
 
 
 def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes = -2, out_axis: Axes = -1,
-                     batch_axis: Axes = (), dtype: Any = None) -> Initializer:
+                     batch_axis: Axes = (), dtype: Any = None, *, rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.variance_scaling``: ``mode`` one of ``fan_in``,
     ``fan_out``, ``fan_avg``, ``fan_geo_avg``; ``distribution`` one of
-    ``truncated_normal``, ``normal``, ``uniform``."""
+    ``truncated_normal``, ``normal``, ``uniform``; ``rng`` ``"jax"`` (JAX's
+    bits) or ``"nninit"`` (nninit's stream keyed by the key)."""
     params = {"scale": float(scale), "mode": mode, "distribution": distribution, "in_axis": in_axis,
               "out_axis": out_axis, "batch_axis": batch_axis}
 
     def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> Any:
-        return _random("variance_scaling", params, key, shape, dtype, out_sharding)
+        return _random("variance_scaling", params, key, shape, dtype, out_sharding, rng)
 
     return init
 
 
 def _preset(scale: float, mode: str, distribution: str) -> Callable[..., Initializer]:
-    def make(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (), dtype: Any = None) -> Initializer:
-        return variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype)
+    def make(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (), dtype: Any = None, *,
+             rng: str = "jax") -> Initializer:
+        return variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype, rng=rng)
 
     make.__doc__ = (f"``variance_scaling({scale}, {mode!r}, {distribution!r}, in_axis, out_axis, batch_axis, "
-                    "dtype)``, as JAX defines it.")
+                    "dtype)``, as JAX defines it (``rng``: ``\"jax\"`` or ``\"nninit\"``).")
     return make
 
 
@@ -150,33 +160,34 @@ for _name in ("glorot_uniform", "glorot_normal", "lecun_uniform", "lecun_normal"
     globals()[_name].__qualname__ = _name
 
 
-def normal(stddev: float = 1e-2, dtype: Any = None) -> Initializer:
+def normal(stddev: float = 1e-2, dtype: Any = None, *, rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.normal``: ``jax.random.normal(key) * stddev``."""
     params = {"stddev": float(stddev)}
 
     def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> Any:
-        return _random("normal", params, key, shape, dtype, out_sharding)
+        return _random("normal", params, key, shape, dtype, out_sharding, rng)
 
     return init
 
 
-def uniform(scale: float = 1e-2, dtype: Any = None) -> Initializer:
+def uniform(scale: float = 1e-2, dtype: Any = None, *, rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.uniform``: U(0, scale)."""
     params = {"scale": float(scale)}
 
     def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> Any:
-        return _random("uniform", params, key, shape, dtype, out_sharding)
+        return _random("uniform", params, key, shape, dtype, out_sharding, rng)
 
     return init
 
 
-def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0) -> Initializer:
+def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
+                     rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.truncated_normal``: ``truncated_normal(key, lower,
     upper) * stddev`` (bounds in standard units)."""
     params = {"stddev": float(stddev), "lower": float(lower), "upper": float(upper)}
 
     def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> Any:
-        return _random("truncated_normal", params, key, shape, dtype, out_sharding)
+        return _random("truncated_normal", params, key, shape, dtype, out_sharding, rng)
 
     return init
 
@@ -189,7 +200,7 @@ def _moved(shape: Tuple[int, ...], column_axis: int) -> Tuple[Tuple[int, ...], i
     return tuple(d for i, d in enumerate(shape) if i != axis) + (shape[axis],), axis
 
 
-def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> Initializer:
+def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.orthogonal``: same distribution as JAX's, not the
     same bits (JAX factors with LAPACK's QR)."""
     params = {"scale": float(scale)}
@@ -202,14 +213,15 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> 
         if any(d == 0 for d in shape):
             return jnp.zeros(shape, dtype=_dtype(_jax(), dtype))
         moved, axis = _moved(shape, column_axis)
-        q = _random("orthogonal", params, key, moved, dtype, None)
+        q = _random("orthogonal", params, key, moved, dtype, None, rng)
         q = jnp.moveaxis(q, -1, axis)
         return q if out_sharding is None else _jax().device_put(q, out_sharding)
 
     return init
 
 
-def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> Initializer:
+def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *,
+                     rng: str = "jax") -> Initializer:
     """``jax.nn.initializers.delta_orthogonal`` (3-, 4- or 5-d, ``shape[-1] >=
     shape[-2]``): an orthogonal matrix at the kernel's centre, zeros
     elsewhere; same distribution as JAX's, not the same bits."""
@@ -224,7 +236,7 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
         if shape[-1] < shape[-2]:
             raise NninitError(f"delta_orthogonal: fan_in {shape[-2]} must be <= fan_out {shape[-1]} "
                               f"(shape {list(shape)})")
-        return _random("delta_orthogonal", params, key, shape, dtype, out_sharding)
+        return _random("delta_orthogonal", params, key, shape, dtype, out_sharding, rng)
 
     return init
 
