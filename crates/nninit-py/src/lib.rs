@@ -712,6 +712,63 @@ fn sample<'py>(
     Ok(arr)
 }
 
+/// JAX's threefry primitives as nninit replays them (`nninit::rng::threefry`):
+/// `op` is `key` (`args`: seed, x64), `split` (key, n), `fold_in` (key, data),
+/// `bits32` / `bits64` (key, numel: the flattened `jax.random.bits`). Keys
+/// are `(hi, lo)` pairs; the values are lists (for tests against JAX).
+#[pyfunction]
+#[pyo3(signature = (op, partitionable, *args))]
+fn jax_threefry<'py>(
+    py: Python<'py>,
+    op: &str,
+    partitionable: bool,
+    args: &Bound<'py, pyo3::types::PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use nninit::rng::threefry;
+    let arg = |i: usize| args.get_item(i);
+    Ok(match op {
+        "key" => {
+            let seed: i64 = arg(0)?.extract()?;
+            let x64: bool = arg(1)?.extract()?;
+            threefry::key(seed, x64).into_pyobject(py)?.into_any()
+        }
+        "split" => {
+            let k: (u32, u32) = arg(0)?.extract()?;
+            let n: usize = arg(1)?.extract()?;
+            threefry::split([k.0, k.1], n, partitionable)
+                .into_pyobject(py)?
+                .into_any()
+        }
+        "fold_in" => {
+            let k: (u32, u32) = arg(0)?.extract()?;
+            let d: u32 = arg(1)?.extract()?;
+            threefry::fold_in([k.0, k.1], d)
+                .into_pyobject(py)?
+                .into_any()
+        }
+        "bits32" | "bits64" => {
+            let k: (u32, u32) = arg(0)?.extract()?;
+            let n: usize = arg(1)?.extract()?;
+            if op == "bits32" {
+                let mut v = vec![0u32; n];
+                threefry::random_bits_u32([k.0, k.1], partitionable, &mut v).map_err(value_err)?;
+                numpy::PyArray1::from_vec(py, v).into_any()
+            } else {
+                let mut v = vec![0u64; n];
+                threefry::random_bits_u64([k.0, k.1], partitionable, &mut v).map_err(value_err)?;
+                numpy::PyArray1::from_vec(py, v).into_any()
+            }
+        }
+        other => {
+            return Err(value_err(Error::unknown_name(
+                "threefry op",
+                other,
+                &["key", "split", "fold_in", "bits32", "bits64"],
+            )))
+        }
+    })
+}
+
 /// The axes of a `variance_scaling` argument (an int or a sequence of ints).
 fn axes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<isize>> {
     if let Ok(a) = obj.extract::<isize>() {
@@ -1619,6 +1676,7 @@ fn _nninit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
     m.add_function(wrap_pyfunction!(jax_initializer, m)?)?;
+    m.add_function(wrap_pyfunction!(jax_threefry, m)?)?;
     m.add_function(wrap_pyfunction!(dtype_name, m)?)?;
     m.add_function(wrap_pyfunction!(calculate_gain, m)?)?;
     m.add_function(wrap_pyfunction!(fans, m)?)?;

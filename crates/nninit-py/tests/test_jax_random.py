@@ -243,3 +243,45 @@ def test_nninit_stream_float64_and_jit(x64):
         ji.normal(rng="mersenne")(k, (10,))
     with pytest.raises(nninit.NninitError, match="in_axis"):
         jax.jit(lambda kk: ji.lecun_normal()(kk, (64,), jnp.float32))(k)  # refused while tracing
+
+
+# ---------------------------------------------------------------- threefry primitives, live
+
+
+def words(key):
+    return tuple(int(w) for w in np.asarray(jax.random.key_data(key)))
+
+
+@pytest.mark.parametrize("seed", SEEDS + [2**63 - 1, -(2**63)])
+def test_threefry_keys(seed):
+    from nninit import _nninit
+    for x64 in (False, True):
+        old = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", x64)
+        try:
+            assert tuple(_nninit.jax_threefry("key", True, seed, x64)) == words(jax.random.key(seed))
+        finally:
+            jax.config.update("jax_enable_x64", old)
+
+
+def test_threefry_split_fold_in_bits(mode):
+    from nninit import _nninit
+    key = jax.random.key(42)
+    k = words(key)
+    got = [tuple(w) for w in _nninit.jax_threefry("split", mode, k, 5)]
+    assert got == [words(s) for s in jax.random.split(key, 5)]
+    for d in (0, 1, 7, 2**32 - 1):
+        assert tuple(_nninit.jax_threefry("fold_in", mode, k, d)) == words(jax.random.fold_in(key, d))
+    for shape in [(1,), (7,), (1001,), (3, 5, 7), (2, 3, 4, 5)]:
+        want = np.asarray(jax.random.bits(key, shape, jnp.uint32)).ravel()
+        got = _nninit.jax_threefry("bits32", mode, k, int(np.prod(shape)))
+        assert np.array_equal(got, want), shape
+
+
+def test_threefry_bits64_with_x64(mode, x64):
+    from nninit import _nninit
+    key = jax.random.key(2**32 + 5)
+    for shape in [(1,), (9,), (3, 5, 7)]:
+        want = np.asarray(jax.random.bits(key, shape, jnp.uint64)).ravel()
+        got = _nninit.jax_threefry("bits64", mode, words(key), int(np.prod(shape)))
+        assert np.array_equal(got, want), shape

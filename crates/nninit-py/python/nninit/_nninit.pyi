@@ -16,6 +16,7 @@ __all__ = [
     "fill",
     "sample",
     "jax_initializer",
+    "jax_threefry",
     "dtype_name",
     "calculate_gain",
     "fans",
@@ -189,6 +190,7 @@ def fill(
     bf16_bits: bool = False,
     generator: Optional[Generator] = None,
 ) -> None: ...
+def jax_threefry(op: str, partitionable: bool, *args: Any) -> Any: ...
 def jax_initializer(
     kind: str,
     params: Dict[str, Any],
