@@ -119,7 +119,7 @@ pub struct InitArgs {
     /// Random generator: nninit (keyed streams), numpy (np.random.seed, drawn in tensor order),
     /// numpy-default (np.random.default_rng, drawn in tensor order), torch (torch.manual_seed,
     /// drawn in tensor order, torch's kernels) or jax (tensor i, 0-based in file order, drawn from
-    /// jax.random.fold_in(jax.random.key(SEED), i); float32 only).
+    /// jax.random.fold_in(jax.random.key(SEED), i); float32 and float64).
     #[arg(long, default_value = "nninit")]
     pub rng: String,
     /// .safetensors, .npz, or a directory (one .npy per tensor; the HF layout with --hf-config).

@@ -920,12 +920,14 @@ fn jax_initializer<'py>(
                     buf.len()
                 )));
             }
-            py.detach(|| match jax {
-                Some(partitionable) => {
-                    let b: &mut [f32] = bytemuck::cast_slice_mut(buf);
-                    init.fill(key, partitionable, shape, b)
+            py.detach(|| match (jax, T::DTYPE) {
+                (Some(partitionable), nninit::DType::F64) => {
+                    init.fill_f64(key, partitionable, shape, bytemuck::cast_slice_mut(buf))
                 }
-                None => init.fill_nninit(key, shape, buf),
+                (Some(partitionable), _) => {
+                    init.fill(key, partitionable, shape, bytemuck::cast_slice_mut(buf))
+                }
+                (None, _) => init.fill_nninit(key, shape, buf),
             })
             .map_err(value_err)?;
         }
@@ -933,8 +935,9 @@ fn jax_initializer<'py>(
     }
     match (rng, dtype) {
         ("jax", "float32") => run::<f32>(py, &init, Some(partitionable), key, &shape, numel, out),
+        ("jax", "float64") => run::<f64>(py, &init, Some(partitionable), key, &shape, numel, out),
         ("jax", other) => Err(nninit_err(format!(
-            "{kind}: dtype {other}: rng `jax` replays JAX's float32 draws only (its float64 and 16-bit paths use other polynomials and roundings); use dtype float32, or rng=\"nninit\""
+            "{kind}: dtype {other}: rng `jax` replays JAX's float32 and float64 draws (its 16-bit paths round after every operation); use float32 and cast, or rng=\"nninit\""
         ))),
         ("nninit", "float32") => run::<f32>(py, &init, None, key, &shape, numel, out),
         ("nninit", "float64") => run::<f64>(py, &init, None, key, &shape, numel, out),

@@ -1,5 +1,6 @@
 """rng="jax" and nninit.jax.initializers against JAX's own output on this
-CPU, bit for bit (0 ulp), in both jax_threefry_partitionable modes: keys for
+CPU, bit for bit (0 ulp), in both jax_threefry_partitionable modes, float32
+and (with jax_enable_x64) float64: keys for
 several seeds with x64 off and on, uniform with bounds over 1-d, odd and 3-d
 shapes, 2^20 normals, truncated normals on (-2, 2) and asymmetric bounds,
 variance_scaling across modes, distributions and in/out/batch axes, the
@@ -184,7 +185,7 @@ def test_cli_sample_and_init(cli, tmp_path, mode):
 def test_bad_input(cli, tmp_path):
     k = jax.random.key(0)
     with pytest.raises(nninit.NninitError, match="float32"):
-        nninit.sample("normal", [4], dtype="float64", rng="jax")
+        nninit.sample("normal", [4], dtype="float16", rng="jax")
     with pytest.raises(nninit.NninitError, match="float32"):
         ji.normal()(k, (4,), jnp.float16)
     with pytest.raises(nninit.NninitError, match="fan_sideways"):
@@ -238,7 +239,7 @@ def test_nninit_stream_float64_and_jit(x64):
     assert np.asarray(jax.jit(lambda kk: ji.normal(0.5, rng="nninit")(kk, (1000,), jnp.float64))(k)).tobytes() \
         == np.asarray(w).tobytes()
     with pytest.raises(nninit.NninitError, match="float32"):
-        ji.normal(0.5)(k, (10,), jnp.float64)  # rng="jax": JAX's float32 draws only
+        ji.normal(0.5)(k, (10,), jnp.bfloat16)  # rng="jax": float32 and float64 only
     with pytest.raises(nninit.NninitError, match="mersenne"):
         ji.normal(rng="mersenne")(k, (10,))
     with pytest.raises(nninit.NninitError, match="in_axis"):
@@ -285,3 +286,56 @@ def test_threefry_bits64_with_x64(mode, x64):
         want = np.asarray(jax.random.bits(key, shape, jnp.uint64)).ravel()
         got = _nninit.jax_threefry("bits64", mode, words(key), int(np.prod(shape)))
         assert np.array_equal(got, want), shape
+
+
+# ---------------------------------------------------------------- float64 (jax_enable_x64)
+
+
+def same64(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype == np.float64
+    diff = int(np.sum(a.view(np.uint64) != b.view(np.uint64)))
+    assert diff == 0, f"{diff} of {a.size} values differ"
+
+
+def test_float64_draws(mode, x64):
+    # 2^18 normals; uniform with bounds; 2^16 truncated normals per bounds
+    k = jax.random.key(42)
+    n = 1 << 18
+    same64(nninit.sample("normal", [n], seed=42, dtype="float64", rng="jax"), jax.random.normal(k, (n,), jnp.float64))
+    same64(nninit.sample("uniform(a=-2, b=3)", [3, 5, 7], seed=42, dtype="float64", rng="jax"),
+           jax.random.uniform(k, (3, 5, 7), jnp.float64, -2, 3))
+    for lo, hi in [(-2.0, 2.0), (1.0, 1.5), (-0.5, 3.0), (-3.0, -2.9)]:
+        same64(nninit.sample(f"trunc_normal(mean=0, std=1, a={lo}, b={hi})", [1 << 16], seed=42, dtype="float64",
+                             rng="jax"),
+               jax.random.truncated_normal(k, lo, hi, (1 << 16,), jnp.float64))
+    want = jax.random.normal(k, (999,), jnp.float64) * 0.02 + 0.5
+    same64(nninit.sample("normal(mean=0.5, std=0.02)", [999], seed=42, dtype="float64", rng="jax"), want)
+
+
+@pytest.mark.parametrize("dist", ["truncated_normal", "normal", "uniform"])
+def test_float64_variance_scaling(mode, x64, dist):
+    # the drop-ins' default dtype is float64 under x64, as JAX's
+    k = jax.random.key(1)
+    for mode_ in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
+        for shape, ia, oa, ba in AXES:
+            same64(ji.variance_scaling(1.3, mode_, dist, ia, oa, ba)(k, shape),
+                   jax.nn.initializers.variance_scaling(1.3, mode_, dist, ia, oa, ba)(k, shape))
+    for name in ("he_normal", "glorot_uniform", "lecun_normal"):
+        same64(getattr(ji, name)()(k, (33, 17)), getattr(jax.nn.initializers, name)()(k, (33, 17)))
+    same64(ji.truncated_normal(0.3, lower=-0.7, upper=2.5)(k, (999,)),
+           jax.nn.initializers.truncated_normal(0.3, lower=-0.7, upper=2.5)(k, (999,)))
+
+
+def test_float64_cli(cli, tmp_path, mode):
+    import os
+    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_THREEFRY_PARTITIONABLE": "1" if mode else "0"}
+    out = tmp_path / "w.npy"
+    subprocess.run([cli, "sample", "normal", "--shape", "5,7", "--seed", str(2**40 + 3), "--rng", "jax", "--dtype", "f64",
+                    "--out", str(out)], check=True, env=env)
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        same64(np.load(out), jax.random.normal(jax.random.key(2**40 + 3), (5, 7), jnp.float64))
+    finally:
+        jax.config.update("jax_enable_x64", old)

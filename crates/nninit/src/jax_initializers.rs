@@ -12,7 +12,8 @@
 //!   `sqrt(fan_in * fan_out)`), `variance = f32(scale / denominator)`; then
 //!   `truncated_normal(key, -2, 2) * (sqrt(variance) / f32(0.87962566103423978))`,
 //!   `normal(key) * sqrt(variance)` or `uniform(key, -1, 1) * sqrt(3 *
-//!   variance)`, every operation in f32.
+//!   variance)`, every operation in f32 (in f64 for float64, with
+//!   `jax_enable_x64`: [`JaxInitializer::fill_f64`]).
 //! - `normal(stddev)`: `normal(key) * f32(stddev)`; `uniform(scale)`:
 //!   `uniform(key) * f32(scale)`; `truncated_normal(stddev, lower, upper)`:
 //!   `truncated_normal(key, lower, upper) * f32(stddev)`; `constant(v)`.
@@ -188,16 +189,17 @@ pub fn compute_fans(
     Ok((in_size * receptive, out_size * receptive))
 }
 
-/// What an initializer draws, with the f32 scale JAX computes for it.
+/// What an initializer draws, with the scale JAX computes for it in the
+/// dtype's precision (an f32 value widened, for float32).
 enum Draw {
     /// `normal(key) * scale`.
-    Normal { scale: f32 },
+    Normal { scale: f64 },
     /// `uniform(key, lo, hi) * scale`.
-    Uniform { lo: f32, hi: f32, scale: f32 },
+    Uniform { lo: f64, hi: f64, scale: f64 },
     /// `truncated_normal(key, lower, upper) * scale`.
-    Truncated { lower: f64, upper: f64, scale: f32 },
+    Truncated { lower: f64, upper: f64, scale: f64 },
     /// Every element the value.
-    Constant(f32),
+    Constant(f64),
     /// A whole-tensor initializer of nninit's (same distribution as JAX's).
     Structured(Init),
 }
@@ -207,23 +209,23 @@ impl JaxInitializer {
     /// without generating anything.
     pub fn check(&self, shape: &[usize]) -> Result<()> {
         crate::init::checked_numel(shape)?;
-        if let Draw::Structured(init) = self.draw(shape)? {
+        if let Draw::Structured(init) = self.draw(shape, false)? {
             init.check_shape(shape, Layout::Keras, crate::DType::F32)?;
         }
         Ok(())
     }
 
-    /// The draw and its f32 scale for `shape`, as JAX computes them.
-    fn draw(&self, shape: &[usize]) -> Result<Draw> {
+    /// The draw and its scale for `shape`, as JAX computes them in f32
+    /// (`wide` false) or f64.
+    fn draw(&self, shape: &[usize], wide: bool) -> Result<Draw> {
+        let dt = |x: f64| if wide { x } else { f64::from(x as f32) };
         Ok(match *self {
-            JaxInitializer::Constant { value } => Draw::Constant(value as f32),
-            JaxInitializer::Normal { stddev } => Draw::Normal {
-                scale: stddev as f32,
-            },
+            JaxInitializer::Constant { value } => Draw::Constant(dt(value)),
+            JaxInitializer::Normal { stddev } => Draw::Normal { scale: dt(stddev) },
             JaxInitializer::Uniform { scale } => Draw::Uniform {
                 lo: 0.0,
                 hi: 1.0,
-                scale: scale as f32,
+                scale: dt(scale),
             },
             JaxInitializer::TruncatedNormal {
                 stddev,
@@ -234,7 +236,7 @@ impl JaxInitializer {
                 Draw::Truncated {
                     lower,
                     upper,
-                    scale: stddev as f32,
+                    scale: dt(stddev),
                 }
             }
             JaxInitializer::VarianceScaling {
@@ -261,24 +263,30 @@ impl JaxInitializer {
                     JaxFanMode::FanAvg => (fan_in + fan_out) / 2.0,
                     JaxFanMode::FanGeoAvg => (fan_in * fan_out).sqrt(),
                 };
-                let variance = (scale / denominator) as f32;
+                #[allow(clippy::excessive_precision)] // the digits JAX uses
+                const CORRECTION: f64 = 0.879_625_661_034_239_78;
+                let v64 = scale / denominator;
+                let v32 = v64 as f32;
+                let (normal, truncated, uniform) = if wide {
+                    (v64.sqrt(), v64.sqrt() / CORRECTION, (3.0 * v64).sqrt())
+                } else {
+                    (
+                        f64::from(v32.sqrt()),
+                        f64::from(v32.sqrt() / CORRECTION as f32),
+                        f64::from((3.0 * v32).sqrt()),
+                    )
+                };
                 match distribution {
-                    JaxDistribution::TruncatedNormal => {
-                        #[allow(clippy::excessive_precision)] // the digits JAX uses
-                        let correction = 0.879_625_661_034_239_78_f64 as f32;
-                        Draw::Truncated {
-                            lower: -2.0,
-                            upper: 2.0,
-                            scale: variance.sqrt() / correction,
-                        }
-                    }
-                    JaxDistribution::Normal => Draw::Normal {
-                        scale: variance.sqrt(),
+                    JaxDistribution::TruncatedNormal => Draw::Truncated {
+                        lower: -2.0,
+                        upper: 2.0,
+                        scale: truncated,
                     },
+                    JaxDistribution::Normal => Draw::Normal { scale: normal },
                     JaxDistribution::Uniform => Draw::Uniform {
                         lo: -1.0,
                         hi: 1.0,
-                        scale: (3.0 * variance).sqrt(),
+                        scale: uniform,
                     },
                 }
             }
@@ -308,15 +316,15 @@ impl JaxInitializer {
     ) -> Result<()> {
         check_len(shape, out.len())?;
         let p = partitionable;
-        let times = |out: &mut [f32], s: f32| out.iter_mut().for_each(|x| *x *= s);
-        match self.draw(shape)? {
-            Draw::Constant(v) => out.fill(v),
+        let times = |out: &mut [f32], s: f64| out.iter_mut().for_each(|x| *x *= s as f32);
+        match self.draw(shape, false)? {
+            Draw::Constant(v) => out.fill(v as f32),
             Draw::Normal { scale } => {
                 threefry::normal_f32(key, p, out)?;
                 times(out, scale);
             }
             Draw::Uniform { lo, hi, scale } => {
-                threefry::uniform_f32(key, p, lo, hi, out)?;
+                threefry::uniform_f32(key, p, lo as f32, hi as f32, out)?;
                 times(out, scale);
             }
             Draw::Truncated {
@@ -325,6 +333,45 @@ impl JaxInitializer {
                 scale,
             } => {
                 threefry::truncated_normal_f32(key, p, lower, upper, out)?;
+                times(out, scale);
+            }
+            Draw::Structured(init) => {
+                init.fill(shape, Layout::Keras, &Stream::from_key(key), out)?
+            }
+        }
+        Ok(())
+    }
+
+    /// `init(key, shape, float64)` (with `jax_enable_x64`) into `out`: JAX's
+    /// values bit for bit, its f64 draws and f64 arithmetic (the f64 normal's
+    /// `log` and the truncated normal's `erf` are the C library's, as JAX's
+    /// are, so equal on the same platform).
+    pub fn fill_f64(
+        &self,
+        key: JaxKey,
+        partitionable: bool,
+        shape: &[usize],
+        out: &mut [f64],
+    ) -> Result<()> {
+        check_len(shape, out.len())?;
+        let p = partitionable;
+        let times = |out: &mut [f64], s: f64| out.iter_mut().for_each(|x| *x *= s);
+        match self.draw(shape, true)? {
+            Draw::Constant(v) => out.fill(v),
+            Draw::Normal { scale } => {
+                threefry::normal_f64(key, p, out)?;
+                times(out, scale);
+            }
+            Draw::Uniform { lo, hi, scale } => {
+                threefry::uniform_f64(key, p, lo, hi, out)?;
+                times(out, scale);
+            }
+            Draw::Truncated {
+                lower,
+                upper,
+                scale,
+            } => {
+                threefry::truncated_normal_f64(key, p, lower, upper, out)?;
                 times(out, scale);
             }
             Draw::Structured(init) => {
@@ -345,21 +392,15 @@ impl JaxInitializer {
         out: &mut [T],
     ) -> Result<()> {
         check_len(shape, out.len())?;
-        let init = match self.draw(shape)? {
-            Draw::Constant(v) => Init::constant(f64::from(v))?,
-            Draw::Normal { scale } => Init::normal(0.0, f64::from(scale))?,
-            Draw::Uniform { lo, hi, scale } => {
-                let s = f64::from(scale);
-                Init::uniform(f64::from(lo) * s, f64::from(hi) * s)?
-            }
+        let init = match self.draw(shape, T::DTYPE == crate::DType::F64)? {
+            Draw::Constant(v) => Init::constant(v)?,
+            Draw::Normal { scale } => Init::normal(0.0, scale)?,
+            Draw::Uniform { lo, hi, scale } => Init::uniform(lo * scale, hi * scale)?,
             Draw::Truncated {
                 lower,
                 upper,
                 scale,
-            } => {
-                let s = f64::from(scale);
-                Init::trunc_normal(0.0, s, lower * s, upper * s)?
-            }
+            } => Init::trunc_normal(0.0, scale, lower * scale, upper * scale)?,
             Draw::Structured(init) => init,
         };
         init.fill(shape, Layout::Keras, &Stream::from_key(key), out)

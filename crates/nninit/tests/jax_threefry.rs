@@ -187,3 +187,37 @@ fn normal_is_thread_count_independent() {
         .install(|| threefry::normal_f32(threefry::key(3, false), true, &mut four).unwrap());
     assert_eq!(one, four);
 }
+
+/// `jax.random.normal(key(42), (1001,), float64)` and
+/// `truncated_normal(key(7), 1, 1.5, (1001,), float64)` with x64, printed by
+/// jax 0.10.2 on x86-64 Linux (glibc: the f64 normal's `log` and the
+/// truncated normal's `erf` are the C library's, so the pins hold there).
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+#[test]
+fn float64_pins() {
+    let cases: [(bool, [u64; 3], [u64; 2]); 2] = [
+        (
+            true,
+            [0xbfc7a4a26c962159, 0xc0015bccfaa7ba3a, 0x3fe99158e9431aee],
+            [0x3ff65c528b66bf13, 0x3ff46786748f6f51],
+        ),
+        (
+            false,
+            [0xbfaac247a01e79a4, 0xbff86959c611a8fc, 0x3fd2fe5b8b181de5],
+            [0x3ff27fb600e80402, 0x3ff0cd9c9c8c949f],
+        ),
+    ];
+    for (part, normal, trunc) in cases {
+        let mut n = vec![0f64; 1001];
+        threefry::normal_f64(key(42, true), part, &mut n).unwrap();
+        let got = [n[0].to_bits(), n[1].to_bits(), n[1000].to_bits()];
+        assert_eq!(got, normal, "normal f64, partitionable={part}");
+        let mut t = vec![0f64; 1001];
+        threefry::truncated_normal_f64(key(7, true), part, 1.0, 1.5, &mut t).unwrap();
+        assert_eq!(
+            [t[0].to_bits(), t[1000].to_bits()],
+            trunc,
+            "truncated f64, partitionable={part}"
+        );
+    }
+}

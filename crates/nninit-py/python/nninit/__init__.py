@@ -409,7 +409,7 @@ def sample(
     ``uniform(low, high, n)`` in float64, rounded to ``dtype``;
     ``rng="torch"``: ``torch.manual_seed(seed)`` then the torch.nn.init function;
     ``rng="jax"``: ``jax.random.normal/uniform/truncated_normal`` with ``jax.random.key(seed)``,
-    times std plus mean, float32 only, under JAX's flags).
+    times std plus mean, float32 or float64, under JAX's flags).
     ``dtype``: ``"float32"``, ``"float64"``, ``"float16"`` (or ``np.float32``,
     ``torch.float32``, ...)."""
     init = expr if isinstance(expr, Init) else Init.parse(expr)

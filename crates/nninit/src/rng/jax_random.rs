@@ -19,9 +19,11 @@
 //!   standardized bounds in f64, then JAX's f32);
 //! - constants: the value, no key drawn.
 //!
-//! Only float32 is drawn (JAX's f64 and 16-bit paths use other polynomials
-//! and roundings); the values equal JAX's on an x86-64 CPU with FMA, in both
-//! `jax_threefry_partitionable` modes.
+//! float32 and float64 (JAX's with `jax_enable_x64`; `f64(.)` instead of
+//! `f32(.)` above) are drawn; 16-bit dtypes are refused (JAX rounds them
+//! after every operation). The values equal JAX's on an x86-64 CPU with FMA,
+//! in both `jax_threefry_partitionable` modes; the float64 normal's `log`
+//! and truncated normal's `erf` are the C library's, as JAX's are.
 
 use super::sequential::Sequential;
 use super::threefry::{self, JaxKey};
@@ -163,6 +165,42 @@ impl JaxRandom {
     }
 }
 
+impl JaxRandom {
+    /// The float64 draws (JAX with `jax_enable_x64`).
+    fn draw_f64(&self, dist: &Dist, out: &mut [f64]) -> Result<()> {
+        let (k, p) = (self.current, self.partitionable);
+        let (scale, shift) = match *dist {
+            Dist::Constant(v) => {
+                out.fill(v);
+                return Ok(());
+            }
+            Dist::Uniform { lo, hi } => return threefry::uniform_f64(k, p, lo, hi, out),
+            Dist::Normal { mean, std } => {
+                threefry::normal_f64(k, p, out)?;
+                (std, mean)
+            }
+            Dist::TruncNormal(ref t) => {
+                let (mean, std, a, b) = t.params();
+                if std <= 0.0 {
+                    return Err(self.refuse(
+                        "a truncated normal with std 0".into(),
+                        "jax.random.truncated_normal works in standard units; use a constant",
+                    ));
+                }
+                threefry::truncated_normal_f64(k, p, (a - mean) / std, (b - mean) / std, out)?;
+                (std, mean)
+            }
+        };
+        if scale != 1.0 {
+            out.iter_mut().for_each(|x| *x *= scale);
+        }
+        if shift != 0.0 {
+            out.iter_mut().for_each(|x| *x += shift);
+        }
+        Ok(())
+    }
+}
+
 impl Sequential for JaxRandom {
     fn name(&self) -> &'static str {
         "jax"
@@ -180,13 +218,13 @@ impl Sequential for JaxRandom {
             out.fill(T::from_f64(v));
             return Ok(());
         }
-        if T::DTYPE != DType::F32 {
-            return Err(self.refuse(
+        match T::DTYPE {
+            DType::F32 => self.draw_f32(dist, bytemuck::cast_slice_mut(out)),
+            DType::F64 => self.draw_f64(dist, bytemuck::cast_slice_mut(out)),
+            _ => Err(self.refuse(
                 format!("a random {} tensor", T::DTYPE),
-                "nninit replays JAX's float32 draws only (its float64 and 16-bit paths use other polynomials and roundings); use dtype float32",
-            ));
+                "nninit replays JAX's float32 and float64 draws (its 16-bit paths round after every operation); use dtype float32 or float64",
+            )),
         }
-        let out32: &mut [f32] = bytemuck::cast_slice_mut(out);
-        self.draw_f32(dist, out32)
     }
 }

@@ -347,6 +347,79 @@ pub(crate) fn uniform_draw(lo: f32, hi: f32) -> F32Draw {
     F32Draw::Uniform { lo, range: hi - lo }
 }
 
+/// f64 draws (with `jax_enable_x64`) from their 64-bit words, in parallel.
+fn draw_f64(
+    key: JaxKey,
+    partitionable: bool,
+    out: &mut [f64],
+    f: impl Fn(f64) -> f64 + Sync,
+) -> crate::Result<()> {
+    use rayon::prelude::*;
+    let mut bits = vec![0u64; out.len()];
+    random_bits_u64(key, partitionable, &mut bits)?;
+    out.par_chunks_mut(1 << 14)
+        .zip(bits.par_chunks(1 << 14))
+        .for_each(|(o, b)| {
+            for (o, &b) in o.iter_mut().zip(b) {
+                *o = f(f64::from_bits((b >> 12) | 0x3FF0_0000_0000_0000) - 1.0);
+            }
+        });
+    Ok(())
+}
+
+/// `jax.random.normal(key, shape, float64)` flattened (x64): as
+/// [`normal_f32`] with the f64 uniform and XLA's f64 `erf_inv`/`log1p`
+/// (whose large branch is the C library's `log`: the platform's values, as
+/// JAX's are).
+pub fn normal_f64(key: JaxKey, partitionable: bool, out: &mut [f64]) -> crate::Result<()> {
+    const LO: f64 = f64::from_bits(0xBFEF_FFFF_FFFF_FFFF);
+    draw_f64(key, partitionable, out, |u| {
+        super::xla_math::sqrt2_erf_inv_f64(u.mul_add(2.0, LO).max(LO))
+    })
+}
+
+/// `jax.random.truncated_normal(key, lower, upper, shape, float64)`
+/// flattened (x64), as an eager call computes it: the bounds' `erf` is the
+/// C library's (`erf(lower * (1/sqrt 2))`), the rest as [`normal_f64`],
+/// clipped to `[nextafter(lower, +inf), nextafter(upper, -inf)]`.
+pub fn truncated_normal_f64(
+    key: JaxKey,
+    partitionable: bool,
+    lower: f64,
+    upper: f64,
+    out: &mut [f64],
+) -> crate::Result<()> {
+    // XLA turns `lower / sqrt(2)` into a product with the reciprocal of the
+    // rounded sqrt(2): 0x3FE6A09E667F3BCC, an ulp below FRAC_1_SQRT_2
+    let r2 = f64::from_bits(0x3FE6_A09E_667F_3BCC);
+    let a = super::xla_math::erf_f64(lower * r2);
+    let b = super::xla_math::erf_f64(upper * r2);
+    let range = b - a;
+    let (clip_lo, clip_hi) = (
+        next_toward_f64(lower, f64::INFINITY),
+        next_toward_f64(upper, f64::NEG_INFINITY),
+    );
+    draw_f64(key, partitionable, out, |u| {
+        super::xla_math::sqrt2_erf_inv_f64(u.mul_add(range, a).max(a))
+            .max(clip_lo)
+            .min(clip_hi)
+    })
+}
+
+/// C's `nextafter(x, toward)` for finite or infinite `x` (not NaN).
+fn next_toward_f64(x: f64, toward: f64) -> f64 {
+    if x == toward {
+        return x;
+    }
+    if x == 0.0 {
+        let tiny = f64::from_bits(1);
+        return if toward > 0.0 { tiny } else { -tiny };
+    }
+    let b = x.to_bits();
+    let away_from_zero = (toward > x) == (x > 0.0);
+    f64::from_bits(if away_from_zero { b + 1 } else { b - 1 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

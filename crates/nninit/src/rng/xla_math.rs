@@ -197,6 +197,161 @@ pub(crate) fn sqrt2_erf_inv(x: f32) -> f32 {
     (x * p) * core::f32::consts::SQRT_2
 }
 
+// ---- float64 (jax_enable_x64): what XLA CPU compiles for the f64 draws.
+// Differences from f32: `log1p`'s large branch and `erf` call the C
+// library's `log` and `erf` (so the values are the platform libm's, as
+// JAX's are), and Giles' double-precision erfinv has three branches
+// (w < 6.25, w < 16, else) of 23, 19 and 17 coefficients, evaluated by XLA
+// as one Horner chain with selects; every Horner step is a fused
+// multiply-add.
+
+/// Cephes `log1p` numerator (after `4.527e-5`) and denominator (after 1), f64.
+const LOG1P_NUM_F64: [f64; 6] = [
+    f64::from_bits(0x3FDFE818_A0FE1A83),
+    f64::from_bits(0x401A509F_46F4FA53),
+    f64::from_bits(0x403DE973_8B8CB9C9),
+    f64::from_bits(0x404E798E_B86C3351),
+    f64::from_bits(0x404C8E75_97479A10),
+    f64::from_bits(0x40340A20_2D99830A),
+];
+
+const LOG1P_DEN_F64: [f64; 6] = [
+    f64::from_bits(0x402E2035_9E903E37),
+    f64::from_bits(0x4054C30B_52213498),
+    f64::from_bits(0x406BB865_90FCFB56),
+    f64::from_bits(0x40735194_5DC908A5),
+    f64::from_bits(0x406B0DB1_3E48E066),
+    f64::from_bits(0x404E0F30_4466448E),
+];
+const LOG1P_NUM0_F64: f64 = f64::from_bits(0x3F07_BC09_62B3_95CA);
+const LOG1P_SMALL_F64: f64 = f64::from_bits(0x3FDA_8279_99FC_EF32);
+/// Giles' f64 erfinv, w < 6.25, highest degree first.
+const ERFINV64_A: [f64; 23] = [
+    f64::from_bits(0xBBB135D2_E746E627),
+    f64::from_bits(0xBC08DDF9_3324D327),
+    f64::from_bits(0x3C37B83E_EF0B7C9F),
+    f64::from_bits(0x3C69BA72_CD589B91),
+    f64::from_bits(0xBCA33689_090A6B96),
+    f64::from_bits(0x3C782E11_898132E0),
+    f64::from_bits(0x3CFDE4AC_FD9E26BA),
+    f64::from_bits(0xBD26D33E_ED66C487),
+    f64::from_bits(0xBD36F216_7040D8E2),
+    f64::from_bits(0x3D872A22_C2D77E20),
+    f64::from_bits(0xBDAC8859_C4E5C0AF),
+    f64::from_bits(0xBDCDC583_D118A561),
+    f64::from_bits(0x3E120F47_CCF46B3C),
+    f64::from_bits(0xBE31A9E3_8DC84D60),
+    f64::from_bits(0xBE5F36CD_6D3D46A9),
+    f64::from_bits(0x3E9C6B4F_5D03B787),
+    f64::from_bits(0xBEB6E8A5_434AE8A2),
+    f64::from_bits(0xBEED1D1F_7B8736F6),
+    f64::from_bits(0x3F2879C2_A212F024),
+    f64::from_bits(0xBF484576_9484FCA8),
+    f64::from_bits(0xBF78B6C3_3114F909),
+    f64::from_bits(0x3FCEBD80_D9B13E28),
+    f64::from_bits(0x3FFA755E_7C99AE86),
+];
+/// 6.25 <= w < 16.
+const ERFINV64_B: [f64; 19] = [
+    f64::from_bits(0x3E23040F_87DBD932),
+    f64::from_bits(0x3E785CBE_52878635),
+    f64::from_bits(0xBE927774_53DD3955),
+    f64::from_bits(0x3E5395AB_CD554C6C),
+    f64::from_bits(0x3EB93638_8A3790AD),
+    f64::from_bits(0xBED0D5DB_812B5083),
+    f64::from_bits(0x3EC8860C_D5D652F6),
+    f64::from_bits(0x3EEA29A0_CACDFB23),
+    f64::from_bits(0xBF08CEF1_F80281F2),
+    f64::from_bits(0x3F11E684_D0B9188A),
+    f64::from_bits(0x3EF932CD_54C8A222),
+    f64::from_bits(0xBF37448A_89EF8AA3),
+    f64::from_bits(0x3F4F3CC5_5AD40C25),
+    f64::from_bits(0xBF5BA924_132F38B1),
+    f64::from_bits(0x3F6468EE_CA533CF8),
+    f64::from_bits(0xBF6EBADA_BB891BBD),
+    f64::from_bits(0x3F75FFCF_E5B76AFC),
+    f64::from_bits(0x3FF0158A_6D641D39),
+    f64::from_bits(0x4008ABCC_380D5A48),
+];
+/// w >= 16.
+const ERFINV64_C: [f64; 17] = [
+    f64::from_bits(0xBDBDCEC3_A7785389),
+    f64::from_bits(0xBDF18FEE_C0E38727),
+    f64::from_bits(0x3E19E6BF_2DDA45E3),
+    f64::from_bits(0xBE30468F_B24E2F5F),
+    f64::from_bits(0x3E405AC6_A8FBA182),
+    f64::from_bits(0xBE50102E_495FB9C0),
+    f64::from_bits(0x3E5F4C20_E1334AF8),
+    f64::from_bits(0xBE722D22_0FDF9C3E),
+    f64::from_bits(0x3E8EBC8B_B824CB54),
+    f64::from_bits(0xBEB0A8D4_0EA372CC),
+    f64::from_bits(0x3ED2FBD2_9D093D2B),
+    f64::from_bits(0xBEF4A349_7E1E0FAC),
+    f64::from_bits(0x3F13EBF4_EB00938F),
+    f64::from_bits(0xBF2C2F36_A8FC5D53),
+    f64::from_bits(0xBF222EA5_DF04047C),
+    f64::from_bits(0x3FF02A30_D1FBA0DC),
+    f64::from_bits(0x4013664D_DD1AD7FB),
+];
+
+/// XLA CPU's `log1p(x)` for f64 (the large branch is the C library's `log`).
+#[inline(always)]
+pub(crate) fn log1p_f64(x: f64) -> f64 {
+    let large = (x + 1.0).ln();
+    let x2 = x * x;
+    let zero = x * 0.0;
+    let mut num = zero + LOG1P_NUM0_F64;
+    let mut den = zero + 1.0;
+    for (n, d) in LOG1P_NUM_F64.iter().zip(&LOG1P_DEN_F64) {
+        num = num.mul_add(x, *n);
+        den = den.mul_add(x, *d);
+    }
+    let small = x + x2.mul_add(-0.5, (x * x2) * (num / den));
+    if x.abs() < LOG1P_SMALL_F64 {
+        small
+    } else {
+        large
+    }
+}
+
+/// `sqrt(2) * erf_inv(x)` in f64 as XLA CPU computes it in
+/// `jax.random.normal(..., float64)`.
+#[inline(always)]
+pub(crate) fn sqrt2_erf_inv_f64(x: f64) -> f64 {
+    let l = log1p_f64(x * -x);
+    let (w1, w2) = (l > -6.25, l > -16.0);
+    let t = if w1 {
+        -3.125 - l
+    } else {
+        (-l).sqrt() - if w2 { 3.25 } else { 5.0 }
+    };
+    let c: &[f64] = if w1 {
+        &ERFINV64_A
+    } else if w2 {
+        &ERFINV64_B
+    } else {
+        &ERFINV64_C
+    };
+    let mut p = c[0].mul_add(t, c[1]);
+    for &ck in &c[2..] {
+        p = t.mul_add(p, ck);
+    }
+    let p = if x.abs() == 1.0 { f64::INFINITY } else { p };
+    (x * p) * core::f64::consts::SQRT_2
+}
+
+/// The C library's `erf`: what XLA CPU calls for an f64 `erf`.
+#[allow(unsafe_code)]
+pub(crate) fn erf_f64(x: f64) -> f64 {
+    extern "C" {
+        fn erf(x: f64) -> f64;
+    }
+    // SAFETY: `erf` is the C standard library's pure function of one double
+    // (no pointers, no state), linked with the standard library on every
+    // platform Rust's std supports.
+    unsafe { erf(x) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +370,20 @@ mod tests {
         }
         assert_eq!(log1p(-1.0), f32::NEG_INFINITY);
         assert!(log1p(-2.0).is_nan());
+    }
+
+    #[test]
+    fn f64_erf_inv_inverts_erf() {
+        for i in 1..2000 {
+            let x = -1.0 + i as f64 / 1000.0;
+            let y = sqrt2_erf_inv_f64(x) / std::f64::consts::SQRT_2;
+            assert!((erf_f64(y) - x).abs() < 1e-14, "{x}");
+        }
+        // the tail branches (w >= 6.25, w >= 16)
+        for x in [1.0 - 1e-5, 1.0 - 1e-9, -(1.0 - 1e-12)] {
+            let y = sqrt2_erf_inv_f64(x) / std::f64::consts::SQRT_2;
+            assert!((erf_f64(y) - x).abs() < 1e-15, "{x}");
+        }
     }
 
     #[test]

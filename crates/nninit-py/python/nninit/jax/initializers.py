@@ -17,10 +17,10 @@ on x86-64 CPUs with FMA, which is what JAX computes there.
 
 Limits, said plainly:
 
-- under ``rng="jax"`` random draws are float32 only (JAX's float64 and
-  16-bit paths use other polynomials and roundings): another dtype is an
-  error, except for ``zeros``, ``ones`` and ``constant`` (``rng="nninit"``
-  fills float32 and float64);
+- random draws are float32 or float64 (float64 with ``jax_enable_x64``, the
+  default dtype then, as JAX's; its ``log`` and ``erf`` are the C library's,
+  as JAX's are): 16-bit dtypes are an error (JAX rounds them after every
+  operation), except for ``zeros``, ``ones`` and ``constant``;
 - ``orthogonal`` and ``delta_orthogonal``: JAX factors a Gaussian matrix with
   LAPACK's QR; here the same Haar distribution comes from nninit's stream
   keyed by the JAX key: same distribution, not the same bits;
