@@ -132,6 +132,15 @@ def test_under_jit_equals_eager(mode):
     same(eager, jax.nn.initializers.he_normal()(k, (16, 8)))
 
 
+def test_under_vmap(mode):
+    # a batch of 5 keys (as Flax's nn.vmap / scan over layers make)
+    keys = jax.random.split(jax.random.key(6), 5)
+    same(jax.vmap(lambda kk: ji.lecun_normal()(kk, (8, 4)))(keys),
+         jax.vmap(lambda kk: jax.nn.initializers.lecun_normal()(kk, (8, 4)))(keys))
+    same(jax.jit(jax.vmap(lambda kk: ji.normal(0.1)(kk, (7,))))(keys),
+         jax.vmap(lambda kk: jax.nn.initializers.normal(0.1)(kk, (7,)))(keys))
+
+
 def test_orthogonal_same_distribution():
     # not JAX's bits (LAPACK's QR): orthonormal columns and the scale
     k = jax.random.key(0)

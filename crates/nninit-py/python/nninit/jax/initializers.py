@@ -24,8 +24,9 @@ Limits, said plainly:
 - ``orthogonal`` and ``delta_orthogonal``: JAX factors a Gaussian matrix with
   LAPACK's QR; here the same Haar distribution comes from nninit's stream
   keyed by the JAX key: same distribution, not the same bits;
-- inside ``jax.jit`` (a traced key) the values come through
-  ``jax.pure_callback`` (same values, computed on the host).
+- inside ``jax.jit`` or ``jax.vmap`` (a traced key) the values come through
+  ``jax.pure_callback`` (same values, computed on the host, one key at a
+  time under ``vmap``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _key_data(jax: Any, key: Any) -> Any:
         data = key
     if tuple(data.shape) != (2,) or np.dtype(data.dtype) != np.dtype(np.uint32):
         raise NninitError(f"a JAX key is uint32[2] (or a typed key of one); got {data.dtype}{list(data.shape)} "
-                          "(a batch of keys: call the initializer per key, e.g. under jax.vmap)")
+                          "(a batch of keys: map the initializer over them with jax.vmap)")
     return data
 
 
@@ -112,7 +113,8 @@ def _random(kind: str, params: Dict[str, Any], key: Any, shape: Sequence[int], d
     if isinstance(data, jax.core.Tracer):
         # bad input is refused now, while tracing, not inside the callback
         _nninit.jax_initializer(kind, params, (0, 0), list(shape), partitionable, rng, dt.name, check_only=True)
-        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), data)
+        # under jax.vmap (a batch of keys) the host is called once per key
+        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), data, vmap_method="sequential")
     else:
         out = _to_device(jax, host(data))
     if out_sharding is not None:
