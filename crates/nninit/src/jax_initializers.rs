@@ -27,7 +27,7 @@
 
 use crate::error::{unknown_name, Error, Result};
 use crate::init::Init;
-use crate::rng::threefry::{self, JaxKey};
+use crate::rng::threefry::{JaxFloat, JaxKey};
 use crate::{Layout, Stream};
 
 /// `variance_scaling`'s `mode`.
@@ -314,32 +314,7 @@ impl JaxInitializer {
         shape: &[usize],
         out: &mut [f32],
     ) -> Result<()> {
-        check_len(shape, out.len())?;
-        let p = partitionable;
-        let times = |out: &mut [f32], s: f64| out.iter_mut().for_each(|x| *x *= s as f32);
-        match self.draw(shape, false)? {
-            Draw::Constant(v) => out.fill(v as f32),
-            Draw::Normal { scale } => {
-                threefry::normal_f32(key, p, out)?;
-                times(out, scale);
-            }
-            Draw::Uniform { lo, hi, scale } => {
-                threefry::uniform_f32(key, p, lo as f32, hi as f32, out)?;
-                times(out, scale);
-            }
-            Draw::Truncated {
-                lower,
-                upper,
-                scale,
-            } => {
-                threefry::truncated_normal_f32(key, p, lower, upper, out)?;
-                times(out, scale);
-            }
-            Draw::Structured(init) => {
-                init.fill(shape, Layout::Keras, &Stream::from_key(key), out)?
-            }
-        }
-        Ok(())
+        self.fill_jax(key, partitionable, shape, out)
     }
 
     /// `init(key, shape, float64)` (with `jax_enable_x64`) into `out`: JAX's
@@ -353,17 +328,30 @@ impl JaxInitializer {
         shape: &[usize],
         out: &mut [f64],
     ) -> Result<()> {
+        self.fill_jax(key, partitionable, shape, out)
+    }
+
+    /// [`Self::fill`] and [`Self::fill_f64`]: the draw, then `* F(scale)`.
+    fn fill_jax<F: JaxFloat + crate::Element>(
+        &self,
+        key: JaxKey,
+        p: bool,
+        shape: &[usize],
+        out: &mut [F],
+    ) -> Result<()> {
         check_len(shape, out.len())?;
-        let p = partitionable;
-        let times = |out: &mut [f64], s: f64| out.iter_mut().for_each(|x| *x *= s);
-        match self.draw(shape, true)? {
-            Draw::Constant(v) => out.fill(v),
+        let times = |out: &mut [F], s: f64| {
+            let s = F::of(s);
+            out.iter_mut().for_each(|x| *x *= s)
+        };
+        match self.draw(shape, F::WIDE)? {
+            Draw::Constant(v) => out.fill(F::of(v)),
             Draw::Normal { scale } => {
-                threefry::normal_f64(key, p, out)?;
+                F::normal(key, p, out)?;
                 times(out, scale);
             }
             Draw::Uniform { lo, hi, scale } => {
-                threefry::uniform_f64(key, p, lo, hi, out)?;
+                F::uniform(key, p, lo, hi, out)?;
                 times(out, scale);
             }
             Draw::Truncated {
@@ -371,7 +359,7 @@ impl JaxInitializer {
                 upper,
                 scale,
             } => {
-                threefry::truncated_normal_f64(key, p, lower, upper, out)?;
+                F::truncated(key, p, lower, upper, out)?;
                 times(out, scale);
             }
             Draw::Structured(init) => {

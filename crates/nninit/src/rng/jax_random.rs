@@ -26,7 +26,7 @@
 //! and truncated normal's `erf` are the C library's, as JAX's are.
 
 use super::sequential::Sequential;
-use super::threefry::{self, JaxKey};
+use super::threefry::{self, JaxFloat, JaxKey};
 use crate::dist::Dist;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -128,18 +128,18 @@ impl JaxRandom {
         }
     }
 
-    fn draw_f32(&self, dist: &Dist, out: &mut [f32]) -> Result<()> {
+    /// A draw in f32 or f64 (JAX's eager operations in order: the draw,
+    /// then `* F(std)`, then `+ F(mean)`).
+    fn draw<F: JaxFloat>(&self, dist: &Dist, out: &mut [F]) -> Result<()> {
         let (k, p) = (self.current, self.partitionable);
         let (scale, shift) = match *dist {
             Dist::Constant(v) => {
-                out.fill(v as f32);
+                out.fill(F::of(v));
                 return Ok(());
             }
-            Dist::Uniform { lo, hi } => {
-                return threefry::uniform_f32(k, p, lo as f32, hi as f32, out);
-            }
+            Dist::Uniform { lo, hi } => return F::uniform(k, p, lo, hi, out),
             Dist::Normal { mean, std } => {
-                threefry::normal_f32(k, p, out)?;
+                F::normal(k, p, out)?;
                 (std, mean)
             }
             Dist::TruncNormal(ref t) => {
@@ -150,52 +150,16 @@ impl JaxRandom {
                         "jax.random.truncated_normal works in standard units; use a constant",
                     ));
                 }
-                threefry::truncated_normal_f32(k, p, (a - mean) / std, (b - mean) / std, out)?;
+                F::truncated(k, p, (a - mean) / std, (b - mean) / std, out)?;
                 (std, mean)
             }
         };
-        let (s, m) = (scale as f32, shift as f32);
-        if s != 1.0 {
+        let (s, m) = (F::of(scale), F::of(shift));
+        if s != F::of(1.0) {
             out.iter_mut().for_each(|x| *x *= s);
         }
-        if m != 0.0 {
+        if m != F::of(0.0) {
             out.iter_mut().for_each(|x| *x += m);
-        }
-        Ok(())
-    }
-}
-
-impl JaxRandom {
-    /// The float64 draws (JAX with `jax_enable_x64`).
-    fn draw_f64(&self, dist: &Dist, out: &mut [f64]) -> Result<()> {
-        let (k, p) = (self.current, self.partitionable);
-        let (scale, shift) = match *dist {
-            Dist::Constant(v) => {
-                out.fill(v);
-                return Ok(());
-            }
-            Dist::Uniform { lo, hi } => return threefry::uniform_f64(k, p, lo, hi, out),
-            Dist::Normal { mean, std } => {
-                threefry::normal_f64(k, p, out)?;
-                (std, mean)
-            }
-            Dist::TruncNormal(ref t) => {
-                let (mean, std, a, b) = t.params();
-                if std <= 0.0 {
-                    return Err(self.refuse(
-                        "a truncated normal with std 0".into(),
-                        "jax.random.truncated_normal works in standard units; use a constant",
-                    ));
-                }
-                threefry::truncated_normal_f64(k, p, (a - mean) / std, (b - mean) / std, out)?;
-                (std, mean)
-            }
-        };
-        if scale != 1.0 {
-            out.iter_mut().for_each(|x| *x *= scale);
-        }
-        if shift != 0.0 {
-            out.iter_mut().for_each(|x| *x += shift);
         }
         Ok(())
     }
@@ -219,8 +183,8 @@ impl Sequential for JaxRandom {
             return Ok(());
         }
         match T::DTYPE {
-            DType::F32 => self.draw_f32(dist, bytemuck::cast_slice_mut(out)),
-            DType::F64 => self.draw_f64(dist, bytemuck::cast_slice_mut(out)),
+            DType::F32 => self.draw::<f32>(dist, bytemuck::cast_slice_mut(out)),
+            DType::F64 => self.draw::<f64>(dist, bytemuck::cast_slice_mut(out)),
             _ => Err(self.refuse(
                 format!("a random {} tensor", T::DTYPE),
                 "nninit replays JAX's float32 and float64 draws (its 16-bit paths round after every operation); use dtype float32 or float64",

@@ -323,23 +323,9 @@ pub(crate) fn truncated_draw(lower: f64, upper: f64) -> F32Draw {
     F32Draw::Truncated {
         lo: a,
         range: b - a,
-        clip_lo: next_toward(l, f32::INFINITY),
-        clip_hi: next_toward(u, f32::NEG_INFINITY),
+        clip_lo: libm::nextafterf(l, f32::INFINITY),
+        clip_hi: libm::nextafterf(u, f32::NEG_INFINITY),
     }
-}
-
-/// C's `nextafterf(x, toward)` for finite or infinite `x` (not NaN).
-fn next_toward(x: f32, toward: f32) -> f32 {
-    if x == toward {
-        return x;
-    }
-    if x == 0.0 {
-        let tiny = f32::from_bits(1);
-        return if toward > 0.0 { tiny } else { -tiny };
-    }
-    let b = x.to_bits();
-    let away_from_zero = (toward > x) == (x > 0.0);
-    f32::from_bits(if away_from_zero { b + 1 } else { b - 1 })
 }
 
 /// `jax.random.uniform` in f32 as a draw, for [`draw_f32`]'s fast path.
@@ -396,8 +382,8 @@ pub fn truncated_normal_f64(
     let b = super::xla_math::erf_f64(upper * r2);
     let range = b - a;
     let (clip_lo, clip_hi) = (
-        next_toward_f64(lower, f64::INFINITY),
-        next_toward_f64(upper, f64::NEG_INFINITY),
+        libm::nextafter(lower, f64::INFINITY),
+        libm::nextafter(upper, f64::NEG_INFINITY),
     );
     draw_f64(key, partitionable, out, |u| {
         super::xla_math::sqrt2_erf_inv_f64(u.mul_add(range, a).max(a))
@@ -406,18 +392,77 @@ pub fn truncated_normal_f64(
     })
 }
 
-/// C's `nextafter(x, toward)` for finite or infinite `x` (not NaN).
-fn next_toward_f64(x: f64, toward: f64) -> f64 {
-    if x == toward {
-        return x;
+/// The float types JAX draws (f32; f64 with `jax_enable_x64`), so that the
+/// code above them (`JaxRandom`, `jax_initializers`) is written once.
+pub(crate) trait JaxFloat:
+    Copy + std::ops::MulAssign + std::ops::AddAssign + PartialEq
+{
+    /// Whether this is f64 (JAX's arithmetic on parameters is then f64).
+    const WIDE: bool;
+    /// A parameter rounded to this type, as `jnp.array(x, dtype)` rounds it.
+    fn of(x: f64) -> Self;
+    /// `jax.random.uniform(key, lo, hi)`.
+    fn uniform(
+        key: JaxKey,
+        partitionable: bool,
+        lo: f64,
+        hi: f64,
+        out: &mut [Self],
+    ) -> crate::Result<()>;
+    /// `jax.random.normal`.
+    fn normal(key: JaxKey, partitionable: bool, out: &mut [Self]) -> crate::Result<()>;
+    /// `jax.random.truncated_normal(key, lower, upper)`.
+    fn truncated(
+        key: JaxKey,
+        partitionable: bool,
+        lower: f64,
+        upper: f64,
+        out: &mut [Self],
+    ) -> crate::Result<()>;
+}
+
+impl JaxFloat for f32 {
+    const WIDE: bool = false;
+    fn of(x: f64) -> f32 {
+        x as f32
     }
-    if x == 0.0 {
-        let tiny = f64::from_bits(1);
-        return if toward > 0.0 { tiny } else { -tiny };
+    fn uniform(key: JaxKey, p: bool, lo: f64, hi: f64, out: &mut [f32]) -> crate::Result<()> {
+        uniform_f32(key, p, lo as f32, hi as f32, out)
     }
-    let b = x.to_bits();
-    let away_from_zero = (toward > x) == (x > 0.0);
-    f64::from_bits(if away_from_zero { b + 1 } else { b - 1 })
+    fn normal(key: JaxKey, p: bool, out: &mut [f32]) -> crate::Result<()> {
+        normal_f32(key, p, out)
+    }
+    fn truncated(
+        key: JaxKey,
+        p: bool,
+        lower: f64,
+        upper: f64,
+        out: &mut [f32],
+    ) -> crate::Result<()> {
+        truncated_normal_f32(key, p, lower, upper, out)
+    }
+}
+
+impl JaxFloat for f64 {
+    const WIDE: bool = true;
+    fn of(x: f64) -> f64 {
+        x
+    }
+    fn uniform(key: JaxKey, p: bool, lo: f64, hi: f64, out: &mut [f64]) -> crate::Result<()> {
+        uniform_f64(key, p, lo, hi, out)
+    }
+    fn normal(key: JaxKey, p: bool, out: &mut [f64]) -> crate::Result<()> {
+        normal_f64(key, p, out)
+    }
+    fn truncated(
+        key: JaxKey,
+        p: bool,
+        lower: f64,
+        upper: f64,
+        out: &mut [f64],
+    ) -> crate::Result<()> {
+        truncated_normal_f64(key, p, lower, upper, out)
+    }
 }
 
 #[cfg(test)]
